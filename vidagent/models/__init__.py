@@ -1,0 +1,1 @@
+"""Model backends (detector, segmenter, video propagator, language model) and weight loading."""

@@ -1,0 +1,69 @@
+"""Interfaces every model backend implements. The tracker and pipeline code against these only.
+
+Images are HWC uint8 RGB numpy arrays at their original size; boxes are XYXY float pixels of
+that size; masks are (N, H, W) bool at that size. Backends resize internally and map back.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Sequence
+
+import numpy as np
+
+from vidagent.types import Detections
+
+
+class Detector(ABC):
+    """Open-vocabulary detector: an image and noun phrases in, boxes per phrase out."""
+
+    @abstractmethod
+    def detect(
+        self,
+        image: np.ndarray,
+        phrases: Sequence[str],
+        box_threshold: float | None = None,
+        text_threshold: float | None = None,
+        max_boxes: int | None = None,
+    ) -> Detections:
+        """Detect ``phrases`` in ``image`` (HWC uint8 RGB).
+
+        Returns Detections with XYXY boxes in original pixels, scores, and ``labels`` set to the
+        phrase (one of ``phrases``, verbatim) each box belongs to; no masks. Thresholds and the
+        cap default to the backend's configuration.
+        """
+
+
+class Segmenter(ABC):
+    """Promptable segmenter (SAM family): set an image once, then prompt it many times."""
+
+    @abstractmethod
+    def set_image(self, image: np.ndarray) -> None:
+        """Compute and cache the embedding of ``image`` (HWC uint8 RGB)."""
+
+    @abstractmethod
+    def predict(
+        self,
+        boxes: np.ndarray | None = None,
+        points: np.ndarray | None = None,
+        point_labels: np.ndarray | None = None,
+        multimask: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Masks for N prompts decoded in one batch.
+
+        Args:
+            boxes: (N, 4) XYXY pixels of the image given to ``set_image``.
+            points: (N, P, 2) XY pixels; point_labels: (N, P) 1 = foreground, 0 = background.
+            multimask: decode three masks per prompt and keep the best by predicted quality.
+
+        Returns:
+            masks (N, H, W) bool and quality scores (N,) float32.
+
+        Raises:
+            RuntimeError naming ``set_image`` when called before it.
+        """
+
+    @property
+    @abstractmethod
+    def is_image_set(self) -> bool:
+        """True once ``set_image`` has been called."""

@@ -1,0 +1,204 @@
+"""The plan schema: what to look for (``targets``) and what to do with it (``task`` + constraints).
+
+A plan is data only. It is produced by the language model or by the deterministic parser,
+validated here, and executed by ``vidagent.reasoning``.
+
+Conventions:
+    * ``targets`` are detector noun phrases copied from the question, lower case, most important
+      first (the subject first). Adjectives stay in the phrase ("red ball"); the same adjective
+      is also stored as a constraint in ``attributes`` so reasoning can filter on it.
+    * Directions are in image coordinates as the viewer sees them: "left" is smaller x,
+      "up"/"top" is smaller y.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TASKS = (
+    "count",
+    "exists",
+    "when",
+    "duration",
+    "where",
+    "color",
+    "motion",
+    "relation",
+    "compare",
+    "describe",
+    "segment",
+)
+Task = Literal[
+    "count",
+    "exists",
+    "when",
+    "duration",
+    "where",
+    "color",
+    "motion",
+    "relation",
+    "compare",
+    "describe",
+    "segment",
+]
+COLORS = (
+    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray",
+)
+Color = Literal[
+    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray"
+]
+POSITIONS = (
+    "left", "right", "top", "bottom", "center",
+    "top-left", "top-right", "bottom-left", "bottom-right",
+)
+Position = Literal[
+    "left", "right", "top", "bottom", "center", "top-left", "top-right", "bottom-left",
+    "bottom-right",
+]
+Direction = Literal["left", "right", "up", "down", "none"]
+Predicate = Literal["left_of", "right_of", "above", "below", "near", "touching"]
+# what a comparison ranks by; the winner has the most of it ("left" = furthest left)
+CompareBy = Literal[
+    "size", "speed", "left", "right", "top", "bottom", "earliest", "latest", "duration"
+]
+# what an ordinal counts along: "second from the left" = rank 2 by "left"
+OrdinalBy = Literal[
+    "left", "right", "top", "bottom", "largest", "smallest", "earliest", "latest"
+]
+
+MAX_TARGETS = 8
+MAX_PHRASE_CHARS = 80
+_PHRASE_OK = re.compile(r"[^a-z0-9 '\-]")
+
+
+def clean_phrase(text: str) -> str:
+    """Lower-case a noun phrase, keep letters, digits, spaces, hyphens and apostrophes."""
+    text = _PHRASE_OK.sub(" ", str(text).lower())
+    return " ".join(text.split())[:MAX_PHRASE_CHARS].strip()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Attributes(_Strict):
+    """Attribute constraints on one target phrase."""
+
+    color: Optional[Color] = None
+    size: Optional[Literal["large", "small"]] = None
+
+
+class Ordinal(_Strict):
+    """"second from the left" -> rank=2, by="left"; "the largest" -> rank=1, by="largest"."""
+
+    rank: int = Field(ge=1, le=100)
+    by: OrdinalBy
+
+
+class TimeSpan(_Strict):
+    """The part of the video a question is about.
+
+    ``unit="seconds"``: absolute times; ``unit="fraction"``: fractions of the duration in [0, 1]
+    ("at the start" -> 0..0.2, "at the end" -> 0.8..1). ``None`` means open-ended.
+    """
+
+    start: Optional[float] = Field(default=None, ge=0)
+    end: Optional[float] = Field(default=None, ge=0)
+    unit: Literal["seconds", "fraction"] = "seconds"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "TimeSpan":
+        if self.unit == "fraction":
+            for v in (self.start, self.end):
+                if v is not None and v > 1:
+                    raise ValueError("fraction time spans lie in [0, 1]")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError("time span ends before it starts")
+        return self
+
+
+class Relation(_Strict):
+    """subject <predicate> object, e.g. ("dog", "near", "car"); both are entries of targets."""
+
+    subject: str
+    predicate: Predicate
+    object: str
+
+    @field_validator("subject", "object")
+    @classmethod
+    def _phrase(cls, v: str) -> str:
+        v = clean_phrase(v)
+        if not v:
+            raise ValueError("relation phrases must not be empty")
+        return v
+
+
+class Compare(_Strict):
+    """"which is bigger, the dog or the cat" -> by="size" over targets [dog, cat]."""
+
+    by: CompareBy
+
+
+class Plan(_Strict):
+    """A validated plan. See the module docstring for conventions."""
+
+    task: Task
+    targets: list[str] = Field(default_factory=list, max_length=MAX_TARGETS)
+    attributes: dict[str, Attributes] = Field(default_factory=dict)
+    position: Optional[Position] = None  # "the dog on the left": where the subject is
+    ordinal: Optional[Ordinal] = None
+    motion: Optional[Direction] = None  # "the car moving left": how the subject moves
+    time: Optional[TimeSpan] = None
+    event: Optional[Literal["appear", "leave"]] = None  # for task "when"
+    relation: Optional[Relation] = None
+    compare: Optional[Compare] = None
+    # how the plan was made: by the language model, by the rule parser, or repaired
+    source: Literal["llm", "rules", "repaired"] = "rules"
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: list[str]) -> list[str]:
+        out: list[str] = []
+        for phrase in v:
+            p = clean_phrase(phrase)
+            if p and p not in out:
+                out.append(p)
+        return out
+
+    @field_validator("attributes")
+    @classmethod
+    def _attr_keys(cls, v: dict[str, Attributes]) -> dict[str, Attributes]:
+        return {clean_phrase(k): a for k, a in v.items() if clean_phrase(k)}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Plan":
+        if self.task != "describe" and not self.targets:
+            raise ValueError(f"task {self.task!r} needs at least one target")
+        for key in self.attributes:
+            if key not in self.targets:
+                raise ValueError(f"attributes name {key!r}, which is not a target")
+        if self.relation is not None:
+            for p in (self.relation.subject, self.relation.object):
+                if p not in self.targets:
+                    raise ValueError(f"relation names {p!r}, which is not a target")
+        if self.task == "relation" and self.relation is None:
+            raise ValueError("task 'relation' needs a relation")
+        if self.task == "compare" and self.compare is None:
+            raise ValueError("task 'compare' needs compare.by")
+        return self
+
+    @property
+    def subject(self) -> str | None:
+        """The main target phrase (targets[0]), or None for an open description."""
+        return self.targets[0] if self.targets else None
+
+    def to_json(self) -> dict:
+        """JSON-ready dict without empty optional keys (``task`` and ``targets`` always present)."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        if not data.get("attributes"):
+            data.pop("attributes", None)
+        data["targets"] = list(self.targets)
+        return data
