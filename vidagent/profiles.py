@@ -1,0 +1,180 @@
+"""Model profiles: every model id, input size, threshold and interval in one place.
+
+A profile names the detector, the segmenter, the video propagator, the tracker settings and the
+language model that one run uses. ``cpu`` (the default without CUDA) is sized so that a 10 s clip
+is answerable in about a minute on 2 cores; ``gpu`` takes the strongest models.
+
+Timings in the comments were measured on this project's 2-core CPU machine with random weights of
+the real architecture (same cost as trained weights), torch default threads; see
+``scripts/latency.py``, which prints the full table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+from vidagent.errors import InputError
+
+DetectorBackend = Literal["hf", "groundingdino"]
+SegmenterBackend = Literal["segment_anything", "hf"]
+PropagatorKind = Literal["flow", "sam2_video"]
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """Which open-vocabulary detector to load and how to run it."""
+
+    backend: DetectorBackend  # "hf" = transformers Grounding DINO; "groundingdino" = groundingdino-py
+    model: str  # hub id or local dir ("hf"); hub repo of the .pth or a .pth path ("groundingdino")
+    checkpoint: str | None = None  # "groundingdino" only: checkpoint file name inside ``model``
+    config: str | None = None  # "groundingdino" only: model config .py (None = the package's own)
+    text_encoder: str = "bert-base-uncased"  # "groundingdino" only: tokenizer/BERT config hub id or dir
+    short_side: int = 800  # frame resized so its short side is this many pixels before detection
+    max_side: int = 1333  # ... and its long side at most this many pixels
+    box_threshold: float = 0.35  # keep a box when its best token probability exceeds this
+    text_threshold: float = 0.25  # ... and its phrase's best token probability exceeds this
+    max_boxes: int = 20  # at most this many boxes per frame (highest scores first)
+    nms_iou: float | None = 0.7  # per-phrase NMS IoU (None = no NMS; DINO emits near-duplicates)
+
+
+@dataclass(frozen=True)
+class SegmenterSpec:
+    """Which promptable image segmenter to load and at what resolution."""
+
+    backend: SegmenterBackend  # "segment_anything" = original SAM code; "hf" = transformers SAM family
+    model: str  # "vit_b" | "vit_l" | "vit_h" (segment_anything) or hub id / local dir (hf)
+    checkpoint: str | None = None  # .pth path; None = VIDAGENT_HOME/sam/<official file name>
+    input_size: int = 1024  # long side fed to the image encoder (SAM was trained at 1024)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One complete model configuration; see the module docstring."""
+
+    name: str  # the name users pass to --profile
+    description: str  # one line shown by `vidagent models list`
+    detector: DetectorSpec  # open-vocabulary box detector
+    segmenter: SegmenterSpec  # boxes -> masks on detection frames
+    propagator: PropagatorKind  # how masks travel between detection frames (tracking engineer)
+    video_model: str | None  # hub id of the SAM 2 family video model when propagator="sam2_video"
+    tracker: dict = field(default_factory=dict)  # kwargs of the tracker's config (detect_every, ...)
+    llm: str = "smollm2-135m"  # language model: embedded GGUF name or a hub id of an instruct model
+
+    def to_json(self) -> dict:
+        """Plain-data view (for `vidagent models list --json`)."""
+        return asdict(self)
+
+
+PROFILES: dict[str, Profile] = {
+    "cpu": Profile(
+        name="cpu",
+        description="small, fast models for CPU: Grounding DINO-T at 480 px, SAM ViT-B at 512 px",
+        detector=DetectorSpec(
+            backend="hf",
+            model="IDEA-Research/grounding-dino-tiny",
+            # DINO-T, 2 cores: 800 px ~10 s/frame, 480 px ~3 s, 384 px ~2 s (scripts/latency.py);
+            # 480 keeps small objects findable at a third of the 800 px cost
+            short_side=480,
+            max_side=800,
+            box_threshold=0.35,
+            text_threshold=0.25,
+            max_boxes=20,
+        ),
+        segmenter=SegmenterSpec(
+            backend="segment_anything",
+            model="vit_b",
+            # ViT-B encoder, 2 cores: 1024 px ~13 s, 640 px ~4 s, 512 px ~2.5 s (scripts/latency.py);
+            # positional embeddings are interpolated from the 1024 checkpoint; masks get coarser
+            # edges (64x64 -> 32x32 embedding grid), quality not measurable here without weights
+            input_size=512,
+        ),
+        propagator="flow",
+        video_model=None,
+        # 10 s clip at 25 fps: every 3rd frame processed, detection + SAM on every 15th of those
+        # -> ~6 detector+SAM frames x ~5.5 s = ~33 s of models
+        tracker={"detect_every": 15, "stride": 3},
+        llm="smollm2-135m",
+    ),
+    "gpu": Profile(
+        name="gpu",
+        description="strongest models for CUDA: Grounding DINO-B at 800 px, SAM ViT-H, SAM 2.1 video",
+        detector=DetectorSpec(
+            backend="hf",
+            model="IDEA-Research/grounding-dino-base",
+            short_side=800,  # the resolution Grounding DINO was trained and evaluated at
+            max_side=1333,
+            box_threshold=0.35,
+            text_threshold=0.25,
+            max_boxes=50,
+        ),
+        segmenter=SegmenterSpec(
+            backend="segment_anything",
+            model="vit_h",
+            input_size=1024,  # SAM's native resolution
+        ),
+        propagator="sam2_video",
+        video_model="facebook/sam2.1-hiera-large",
+        tracker={"detect_every": 15, "stride": 1},
+        llm="Qwen/Qwen2.5-7B-Instruct",
+    ),
+    "gpu-small": Profile(
+        name="gpu-small",
+        description="smaller GPU set (<8 GB): Grounding DINO-T, SAM ViT-B, EdgeTAM video propagation",
+        detector=DetectorSpec(
+            backend="hf",
+            model="IDEA-Research/grounding-dino-tiny",
+            short_side=800,
+            max_side=1333,
+        ),
+        segmenter=SegmenterSpec(backend="segment_anything", model="vit_b", input_size=1024),
+        propagator="sam2_video",
+        video_model="yonigozlan/EdgeTAM-hf",
+        tracker={"detect_every": 15, "stride": 1},
+        llm="Qwen/Qwen2.5-1.5B-Instruct",
+    ),
+    "original": Profile(
+        name="original",
+        description="the original code bases: groundingdino-py SwinT-OGC checkpoint + segment-anything ViT-H",
+        detector=DetectorSpec(
+            backend="groundingdino",
+            model="ShilongLiu/GroundingDINO",  # hub repo holding the original checkpoints
+            checkpoint="groundingdino_swint_ogc.pth",
+            config=None,  # groundingdino/config/GroundingDINO_SwinT_OGC.py from the package
+            text_encoder="bert-base-uncased",
+            short_side=800,
+            max_side=1333,
+        ),
+        segmenter=SegmenterSpec(backend="segment_anything", model="vit_h", input_size=1024),
+        propagator="flow",
+        video_model=None,
+        tracker={"detect_every": 15, "stride": 1},
+        llm="smollm2-135m",
+    ),
+}
+
+
+def _cuda_available(device: str | None) -> bool:
+    if device is not None:
+        return str(device).startswith("cuda")
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a core dependency
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def get_profile(name: str | None = None, device: str | None = None) -> Profile:
+    """The profile called ``name``; None picks ``gpu`` when CUDA is available (or ``device``
+    says cuda) and ``cpu`` otherwise.
+
+    Raises:
+        InputError: unknown profile name (lists the known ones).
+    """
+    if name is None:
+        name = "gpu" if _cuda_available(device) else "cpu"
+    try:
+        return PROFILES[name]
+    except KeyError:
+        known = ", ".join(sorted(PROFILES))
+        raise InputError(f"unknown profile {name!r}; choose one of: {known}") from None
