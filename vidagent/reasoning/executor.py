@@ -1,0 +1,325 @@
+"""Answering a plan from the scene memory.
+
+``answer(plan, memory, question, llm)`` returns an ``Answer`` whose ``value`` has the type that
+CONTRACT.md gives for ``plan.task``:
+
+=========  ==================================================================================
+count      int, distinct objects (0 when none)
+exists     bool
+when       float seconds (first visible frame / fps for "appear", last for "leave");
+           None when the target never appears
+duration   float seconds visible (frames where any selected object is visible / fps); 0.0 when
+           it never appears
+where      position name; None when the target never appears or the reference is ambiguous
+           and the candidates disagree
+color      colour name; None when unknown (no frames), absent or ambiguous
+motion     left / right / up / down / none; None when absent or ambiguous
+relation   bool; None when either side never appears, they are never visible together, or
+           an ambiguous reference gives different answers
+compare    the winner's label (the matching target phrase when labels collide); None when fewer
+           than two objects can be compared
+describe   str
+segment    list of object ids (empty when nothing matches)
+=========  ==================================================================================
+
+When ``value`` is None (JSON null) the ``answer`` sentence says why, honestly ("no dog appears
+in the video", "there are 2 dogs: one on the left, one on the right").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vidagent.memory import ObjectMemory, SceneMemory
+from vidagent.query.plan import Plan
+from vidagent.reasoning.describe import describe
+from vidagent.reasoning.labels import display_name, parse_phrase
+from vidagent.reasoning.select import (
+    Selection,
+    relation_holds,
+    select_phrase,
+    window_text,
+)
+
+
+@dataclass
+class Answer:
+    """What reasoning returns for one question.
+
+    Attributes:
+        answer: one natural-language sentence (or a short paragraph for describe).
+        value: the typed value (see the module docstring).
+        evidence: one dict per object used: id, label, first_frame, last_frame, first_time,
+            last_time (seconds), plus task-specific keys (position, color, ...).
+        ids: the object ids the answer is about (the referred objects for segment).
+    """
+
+    answer: str
+    value: Any
+    evidence: list[dict] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"answer": self.answer, "value": self.value, "evidence": self.evidence}
+
+
+def _cap(s: str) -> str:
+    return s[:1].upper() + s[1:] if s else s
+
+
+def _t(seconds: float | None) -> str:
+    return "unknown" if seconds is None else f"{seconds:.2f} s"
+
+
+def _ev(objects: list[ObjectMemory], **extra_fn) -> list[dict]:
+    return [o.evidence(**{k: f(o) for k, f in extra_fn.items()}) for o in objects]
+
+
+def _empty(sel: Selection, value: Any) -> Answer:
+    return Answer(_cap(sel.reason or f"no {sel.phrase} appears in the video") + ".", value)
+
+
+def _noun(sel: Selection, n: int = 1) -> str:
+    p = parse_phrase(sel.phrase)
+    return display_name(p.text or sel.phrase, n)
+
+
+def _notes(sel: Selection) -> str:
+    return "".join(f" (Note: {n}.)" for n in sel.notes)
+
+
+def _single_attr(task: str, sel: Selection, getter, fmt) -> Answer:
+    """where / color / motion: one value if every selected object agrees, else None."""
+    if not sel.objects:
+        return _empty(sel, None)
+    vals = [getter(o) for o in sel.objects]
+    ev = _ev(sel.objects, **{task: getter})
+    ids = [o.id for o in sel.objects]
+    if len(set(vals)) == 1:
+        v = vals[0]
+        if v is None:
+            return Answer(f"The {task} of the {_noun(sel)} is unknown: no video frames were "
+                          "available, only masks.", None, ev, ids)
+        n = len(sel.objects)
+        subj = f"The {_noun(sel, n)}" if n == 1 else f"All {n} {_noun(sel, n)}"
+        return Answer(_cap(fmt(subj, v, n)) + _notes(sel), v, ev, ids)
+    parts = ", ".join(f"id {o.id}: {v}" for o, v in zip(sel.objects, vals))
+    n = len(sel.objects)
+    return Answer(
+        f"There are {n} {_noun(sel, n)} and they differ ({parts}); say which one you mean.",
+        None, ev, ids,
+    )
+
+
+def _fmt_where(subj: str, v: str, n: int) -> str:
+    place = "in the center" if v == "center" else f"at the {v}"
+    return f"{subj} {'is' if n == 1 else 'are'} mostly {place} of the frame."
+
+
+def _fmt_color(subj: str, v: str, n: int) -> str:
+    return f"{subj} {'is' if n == 1 else 'are'} {v}."
+
+
+def _fmt_motion(subj: str, v: str, n: int) -> str:
+    if v == "none":
+        return f"{subj} {'does' if n == 1 else 'do'} not move much."
+    return f"{subj} {'moves' if n == 1 else 'move'} {v}."
+
+
+def _count(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+    sel = select_phrase(plan, memory, plan.targets[0], subject=True, single=False,
+                        question=question)
+    n = len(sel.objects)
+    when = window_text(plan, memory)
+    if n == 0:
+        return Answer(_cap(sel.reason or "none appear") + ".", 0)
+    noun = _noun(sel, n)
+    verb = "is" if n == 1 else "are"
+    return Answer(f"There {verb} {n} {noun}{when}.{_notes(sel)}", n, _ev(sel.objects),
+                  sel.ids)
+
+
+def _exists(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+    sel = select_phrase(plan, memory, plan.targets[0], subject=True, single=False,
+                        question=question)
+    if not sel.objects:
+        return Answer(f"No. {_cap(sel.reason or '')}.".replace(" .", "."), False)
+    n = len(sel.objects)
+    when = window_text(plan, memory)
+    return Answer(f"Yes, {n} {_noun(sel, n)} {'appears' if n == 1 else 'appear'}{when}."
+                  + _notes(sel), True, _ev(sel.objects), sel.ids)
+
+
+def _when(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+    sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
+                        single=False)
+    if not sel.objects:
+        return _empty(sel, None)
+    noun = _noun(sel)
+    if plan.event == "leave":
+        last = max(sel.objects, key=lambda o: o.last_frame)
+        value = last.last_time
+        if last.last_frame >= memory.num_frames - 1:
+            text = (f"The {noun} does not leave: it is still visible at the end of the video "
+                    f"(last frame {last.last_frame}, {_t(value)}).")
+        else:
+            text = f"The {noun} is last seen at {_t(value)} (frame {last.last_frame})."
+        chosen = last
+    else:
+        chosen = min(sel.objects, key=lambda o: o.first_frame)
+        value = chosen.first_time
+        text = f"The {noun} first appears at {_t(value)} (frame {chosen.first_frame})."
+    if len(sel.objects) > 1:
+        text += f" ({len(sel.objects)} {_noun(sel, 2)} match; this is id {chosen.id}.)"
+    ev = [chosen.evidence()] + [o.evidence() for o in sel.objects if o is not chosen]
+    return Answer(text + _notes(sel), round(float(value), 4), ev, [chosen.id])
+
+
+def _duration(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+    sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
+                        single=False)
+    if not sel.objects:
+        return _empty(sel, 0.0)
+    vis = np.zeros(memory.num_frames, bool)
+    for o in sel.objects:
+        vis |= o.visible
+    secs = float(vis.sum() / memory.fps)
+    n = len(sel.objects)
+    subj = f"the {_noun(sel)} is" if n == 1 else f"at least one of the {n} {_noun(sel, n)} is"
+    ev = _ev(sel.objects, visible_duration=lambda o: round(o.visible_duration, 3))
+    return Answer(f"{_cap(subj)} visible for {secs:.2f} s ({int(vis.sum())} frames)."
+                  + _notes(sel), round(secs, 4), ev, sel.ids)
+
+
+def _relation(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+    rel = plan.relation
+    subj = select_phrase(plan, memory, rel.subject, subject=True, question=question,
+                         use_relation=False, single=False)
+    obj = select_phrase(plan, memory, rel.object, subject=False, single=False)
+    for s in (subj, obj):
+        if not s.objects:
+            return _empty(s, None)
+    pred = rel.predicate.replace("_", " ")
+    results = {}
+    for a in subj.objects:
+        for b in obj.objects:
+            if a.id != b.id:
+                results[(a.id, b.id)] = relation_holds(memory, a, b, rel.predicate)
+    known = {k: v for k, v in results.items() if v is not None}
+    ev = _ev(subj.objects) + [e for e in _ev(obj.objects)
+                              if e["id"] not in {o.id for o in subj.objects}]
+    ids = [e["id"] for e in ev]
+    a_name, b_name = display_name(rel.subject, 1), display_name(rel.object, 1)
+    if not known:
+        return Answer(f"The {a_name} and the {b_name} are never visible at the same time.",
+                      None, ev, ids)
+    vals = set(known.values())
+    if len(vals) > 1:
+        yes = [f"{a}->{b}" for (a, b), v in known.items() if v]
+        return Answer(
+            f"It depends on which {a_name} or {b_name} you mean: the relation holds only for "
+            f"ids {', '.join(yes)}.", None, ev, ids)
+    v = vals.pop()
+    verb = "is" if v else "is not"
+    return Answer(f"{'Yes' if v else 'No'}, the {a_name} {verb} {pred} the {b_name}.", v, ev, ids)
+
+
+_COMPARE = {
+    "size": (lambda o: o.mean_size, max, "bigger"),
+    "speed": (lambda o: o.path_speed, max, "faster"),
+    "left": (lambda o: o.mean_centroid[0], min, "further left"),
+    "right": (lambda o: o.mean_centroid[0], max, "further right"),
+    "top": (lambda o: o.mean_centroid[1], min, "higher up"),
+    "bottom": (lambda o: o.mean_centroid[1], max, "lower down"),
+    "earliest": (lambda o: o.first_frame, min, "appears first"),
+    "latest": (lambda o: o.first_frame, max, "appears last"),
+    "duration": (lambda o: o.visible_duration, max, "visible longer"),
+}
+
+
+def _compare(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+    key, pick, word = _COMPARE[plan.compare.by]
+    pool: list[tuple[ObjectMemory, str]] = []
+    missing = []
+    for i, phrase in enumerate(plan.targets):
+        sel = select_phrase(plan, memory, phrase, subject=i == 0, single=False,
+                            question=question)
+        if not sel.objects:
+            missing.append(sel.reason or f"no {phrase} appears in the video")
+        for o in sel.objects:
+            if all(o is not p for p, _ in pool):
+                pool.append((o, phrase))
+    if len(pool) < 2:
+        why = "; ".join(missing) or "only one object matches"
+        ev = [o.evidence() for o, _ in pool]
+        return Answer(f"Nothing to compare: {why}.", None, ev, [o.id for o, _ in pool])
+    winner, phrase = pick(pool, key=lambda p: key(p[0]))
+    value = winner.label
+    others_same = [o for o, ph in pool if o.label == winner.label and ph != phrase]
+    if len(plan.targets) > 1 and others_same:
+        value = phrase  # labels do not tell the targets apart ("red ball" vs "blue ball")
+    ev = [winner.evidence(**{plan.compare.by: key(winner)})] + [
+        o.evidence(**{plan.compare.by: key(o)}) for o, _ in pool if o is not winner]
+    for e in ev:
+        v = e[plan.compare.by]
+        e[plan.compare.by] = round(float(v), 3) if v is not None else None
+    text = f"The {value} (id {winner.id}) {'is ' if word[0] in 'bfhlv' else ''}{word}."
+    if missing:
+        text += f" ({'; '.join(missing)}.)"
+    return Answer(text, value, ev, [winner.id])
+
+
+def _segment(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+    from vidagent.reasoning.referring import refer_selection
+
+    sel = refer_selection(plan, memory, question)
+    if not sel.objects:
+        return Answer(_cap(sel.reason or "nothing matches") + ".", [])
+    n = len(sel.objects)
+    names = ", ".join(f"{o.label} (id {o.id})" for o in sel.objects)
+    text = f"Selected {n} object{'s' if n > 1 else ''}: {names}."
+    if n > 1 and not sel.plural:
+        text += " The expression fits more than one object, so all are returned."
+    return Answer(text + _notes(sel), sel.ids, _ev(sel.objects), sel.ids)
+
+
+def answer(plan: Plan, memory: SceneMemory, question: str = "", llm=None) -> Answer:
+    """Answer ``plan`` from ``memory``; see the module docstring for the value of each task.
+
+    Args:
+        plan: a validated ``vidagent.query.plan.Plan``.
+        memory: the scene (``vidagent.memory.SceneMemory``).
+        question: the original text (helps tell "the dogs" from "the dog"); optional.
+        llm: optional language model with ``generate(prompt, max_new_tokens) -> str``, used only
+            by ``describe`` to phrase the summary.
+    """
+    task = plan.task
+    if task == "count":
+        return _count(plan, memory, question)
+    if task == "exists":
+        return _exists(plan, memory, question)
+    if task == "when":
+        return _when(plan, memory, question)
+    if task == "duration":
+        return _duration(plan, memory, question)
+    if task in ("where", "color", "motion"):
+        sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
+                            use_motion=task != "motion")
+        if task == "where":
+            return _single_attr("position", sel, lambda o: o.mean_position, _fmt_where)
+        if task == "color":
+            return _single_attr("color", sel, lambda o: o.color, _fmt_color)
+        return _single_attr("motion", sel, lambda o: o.motion.direction, _fmt_motion)
+    if task == "relation":
+        return _relation(plan, memory, question)
+    if task == "compare":
+        return _compare(plan, memory, question)
+    if task == "segment":
+        return _segment(plan, memory, question)
+    if task == "describe":
+        text, objects = describe(plan, memory, llm=llm)
+        return Answer(text, text, _ev(objects), [o.id for o in objects])
+    raise ValueError(f"unknown task {task!r}")

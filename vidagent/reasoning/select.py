@@ -1,0 +1,289 @@
+"""Selecting the objects a plan's phrase refers to, and the spatial predicates between objects.
+
+Order of constraints for the subject phrase (``plan.targets[0]``): label (head noun, synonyms),
+time window, colour, size, position, motion, relation, ordinal. Other target phrases get their
+label, time window, colour and size constraints.
+
+Singular references ("the dog on the left") that remain ambiguous after an absolute position
+filter are resolved relatively (the leftmost dog); plural ones ("the dogs on the left", counts)
+keep every object that satisfies the constraint in absolute terms (frame in thirds).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vidagent.memory import ObjectMemory, SceneMemory
+from vidagent.query.plan import Plan
+from vidagent.reasoning.labels import display_name, parse_phrase
+
+SIZE_RATIO_DISTINCT = 1.4  # largest / smallest mean area below which "big"/"small" cannot tell apart
+NEAR_GAP = 0.5  # boxes closer than this times the larger object's size (sqrt area) are near
+NEAR_SHARE = 0.5  # share of co-visible frames on which "near" must hold
+SIDE_SHARE = 0.5  # share of co-visible frames for left_of / right_of / above / below
+TOUCH_SHARE = 0.02  # share of co-visible frames (at least one) on which masks must touch
+
+_POSITION_PARTS = {
+    "left": ("left",), "right": ("right",), "top": ("top",), "bottom": ("bottom",),
+    "center": ("center",), "top-left": ("top", "left"), "top-right": ("top", "right"),
+    "bottom-left": ("bottom", "left"), "bottom-right": ("bottom", "right"),
+}
+
+
+@dataclass
+class Selection:
+    """Result of selecting one phrase.
+
+    Attributes:
+        phrase: the target phrase.
+        objects: the selected objects (clipped to the plan's time window when there is one).
+        matched: how many objects carried a matching label (before constraints).
+        plural: the phrase (or the question) is plural.
+        reason: when ``objects`` is empty, a sentence saying why ("no dog appears in the video").
+        notes: caveats worth telling the user (colours unknown, sizes too similar, ...).
+    """
+
+    phrase: str
+    objects: list[ObjectMemory]
+    matched: int
+    plural: bool
+    reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ids(self) -> list[int]:
+        return [o.id for o in self.objects]
+
+
+def frame_window(plan: Plan, memory: SceneMemory) -> tuple[int | None, int | None] | None:
+    """The plan's time span as inclusive frame indices, or None when the plan has none."""
+    span = plan.time
+    if span is None or (span.start is None and span.end is None):
+        return None
+    if span.unit == "fraction":
+        start = None if span.start is None else int(math.floor(span.start * memory.num_frames))
+        end = None if span.end is None else int(math.ceil(span.end * memory.num_frames)) - 1
+    else:
+        start = None if span.start is None else int(math.ceil(span.start * memory.fps - 1e-6))
+        end = None if span.end is None else int(math.floor(span.end * memory.fps + 1e-6))
+    return start, end
+
+
+def window_text(plan: Plan, memory: SceneMemory) -> str:
+    """" between 1.0 s and 3.0 s" (with a leading space) or "" without a time span."""
+    w = frame_window(plan, memory)
+    if w is None:
+        return ""
+    s, e = w
+    if s is not None and e is not None:
+        return f" between {s / memory.fps:.1f} s and {e / memory.fps:.1f} s"
+    if s is not None:
+        return f" after {s / memory.fps:.1f} s"
+    return f" before {e / memory.fps:.1f} s"
+
+
+def is_plural(phrase: str, question: str = "") -> bool:
+    """The phrase is plural ("dogs", "people"), or the question uses the plural of its head."""
+    p = parse_phrase(phrase)
+    if p.plural:
+        return True
+    if question and p.head:
+        words = set(re.split(r"[^a-z]+", question.lower()))
+        plural_head = display_name(p.head, 2).split()[-1]
+        return plural_head != p.head and plural_head in words
+    return False
+
+
+def _extreme(objects: list[ObjectMemory], key) -> ObjectMemory:
+    return min(objects, key=key)
+
+
+def _position_key(position: str, memory: SceneMemory):
+    w, h = memory.width, memory.height
+
+    def key(o: ObjectMemory) -> float:
+        x, y = o.mean_centroid
+        x, y = x / w, y / h
+        score = 0.0
+        parts = _POSITION_PARTS[position]
+        if "center" in parts:
+            return (x - 0.5) ** 2 + (y - 0.5) ** 2
+        if "left" in parts:
+            score += x
+        if "right" in parts:
+            score -= x
+        if "top" in parts:
+            score += y
+        if "bottom" in parts:
+            score -= y
+        return score
+
+    return key
+
+
+def position_matches(actual: str | None, wanted: str) -> bool:
+    """"left" accepts left, top-left and bottom-left; "top-left" only top-left; etc."""
+    if actual is None:
+        return False
+    if wanted == "center":
+        return actual == "center"
+    got = set(_POSITION_PARTS[actual])
+    return set(_POSITION_PARTS[wanted]) <= got
+
+
+def ordinal_key(by: str):
+    """Sort key for ordinals: rank 1 comes first."""
+    return {
+        "left": lambda o: o.mean_centroid[0],
+        "right": lambda o: -o.mean_centroid[0],
+        "top": lambda o: o.mean_centroid[1],
+        "bottom": lambda o: -o.mean_centroid[1],
+        "largest": lambda o: -o.mean_size,
+        "smallest": lambda o: o.mean_size,
+        "earliest": lambda o: (o.first_frame, o.mean_centroid[0]),
+        "latest": lambda o: (-o.first_frame, o.mean_centroid[0]),
+    }[by]
+
+
+def relation_holds(memory: SceneMemory, a: ObjectMemory, b: ObjectMemory, predicate: str):
+    """Whether ``a <predicate> b`` holds over the frames where both are visible.
+
+    left_of / right_of / above / below: the centroids are so ordered on at least half of those
+    frames; near: the boxes are within ``NEAR_GAP`` x the larger object's size on at least half;
+    touching: the masks touch on some of them. None when the two are never visible together.
+    """
+    both = np.flatnonzero(a.visible & b.visible)
+    if len(both) == 0:
+        return None
+    ca, cb = a.centroids[both], b.centroids[both]
+    if predicate == "left_of":
+        return bool((ca[:, 0] < cb[:, 0]).mean() > SIDE_SHARE)
+    if predicate == "right_of":
+        return bool((ca[:, 0] > cb[:, 0]).mean() > SIDE_SHARE)
+    if predicate == "above":
+        return bool((ca[:, 1] < cb[:, 1]).mean() > SIDE_SHARE)
+    if predicate == "below":
+        return bool((ca[:, 1] > cb[:, 1]).mean() > SIDE_SHARE)
+    touch = memory.touch_frames(a.id, b.id)[both]
+    if predicate == "touching":
+        return bool(touch.sum() >= max(1, round(TOUCH_SHARE * len(both))))
+    if predicate == "near":
+        ba, bb = a.boxes[both], b.boxes[both]
+        gx = np.maximum(0, np.maximum(ba[:, 0], bb[:, 0]) - np.minimum(ba[:, 2], bb[:, 2]))
+        gy = np.maximum(0, np.maximum(ba[:, 1], bb[:, 1]) - np.minimum(ba[:, 3], bb[:, 3]))
+        gap = np.hypot(gx, gy)
+        scale = np.sqrt(np.maximum(a.areas[both], b.areas[both]))
+        near = (gap <= NEAR_GAP * scale) | touch
+        return bool(near.mean() >= NEAR_SHARE)
+    raise ValueError(f"unknown predicate {predicate!r}")
+
+
+def _name(phrase: str, n: int = 1) -> str:
+    return display_name(phrase, n) if phrase else "object"
+
+
+def select_phrase(
+    plan: Plan,
+    memory: SceneMemory,
+    phrase: str,
+    *,
+    subject: bool,
+    single: bool | None = None,
+    question: str = "",
+    use_motion: bool = True,
+    use_relation: bool = True,
+) -> Selection:
+    """Select the objects ``phrase`` refers to under the plan's constraints.
+
+    Args:
+        subject: apply the subject-only constraints (position, motion, relation, ordinal).
+        single: the task needs one object (where, color, ...); None = singular unless plural.
+        use_motion / use_relation: apply ``plan.motion`` / ``plan.relation`` as constraints
+            (off when they are what the task asks about).
+    """
+    parsed = parse_phrase(phrase)
+    plural = is_plural(phrase, question)
+    if single is None:
+        single = not plural
+    window = frame_window(plan, memory)
+    found = memory.find(phrase)
+    matched = len(found)
+    when = window_text(plan, memory)
+    if window is not None:
+        found = [o.clip(*window) for o in found]
+        found = [o for o in found if o.present]
+    if not found:
+        reason = f"no {_name(phrase)} appears in the video{when}" if matched == 0 or not when \
+            else f"no {_name(phrase)} is visible{when}"
+        return Selection(phrase, [], matched, plural, reason)
+    sel = Selection(phrase, found, matched, plural)
+    attrs = plan.attributes.get(phrase)
+    color = (attrs.color if attrs else None) or parsed.color
+    size = (attrs.size if attrs else None) or parsed.size
+
+    def fail(why: str) -> Selection:
+        sel.objects = []
+        sel.reason = why
+        return sel
+
+    base = parsed.head or phrase
+    if color:
+        known = [o for o in sel.objects if o.color is not None]
+        if len(known) < len(sel.objects):
+            sel.notes.append("colours are unknown without video frames")
+        sel.objects = [o for o in sel.objects if o.color is None or o.color == color]
+        if not sel.objects:
+            return fail(f"no {color} {_name(base)} appears in the video{when}")
+    if size and len(sel.objects) >= 2:
+        areas = np.array([o.mean_size for o in sel.objects])
+        if areas.max() / max(areas.min(), 1e-6) < SIZE_RATIO_DISTINCT:
+            sel.notes.append(f"the {_name(base, 2)} are of similar size")
+        elif single:
+            pick = max if size == "large" else min
+            sel.objects = [pick(sel.objects, key=lambda o: o.mean_size)]
+        else:
+            cut = math.sqrt(areas.max() * areas.min())
+            keep = areas >= cut if size == "large" else areas < cut
+            sel.objects = [o for o, k in zip(sel.objects, keep) if k]
+    if subject and plan.position:
+        inside = [o for o in sel.objects if position_matches(o.mean_position, plan.position)]
+        if single and len(sel.objects) > 1 and len(inside) != 1:
+            pool = inside or sel.objects
+            sel.objects = [_extreme(pool, _position_key(plan.position, memory))]
+        elif single and len(sel.objects) == 1 and not inside:
+            return fail(f"the {_name(base)} is not on the {plan.position} of the frame")
+        else:
+            sel.objects = inside
+        if not sel.objects:
+            return fail(f"no {_name(base)} is on the {plan.position} of the frame{when}")
+    if subject and use_motion and plan.motion:
+        sel.objects = [o for o in sel.objects if o.motion.direction == plan.motion]
+        if not sel.objects:
+            verb = "stands still" if plan.motion == "none" else f"moves {plan.motion}"
+            return fail(f"no {_name(base)} {verb}{when}")
+    if subject and use_relation and plan.relation and plan.relation.object != phrase:
+        rel = plan.relation
+        others = select_phrase(plan, memory, rel.object, subject=False, single=False)
+        keep = []
+        for o in sel.objects:
+            if any(relation_holds(memory, o, b, rel.predicate) for b in others.objects
+                   if b.id != o.id):
+                keep.append(o)
+        sel.objects = keep
+        if not sel.objects:
+            if not others.objects:
+                return fail(others.reason or f"no {_name(rel.object)} appears in the video")
+            pred = rel.predicate.replace("_", " ")
+            return fail(f"no {_name(base)} is {pred} the {_name(rel.object)}{when}")
+    if subject and plan.ordinal:
+        ranked = sorted(sel.objects, key=ordinal_key(plan.ordinal.by))
+        r = plan.ordinal.rank
+        if r > len(ranked):
+            n = len(ranked)
+            return fail(f"there {'is' if n == 1 else 'are'} only {n} {_name(base, n)}")
+        sel.objects = [ranked[r - 1]]
+    return sel
