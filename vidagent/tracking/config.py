@@ -1,0 +1,51 @@
+"""Tracker settings, built from a profile's ``tracker`` table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+
+@dataclass
+class TrackerConfig:
+    """Every number the tracker uses, in one place (frame counts are video frames)."""
+
+    detect_every: int = 5  # run the detector on every k-th frame to find objects that appear later
+    stride: int = 1  # run the segmenter / video propagator on every s-th frame; flow fills the rest
+    match_iou: float = 0.3  # least mask IoU for a detection to continue a live track
+    det_weight: float = 0.5  # weight of a matched detection's mask against the tracked mask (1: replace)
+    fuse_min_iou: float = 0.5  # below this IoU a matched detection replaces the mask instead
+    dup_overlap: float = 0.6  # an unmatched detection this much covered by live tracks is a duplicate
+    confirm_hits: int = 2  # detections a new track needs before it becomes an object (DEVA-style)
+    tentative_max_misses: int = 2  # detection rounds a new track may miss before it is deleted
+    max_misses: int = 3  # detection rounds a confirmed track may miss before it is set aside as lost
+    reid_similarity: float = 0.6  # least appearance similarity (1 - Bhattacharyya) to revive a lost id
+    reid_max_gap: int | None = None  # frames a lost track stays re-identifiable (None: whole video)
+    sam_accept_iou: float = 0.3  # least IoU between a segmenter mask and the flow mask to accept it
+    min_area: int = 16  # masks smaller than this (pixels) count as empty
+    flow_size: int = 320  # longer side (pixels) of the frames optical flow runs on
+    max_objects: int = 255  # ids are 1..255 (8-bit label maps)
+    box_threshold: float | None = None  # detector thresholds; None: the detector's own defaults
+    text_threshold: float | None = None
+    max_boxes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.detect_every < 1 or self.stride < 1:
+            raise ValueError("TrackerConfig: detect_every and stride must be >= 1")
+        if not 1 <= self.max_objects <= 255:
+            raise ValueError("TrackerConfig: max_objects must be in 1..255")
+        if self.confirm_hits < 1:
+            raise ValueError("TrackerConfig: confirm_hits must be >= 1")
+
+    @classmethod
+    def from_dict(cls, table: dict[str, Any] | None) -> "TrackerConfig":
+        """Build from a profile's ``tracker`` dict; unknown keys raise ValueError naming them."""
+        table = dict(table or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise ValueError(f"unknown tracker settings: {', '.join(unknown)}")
+        return cls(**table)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

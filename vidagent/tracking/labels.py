@@ -1,0 +1,109 @@
+"""Small helpers on label maps and masks (numpy only)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def mask_iou_matrix(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
+    """(len(a), len(b)) float IoU between two lists of (H, W) bool masks."""
+    if not a or not b:
+        return np.zeros((len(a), len(b)), np.float32)
+    fa = np.stack([m.reshape(-1) for m in a]).astype(np.float32)
+    fb = np.stack([m.reshape(-1) for m in b]).astype(np.float32)
+    inter = fa @ fb.T
+    union = fa.sum(1)[:, None] + fb.sum(1)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1), 0.0).astype(np.float32)
+
+
+def match_scores(tracks: list[np.ndarray], dets: list[np.ndarray]) -> np.ndarray:
+    """(T, D) association scores: mask IoU, or 0.6 x the share of the smaller mask inside the
+    other when that is larger (an object coming out from behind another, or entering the frame,
+    has a flow mask much smaller than its detection)."""
+    iou = mask_iou_matrix(tracks, dets)
+    if not iou.size:
+        return iou
+    ft = np.stack([m.reshape(-1) for m in tracks]).astype(np.float32)
+    fd = np.stack([m.reshape(-1) for m in dets]).astype(np.float32)
+    inter = ft @ fd.T
+    smaller = np.minimum(ft.sum(1)[:, None], fd.sum(1)[None, :])
+    contain = np.where(smaller > 0, inter / np.maximum(smaller, 1), 0.0)
+    return np.maximum(iou, 0.6 * contain).astype(np.float32)
+
+
+def box_mask(box: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(H, W) bool mask filling an XYXY pixel box (the fallback when no segmenter is available)."""
+    h, w = shape
+    x1, y1, x2, y2 = box
+    m = np.zeros((h, w), bool)
+    xa, ya = int(np.clip(np.floor(x1), 0, w)), int(np.clip(np.floor(y1), 0, h))
+    xb, yb = int(np.clip(np.ceil(x2), 0, w)), int(np.clip(np.ceil(y2), 0, h))
+    m[ya:yb, xa:xb] = True
+    return m
+
+
+def mask_box(mask: np.ndarray) -> np.ndarray | None:
+    """XYXY float32 box (x2/y2 exclusive) of a bool mask, or None when empty."""
+    ys, xs = np.nonzero(mask)
+    if not len(xs):
+        return None
+    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32)
+
+
+def paint(labels: np.ndarray, masks: dict[int, np.ndarray]) -> np.ndarray:
+    """Replace the pixels of each id in ``masks`` by its new mask; where new masks overlap the
+    smaller one wins. Returns a new label map of ``labels``' dtype."""
+    out = labels.copy()
+    for i in masks:
+        out[out == i] = 0
+    for i, m in sorted(masks.items(), key=lambda kv: -int(kv[1].sum())):
+        out[m] = i
+    return out
+
+
+def appearance(frame: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
+    """Normalised hue-saturation histogram (16x8 float32) of the masked pixels of an RGB frame."""
+    if mask.sum() < 4:
+        return None
+    hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], mask.astype(np.uint8), [16, 8], [0, 180, 0, 256])
+    total = float(hist.sum())
+    return (hist / total).astype(np.float32) if total > 0 else None
+
+
+def similarity(h1: np.ndarray | None, h2: np.ndarray | None) -> float:
+    """1 - Bhattacharyya distance between two histograms (1 = identical), 0 when one is missing."""
+    if h1 is None or h2 is None:
+        return 0.0
+    return float(1.0 - cv2.compareHist(h1, h2, cv2.HISTCMP_BHATTACHARYYA))
+
+
+def _signed_distance(mask: np.ndarray) -> np.ndarray:
+    """Signed distance (float32, pixels) to the mask boundary: positive inside, negative out."""
+    m = mask.astype(np.uint8)
+    inside = cv2.distanceTransform(m, cv2.DIST_L2, 3)
+    outside = cv2.distanceTransform(1 - m, cv2.DIST_L2, 3)
+    return inside - outside
+
+
+def fuse_masks(current: np.ndarray, new: np.ndarray, weight: float) -> np.ndarray:
+    """Blend two (H, W) bool masks of one object by averaging their signed distance functions
+    (``weight`` on ``new``): boundary positions are averaged, so independent errors of
+    successive detections cancel instead of each replacing the last. Works on the union box."""
+    if weight >= 1.0 or not current.any():
+        return new
+    if not new.any():
+        return current
+    box_c, box_n = mask_box(current), mask_box(new)
+    h, w = current.shape
+    pad = 4
+    x1 = int(max(min(box_c[0], box_n[0]) - pad, 0))
+    y1 = int(max(min(box_c[1], box_n[1]) - pad, 0))
+    x2 = int(min(max(box_c[2], box_n[2]) + pad, w))
+    y2 = int(min(max(box_c[3], box_n[3]) + pad, h))
+    sd = (1.0 - weight) * _signed_distance(current[y1:y2, x1:x2]) + weight * _signed_distance(
+        new[y1:y2, x1:x2])
+    out = np.zeros_like(current)
+    out[y1:y2, x1:x2] = sd > 0
+    return out

@@ -1,0 +1,361 @@
+"""Detection-driven multi-object video tracker with stable ids.
+
+Per frame, in order:
+
+1. the previous label map is moved to this frame by optical flow (``flow.propagate_labels``);
+2. on a detection frame (every ``detect_every``-th frame with a detector, or the frames of the
+   user's detections) the detections get masks (given, or from the segmenter prompted with
+   their boxes, or -- with neither -- the filled box) and are matched one to one to the live
+   tracks by Hungarian assignment on mask IoU (same label only). A matched detection corrects
+   its track (signed-distance blend of the flow mask and the detection mask, so the noise of
+   successive detections averages out); an unmatched one that is mostly covered by live tracks is a duplicate; any other
+   is first compared by appearance with the lost tracks of its label (re-identification, same
+   id) and else starts a tentative track;
+3. on a key frame (every ``stride``-th frame and every detection frame) the propagator refines
+   the masks (SAM from flow-carried boxes, or a SAM 2 video session);
+4. track life follows DEVA: a tentative track becomes an object after ``confirm_hits``
+   detections and is deleted when it misses ``tentative_max_misses`` detection rounds; an
+   object that misses ``max_misses`` rounds, or whose mask vanishes, is set aside as lost and
+   keeps its id for re-identification.
+
+Label maps are emitted through ``on_frame`` after a delay of about ``detect_every *
+confirm_hits`` frames, so that they carry final ids only: tentative and deleted tracks never
+appear. Memory is bounded by that window, not by the video length.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from vidagent.models.base import Detector, Segmenter
+from vidagent.tracking.config import TrackerConfig
+from vidagent.tracking.flow import FlowWarper, propagate_labels
+from vidagent.tracking.labels import (
+    appearance,
+    box_mask,
+    fuse_masks,
+    match_scores,
+    paint,
+    similarity,
+)
+from vidagent.tracking.propagators import FlowOnlyPropagator, Propagator, SamFlowPropagator
+from vidagent.types import Detections, ObjectInfo
+
+log = logging.getLogger(__name__)
+
+TENTATIVE, CONFIRMED, LOST, DELETED = "tentative", "confirmed", "lost", "deleted"
+_MAX_INTERNAL = 65535  # internal ids live in uint16 label maps
+
+
+@dataclass
+class Track:
+    """One track's bookkeeping; ``tid`` is internal, ``object_id`` the emitted id (0 until
+    confirmed)."""
+
+    tid: int
+    label: str
+    state: str = TENTATIVE
+    hits: int = 1
+    misses: int = 0
+    object_id: int = 0
+    last_seen: int = 0
+    hist: np.ndarray | None = field(default=None, repr=False)
+
+
+class Tracker:
+    """Tracks every object matching the phrases through a video with stable ids.
+
+    Args:
+        config: tracker settings (``TrackerConfig.from_dict(profile["tracker"])``).
+        detector: finds boxes on detection frames; may be None when ``run`` gets detections.
+        segmenter: turns boxes into masks and, without ``propagator``, refines masks on key
+            frames (``SamFlowPropagator``); None: box-filled masks and flow only.
+        propagator: a ``Propagator`` (e.g. ``Sam2VideoPropagator``) that overrides the default.
+    """
+
+    def __init__(
+        self,
+        config: TrackerConfig | None = None,
+        detector: Detector | None = None,
+        segmenter: Segmenter | None = None,
+        propagator: Propagator | None = None,
+    ) -> None:
+        self.config = config or TrackerConfig()
+        self.detector = detector
+        self.segmenter = segmenter
+        if propagator is None:
+            propagator = (
+                SamFlowPropagator(segmenter, self.config.sam_accept_iou, self.config.min_area)
+                if segmenter is not None else FlowOnlyPropagator()
+            )
+        self.propagator = propagator
+
+    # ------------------------------------------------------------------ public
+
+    def run(
+        self,
+        frames: Iterable[tuple[int, np.ndarray]],
+        num_frames: int,
+        phrases: list[str],
+        on_frame: Callable[[int, np.ndarray], None],
+        detections: dict[int, Detections] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[ObjectInfo]:
+        """Track through ``frames`` and emit one label map per frame.
+
+        Args:
+            frames: (index, HxWx3 uint8 RGB) at original size, every frame, in order.
+            num_frames: number of frames (for progress and the last key frame).
+            phrases: detector phrases; an object's label is the phrase it was detected as.
+            on_frame: called exactly once per frame, in order, with (index, (H, W) uint8 label
+                map of final object ids, 0 = background).
+            detections: the user's detections by frame index (boxes in original pixels, masks
+                optional). When given, the detector is not run: frames absent from the dict are
+                not detection frames. Detections without masks get them from the segmenter, or
+                -- without one -- are filled boxes.
+            progress: called as progress(frames_done, num_frames).
+
+        Returns:
+            The confirmed objects (ids 1..255, label = phrase), sorted by id.
+        """
+        cfg = self.config
+        if detections is None and self.detector is None:
+            raise ValueError("Tracker.run needs a detector or per-frame detections")
+        self._tracks: dict[int, Track] = {}
+        self._next_tid = 1
+        self._next_object_id = 1
+        self._warned_full = False
+        warper = FlowWarper(cfg.flow_size)
+        # a new track is decided (confirmed or deleted) within this many detection rounds
+        rounds = cfg.confirm_hits + cfg.tentative_max_misses
+        gap = cfg.detect_every
+        if detections:
+            keys = sorted(detections)
+            gap = int(max(np.diff(keys).max(), 1)) if len(keys) > 1 else 1
+        window = gap * rounds + 1
+        buffer: deque[tuple[int, np.ndarray]] = deque()
+        labels: np.ndarray | None = None
+        started = False
+        for index, frame in frames:
+            frame = np.asarray(frame)
+            if not started:
+                self.propagator.reset(frame.shape[0], frame.shape[1])
+                started = True
+            flows = warper.push(frame)
+            if labels is None or flows is None:
+                labels = np.zeros(frame.shape[:2], np.uint16)
+            else:
+                labels = propagate_labels(labels, flows)
+            dets = self._detections_for(index, frame, phrases, detections)
+            is_key = index % cfg.stride == 0 or dets is not None or index == num_frames - 1
+            seeds: dict[int, np.ndarray] = {}
+            if dets is not None:
+                labels, seeds = self._associate(index, frame, labels, dets)
+            if is_key:
+                live = [t for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)]
+                if live or seeds:
+                    labels = self.propagator.step(index, frame, labels, seeds)
+            labels = self._bookkeeping(index, frame, labels, dets is not None)
+            buffer.append((index, labels))
+            while len(buffer) > window:
+                self._emit(*buffer.popleft(), on_frame)
+            if progress is not None:
+                progress(index + 1, num_frames)
+        while buffer:
+            self._emit(*buffer.popleft(), on_frame)
+        return [
+            ObjectInfo(t.object_id, t.label)
+            for t in sorted(self._tracks.values(), key=lambda t: t.object_id)
+            if t.object_id > 0
+        ]
+
+    # ------------------------------------------------------------------ detection
+
+    def _detections_for(
+        self,
+        index: int,
+        frame: np.ndarray,
+        phrases: list[str],
+        given: dict[int, Detections] | None,
+    ) -> Detections | None:
+        """This frame's detections with masks, or None when it is not a detection frame."""
+        cfg = self.config
+        if given is not None:
+            if index not in given:
+                return None
+            dets = given[index]
+        else:
+            if index % cfg.detect_every != 0:
+                return None
+            dets = self.detector.detect(frame, phrases, cfg.box_threshold, cfg.text_threshold,
+                                        cfg.max_boxes)
+        h, w = frame.shape[:2]
+        if len(dets) == 0:
+            return Detections.empty((h, w))
+        if dets.masks is not None:
+            if dets.masks.shape[1:] != (h, w):
+                raise ValueError(
+                    f"detections of frame {index} have masks of size {dets.masks.shape[1:]},"
+                    f" the video is {(h, w)}"
+                )
+            return dets
+        if self.segmenter is not None:
+            if isinstance(self.propagator, SamFlowPropagator):
+                self.propagator.set_image(index, frame)
+            else:
+                self.segmenter.set_image(frame)
+            masks, _ = self.segmenter.predict(boxes=dets.boxes, multimask=True)
+        else:
+            masks = np.stack([box_mask(b, (h, w)) for b in dets.boxes])
+        return Detections(dets.boxes, dets.scores, dets.labels, masks=masks)
+
+    # ------------------------------------------------------------------ association
+
+    def _associate(
+        self, index: int, frame: np.ndarray, labels: np.ndarray, dets: Detections
+    ) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+        """Match detections to live tracks; returns the updated label map and the seeds."""
+        cfg = self.config
+        live = [t for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)]
+        det_masks = [m for m in dets.masks]
+        keep = [k for k, m in enumerate(det_masks) if m.sum() >= cfg.min_area]
+        track_masks = [labels == t.tid for t in live]
+        iou = match_scores(track_masks, [det_masks[k] for k in keep])
+        for a, t in enumerate(live):
+            for b, k in enumerate(keep):
+                if dets.labels[k] != t.label:
+                    iou[a, b] = 0.0
+        seeds: dict[int, np.ndarray] = {}
+        matched_tracks: set[int] = set()
+        matched_dets: set[int] = set()
+        if iou.size:
+            rows, cols = linear_sum_assignment(-iou)
+            for r, c in zip(rows, cols):
+                if iou[r, c] >= cfg.match_iou:
+                    t = live[r]
+                    k = keep[c]
+                    # blend only when they agree; else the object changed (came out from behind
+                    # something, entered the frame) and the detection is the better mask
+                    w = cfg.det_weight if iou[r, c] >= cfg.fuse_min_iou else 1.0
+                    seeds[t.tid] = fuse_masks(track_masks[r], det_masks[k], w)
+                    matched_tracks.add(t.tid)
+                    matched_dets.add(k)
+                    t.hits += 1
+                    t.misses = 0
+                    t.last_seen = index
+                    self._update_hist(t, frame, det_masks[k])
+                    if t.state == TENTATIVE and t.hits >= cfg.confirm_hits:
+                        self._confirm(t)
+        for t in live:
+            if t.tid not in matched_tracks:
+                t.misses += 1
+        occupied = labels > 0
+        for t in live:
+            if t.tid in seeds:
+                occupied |= seeds[t.tid]
+        for k in keep:
+            if k in matched_dets:
+                continue
+            m = det_masks[k]
+            area = m.sum()
+            if np.logical_and(m, occupied).sum() >= cfg.dup_overlap * area:
+                continue  # a second detection of something already tracked
+            label = str(dets.labels[k])
+            hist = appearance(frame, m)
+            t = self._reidentify(index, label, hist)
+            if t is None:
+                t = self._new_track(index, label)
+                if t is None:
+                    continue
+            t.hist = hist if t.hist is None else t.hist
+            self._update_hist(t, frame, m)
+            seeds[t.tid] = m
+            occupied |= m
+        return paint(labels, seeds), seeds
+
+    def _reidentify(self, index: int, label: str, hist: np.ndarray | None) -> Track | None:
+        cfg = self.config
+        best, best_sim = None, cfg.reid_similarity
+        for t in self._tracks.values():
+            if t.state != LOST or t.label != label:
+                continue
+            if cfg.reid_max_gap is not None and index - t.last_seen > cfg.reid_max_gap:
+                continue
+            s = similarity(t.hist, hist)
+            if s >= best_sim:
+                best, best_sim = t, s
+        if best is not None:
+            best.state = CONFIRMED
+            best.misses = 0
+            best.hits += 1
+            best.last_seen = index
+            log.debug("frame %d: re-identified object %d (%s)", index, best.object_id, label)
+        return best
+
+    def _new_track(self, index: int, label: str) -> Track | None:
+        if self._next_tid > _MAX_INTERNAL:
+            return None
+        t = Track(self._next_tid, label, last_seen=index)
+        self._next_tid += 1
+        self._tracks[t.tid] = t
+        if self.config.confirm_hits <= 1:
+            self._confirm(t)
+        return t
+
+    def _confirm(self, t: Track) -> None:
+        if self._next_object_id > self.config.max_objects:
+            if not self._warned_full:
+                log.warning("more than %d objects: later ones are not tracked",
+                            self.config.max_objects)
+                self._warned_full = True
+            t.state = DELETED
+            return
+        t.state = CONFIRMED
+        t.object_id = self._next_object_id
+        self._next_object_id += 1
+
+    @staticmethod
+    def _update_hist(t: Track, frame: np.ndarray, mask: np.ndarray) -> None:
+        h = appearance(frame, mask)
+        if h is None:
+            return
+        t.hist = h if t.hist is None else (0.7 * t.hist + 0.3 * h).astype(np.float32)
+
+    # ------------------------------------------------------------------ track life
+
+    def _bookkeeping(
+        self, index: int, frame: np.ndarray, labels: np.ndarray, detection_frame: bool
+    ) -> np.ndarray:
+        cfg = self.config
+        present = np.bincount(labels.reshape(-1), minlength=1)
+        removed = []
+        for t in self._tracks.values():
+            if t.state not in (TENTATIVE, CONFIRMED):
+                continue
+            area = int(present[t.tid]) if t.tid < len(present) else 0
+            if t.state == TENTATIVE and (t.misses > cfg.tentative_max_misses or area < cfg.min_area):
+                t.state = DELETED
+                removed.append(t.tid)
+            elif t.state == CONFIRMED and (t.misses > cfg.max_misses or area < cfg.min_area):
+                t.state = LOST
+                removed.append(t.tid)
+            elif area >= cfg.min_area:
+                t.last_seen = index
+        if removed:
+            labels = labels.copy()
+            labels[np.isin(labels, removed)] = 0
+            self.propagator.remove(removed)
+        return labels
+
+    def _emit(self, index: int, labels: np.ndarray, on_frame) -> None:
+        lut = np.zeros(max(self._next_tid, int(labels.max()) + 1), np.uint8)
+        for t in self._tracks.values():
+            if t.object_id > 0 and t.state != DELETED:
+                lut[t.tid] = t.object_id
+        on_frame(index, lut[labels])
