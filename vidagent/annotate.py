@@ -1,0 +1,237 @@
+"""``vidagent annotate``: a whole collection of videos, tracked (and optionally questioned), on Ray.
+
+MANIFEST is a folder of videos, a text file with one path per line, or JSON Lines of
+``{"video": PATH, "detections": PATH (optional), "id": NAME (optional)}``. Each video becomes
+``OUT/ID/`` in the tracks format and one line of ``OUT/index.jsonl``:
+``{"id", "video", "status": "done" | "failed", "objects", "seconds", "error", "answers"}``.
+Running the same command again skips videos already done.
+
+With ``--workers N > 1`` or ``--address`` the videos are spread over Ray actors, each holding its
+own loaded models; without Ray installed (``pip install 'vidagent[ray]'``) a single worker runs
+them in this process. Only the driver writes ``index.jsonl``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+from vidagent.errors import InputError, VidagentError
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
+_ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    video: str
+    detections: str | None = None
+
+
+def _check_id(name: str, where: str) -> str:
+    if not _ID_OK.match(name) or name in (".", ".."):
+        raise InputError(f"{where}: id {name[:40]!r} must be letters, digits, '.', '_' or '-' (no paths)")
+    return name
+
+
+def read_manifest(manifest: str | os.PathLike) -> list[Job]:
+    """Jobs of a manifest (folder, text list, or JSON Lines); relative paths are relative to it."""
+    m = Path(manifest)
+    if not m.exists():
+        raise InputError(f"{m}: no such manifest")
+    jobs: list[Job] = []
+    if m.is_dir():
+        for p in sorted(m.iterdir()):
+            if p.is_file() and p.suffix.lower() in VIDEO_SUFFIXES:
+                jobs.append(Job(_check_id(p.stem, str(p)), str(p)))
+        if not jobs:
+            raise InputError(f"{m}: the folder holds no videos ({', '.join(VIDEO_SUFFIXES)})")
+    else:
+        base = m.parent
+        try:
+            lines = m.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise InputError(f"{m}: the manifest is not UTF-8 text") from None
+        for n, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            where = f"{m}:{n}"
+            if line.startswith("{"):
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    raise InputError(f"{where}: not valid JSON") from None
+                if not isinstance(rec, dict) or not isinstance(rec.get("video"), str):
+                    raise InputError(f"{where}: a JSON line needs a 'video' path")
+                video = rec["video"]
+                dets = rec.get("detections")
+                if dets is not None and not isinstance(dets, str):
+                    raise InputError(f"{where}: 'detections' must be a path")
+                name = rec.get("id", Path(video).stem)
+                if not isinstance(name, str):
+                    raise InputError(f"{where}: 'id' must be a string")
+            else:
+                video, dets, name = line, None, Path(line).stem
+            video = str(base / video) if not os.path.isabs(video) else video
+            if dets is not None and not os.path.isabs(dets):
+                dets = str(base / dets)
+            jobs.append(Job(_check_id(name, where), video, dets))
+        if not jobs:
+            raise InputError(f"{m}: the manifest lists no videos")
+    seen: set[str] = set()
+    for j in jobs:
+        if j.id in seen:
+            raise InputError(f"{m}: id {j.id!r} appears twice; give each video a distinct 'id'")
+        seen.add(j.id)
+    return jobs
+
+
+def read_questions(path: str | os.PathLike | None) -> list[str]:
+    if path is None:
+        return []
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such questions file")
+    qs = [q.strip() for q in p.read_text(encoding="utf-8", errors="replace").splitlines() if q.strip()]
+    if not qs:
+        raise InputError(f"{p}: the questions file is empty")
+    return qs
+
+
+def done_ids(out: Path) -> set[str]:
+    """Ids whose last index line says done and whose folder exists."""
+    index = out / "index.jsonl"
+    status: dict[str, str] = {}
+    if index.is_file():
+        for line in index.read_text(encoding="utf-8").splitlines():
+            try:
+                rec = json.loads(line)
+                status[str(rec["id"])] = str(rec["status"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    return {k for k, v in status.items() if v == "done" and (out / k / "objects.json").is_file()}
+
+
+class Worker:
+    """Runs jobs with one Agent (models loaded once per worker)."""
+
+    def __init__(self, agent_kwargs: dict) -> None:
+        from vidagent.pipeline import Agent
+
+        self.agent = Agent(**agent_kwargs)
+
+    def run(self, job: dict, prompt: str, out: str, questions: list[str]) -> dict:
+        j = Job(**job)
+        t0 = time.perf_counter()
+        rec = {"id": j.id, "video": j.video, "status": "failed", "objects": [], "seconds": 0.0,
+               "error": None, "answers": []}
+        try:
+            dest = Path(out) / j.id
+            r = self.agent.track(j.video, prompt, dest, detections=j.detections)
+            rec["objects"] = [{"id": int(i), "label": lab} for i, lab in r["labels"].items()]
+            for q in questions:
+                try:
+                    a = self.agent.ask(j.video, q, tracks=dest)
+                    rec["answers"].append({k: a[k] for k in ("question", "answer", "value")})
+                except VidagentError as exc:
+                    rec["answers"].append({"question": q, "error": str(exc)})
+            rec["status"] = "done"
+        except VidagentError as exc:
+            rec["error"] = str(exc)
+        except Exception as exc:  # one bad video must not stop the collection
+            rec["error"] = f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        finally:
+            self.agent.close()
+        rec["seconds"] = round(time.perf_counter() - t0, 3)
+        return rec
+
+
+def run(
+    manifest: str | os.PathLike,
+    prompt: str,
+    out: str | os.PathLike,
+    questions: str | os.PathLike | None = None,
+    workers: int = 1,
+    address: str | None = None,
+    agent_kwargs: dict | None = None,
+) -> Iterator[dict]:
+    """Annotate every job not yet done; yields each index record as it is written."""
+    from vidagent.pipeline import split_prompt
+
+    jobs = read_manifest(manifest)
+    qs = read_questions(questions)
+    if prompt.strip():
+        split_prompt(prompt)
+    if workers < 1:
+        raise InputError("--workers must be at least 1")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    skip = done_ids(out)
+    todo = [j for j in jobs if j.id not in skip]
+    kwargs = dict(agent_kwargs or {})
+    index = out / "index.jsonl"
+    use_ray = workers > 1 or address is not None
+    results = _run_ray(todo, prompt, out, qs, workers, address, kwargs) if use_ray else _run_local(todo, prompt, out, qs, kwargs)
+    for rec in results:
+        with open(index, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(rec) + "\n")
+        yield rec
+
+
+def _run_local(jobs, prompt, out, qs, kwargs) -> Iterator[dict]:
+    if not jobs:
+        return
+    worker = Worker(kwargs)
+    for j in jobs:
+        yield worker.run(asdict(j), prompt, str(out), qs)
+
+
+def _run_ray(jobs, prompt, out, qs, workers, address, kwargs) -> Iterator[dict]:
+    try:
+        import ray
+    except ImportError:
+        raise InputError("--workers/--address need Ray: pip install 'vidagent[ray]'") from None
+    if not jobs:
+        return
+    if not ray.is_initialized():
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
+    RemoteWorker = ray.remote(num_cpus=1)(Worker)
+    actors = [RemoteWorker.remote(kwargs) for _ in range(min(workers, len(jobs)))]
+    pending = {}
+    queue = list(jobs)
+    for a in actors:
+        if queue:
+            j = queue.pop(0)
+            pending[a.run.remote(asdict(j), prompt, str(out), qs)] = a
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1)
+        ref = ready[0]
+        actor = pending.pop(ref)
+        yield ray.get(ref)
+        if queue:
+            j = queue.pop(0)
+            pending[actor.run.remote(asdict(j), prompt, str(out), qs)] = actor
+
+
+def cli(args, emit) -> int:
+    total = failed = 0
+    kwargs = {"profile": args.profile, "device": args.device, "offline": args.offline,
+              "progress": not args.quiet}
+    for rec in run(args.manifest, args.prompt, args.out, args.questions, args.workers, args.address, kwargs):
+        total += 1
+        failed += rec["status"] != "done"
+        if not args.json:
+            emit(rec, False, lambda r: f"{r['id']}: {r['status']} ({r['seconds']} s)" + (f" {r['error']}" if r["error"] else ""))
+    summary = {"out": str(args.out), "processed": total, "failed": failed, "index": str(Path(args.out) / "index.jsonl")}
+    emit(summary, args.json, lambda s: f"{s['processed']} processed, {s['failed']} failed -> {s['index']}")
+    return 0
