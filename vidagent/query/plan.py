@@ -137,9 +137,13 @@ class Relation(_Strict):
 
 
 class Compare(_Strict):
-    """"which is bigger, the dog or the cat" -> by="size" over targets [dog, cat]."""
+    """"which is bigger, the dog or the cat" -> by="size" over targets [dog, cat].
+
+    ``order="least"`` turns the ranking round: "which is smaller" -> by="size", order="least".
+    """
 
     by: CompareBy
+    order: Literal["most", "least"] = "most"
 
 
 class Plan(_Strict):

@@ -1,0 +1,627 @@
+"""The deterministic parser: question -> ``Plan`` by patterns, with no model.
+
+It is the fallback of ``QueryParser`` and good on its own. Steps:
+
+1. normalise (lower case, ASCII, control characters removed) and repair typos word by word;
+2. pick the task by ordered patterns (``task_by_rules`` also says how sure it is);
+3. pull out constraints, each consuming its words: time spans, ordinals, motion, relations,
+   comparisons, positions;
+4. chunk what is left into noun phrases (runs of words that are not question words, verbs,
+   prepositions or spatial/time words); each phrase is copied from the question, lower case,
+   with its head noun in the singular ("red cars" -> "red car"); colours and sizes in a phrase
+   also become ``attributes``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from vidagent.query.lexicon import (
+    COLOR_WORDS,
+    COMPOUNDS,
+    ED_NOUNS,
+    GENERIC_NOUNS,
+    ING_NOUNS,
+    NOUNS,
+    OTHER_ADJECTIVES,
+    SIZE_WORDS,
+    SPACE_WORDS,
+    STOP,
+    TIME_WORDS,
+    VERBS,
+    fix_typo,
+    normalize,
+    singular,
+    words,
+)
+from vidagent.query.plan import MAX_TARGETS, Plan, clean_phrase
+
+__all__ = ["RuleResult", "analyse", "parse_rules", "task_by_rules", "clean_question", "singular"]
+
+
+def clean_question(text: str) -> str:
+    """Normalised question with typos repaired, words joined by single spaces."""
+    out: list[str] = []
+    for w in words(normalize(text)):
+        out.extend(fix_typo(w).split())
+    return " ".join(out)
+
+
+# ----------------------------------------------------------------------------- task patterns
+_DIR = r"(?:left|right|up|down|upward|upwards|downward|downwards|leftward|leftwards|rightward|rightwards)"
+_POSW = r"(?:left|right|top|bottom|center|middle|corner|upper|lower)"
+_MOVE_VERB = (r"(?:mov(?:e|es|ed|ing)|go(?:es|ing)?|went|head(?:s|ed|ing)?|travel+(?:s|ed|ing)?|"
+              r"run(?:s|ning)?|ran|walk(?:s|ed|ing)?|driv(?:e|es|ing)|drove|fl(?:y|ies|ying|ew)|"
+              r"swim(?:s|ming)?|roll(?:s|ed|ing)?|rid(?:e|es|ing)|cross(?:es|ed|ing)?|"
+              r"turn(?:s|ed|ing)?|jump(?:s|ed|ing)?|head(?:s|ed|ing)?|drift(?:s|ed|ing)?|"
+              r"slid(?:e|es|ing)|float(?:s|ed|ing)?|pan(?:s|ned|ning)?)")
+_REL = (r"(?:(?:to|on) the (?:left|right) (?:side )?of|left of|right of|above|over|on top of|"
+        r"below|under|underneath|beneath|beside|next to|near|nearby|close to|closer to|by|"
+        r"alongside|touching|touch(?:es)?|in contact with|adjacent to|far from|away from|"
+        r"in front of|behind|holding|carrying|riding|on)")
+_CMP = (r"(?:bigger|larger|smaller|tinier|taller|shorter|faster|quicker|slower|higher|lower|"
+        r"biggest|largest|smallest|fastest|slowest|longer|longest|shortest|earlier|sooner|later|"
+        r"further|farther|more to the|closer to the|wider|heavier|leftmost|rightmost|topmost|"
+        r"quickest|speedier|more|less|first|last)")
+
+# (task, pattern, confidence); the first match wins
+_TASK_PATTERNS: list[tuple[str, str, float]] = [
+    ("segment", r"^(?:please )?(?:segment|mask|outline|highlight|select|cut out|track|isolate|"
+                r"point to|point at|point out|mark|circle|annotate|detect|locate the|find the|"
+                r"find all|find every|show me the|show me all|show the|give me the mask|"
+                r"give me the masks|get the mask|give me masks)\b", 0.95),
+    ("segment", r"\b(?:segment|segmentation|mask|masks) (?:of|for)\b", 0.9),
+    ("duration", r"\bhow long\b|\bfor how (?:many|much)\b|\bhow much time\b|\bduration\b|"
+                 r"\bhow many (?:seconds|secs|minutes|frames)\b|\bfor how long\b|"
+                 r"\btotal time\b|\bamount of time\b|\blength of time\b|\bscreen time\b", 0.95),
+    ("when", r"^(?:so )?when\b|\bwhen (?:the|a|an|do|does|did)\b|\bwhen (?:does|do|did|is|are|was|were|will|can)\b|"
+             r"\bat what (?:time|point|moment|second|frame|timestamp)\b|\bwhat time\b|"
+             r"\bwhich (?:second|moment|frame|timestamp|time)\b|\bhow soon\b|\bhow early\b|"
+             r"\bhow late\b|\btimestamp\b|\bat which point\b|\bwhat (?:second|moment|point)\b", 0.95),
+    ("count", r"\bhow many\b|\bnumber of\b|^count\b|\bcount (?:the|all|how|every)\b|"
+              r"\bhow much\b|\bcount of\b|\btotal (?:number|count)\b|\bhow numerous\b|"
+              r"^(?:please )?count\b|\bquantity of\b|\btally\b", 0.95),
+    ("color", r"\b(?:what|which|wat) (?:is the )?colou?rs?\b|\bcolou?r (?:is|are|was|were|of)\b|"
+              r"\bwhat shade\b|\bwhat colou?red\b|\bcolou?r does\b|\bthe colou?r\b|"
+              r"\bcolou?r\b", 0.9),
+    ("compare", r"\b(?:which|who)\b(?! (?:side|part|corner|way|direction|color)\b).*\b" + _CMP + r"\b|^what (?:is|are|was) (?:the )?" + _CMP + r"\b|\b(?:which|who) (?:one )?"
+                r"(?:appears?|shows? up|comes?|arrives?|enters?|leaves?|disappears?|moves?|"
+                r"stays?|is visible|remains?)\b.*\b(?:first|last|earlier|later|longer|more|"
+                r"sooner|faster)\b", 0.85),
+    ("compare", r"^(?:is|are|was|were|does|do) (?:the |a |an )?[a-z' ]+ "
+                r"(?:bigger|larger|smaller|taller|shorter|faster|slower|quicker|higher|lower|"
+                r"wider|heavier|further|farther|longer) (?:than|compared)\b", 0.85),
+    ("motion", r"\b(?:which|what) (?:way|direction)\b|\b" + _MOVE_VERB + r" (?:to the |towards "
+               r"the |toward the )?" + _DIR + r"\b(?! of)|\bwhat direction\b|\bin which direction\b|"
+               r"\bdirection of\b|\bwhere (?:is|are|was|were|does|do|did)\b.*\b(?:going|heading|"
+               r"moving|travel+ing|headed|driving|walking|running|flying|go|move|head)\b(?! on)|"
+               r"\b(?:moving|going|heading|travel+ing|move|moves|go|goes|drive|drives|driving|"
+               r"walking|running) (?:to the )?(?:left|right|up|down|upward|downward|leftward|"
+               r"rightward)s?\b(?! of)|\bleft or right\b|\bup or down\b|\bmoving\b\??$|"
+               r"\bmove\b\??$|\bmotion\b|\bmovement\b|\btrajectory\b|\bmoves?\b\??$|"
+               r"\bheading\b|\bstationary\b|\bstill or\b|\bstanding still\b", 0.85),
+    ("where", r"^(?:so )?where\b|\bwhere (?:is|are|was|were|does|do|did|can|in)\b|"
+              r"\bwhich (?:side|part|corner|half|region|area|quadrant)\b|"
+              r"\bwhat (?:side|part|corner|region|area|quadrant|position|location)\b|"
+              r"\blocation of\b|\bposition of\b|\bwhereabouts\b|\bin which (?:part|side|corner)\b|"
+              r"^(?:is|are) (?:the |a |an )?[a-z' ]+ (?:on|in|at) the (?:very )?(?:left|right|top|bottom|"
+              r"center|centre|middle|upper|lower)\b(?!(?: side| part| half| corner| edge)? of "
+              r"(?!(?:the )?(?:frame|screen|image|video|picture|scene|view|clip)\b))", 0.85),
+    ("relation", r"^(?:is|are|was|were|does|do|did|can|could|has|have)\b(?! there\b).*?\b(?:"
+                 r"(?:to|on) the (?:left|right) (?:side )?of|left of|right of|above|over|"
+                 r"on top of|below|under|underneath|beneath|beside|next to|near|nearby|"
+                 r"close to|closer to|touch|touches|touching|in contact with|adjacent to|"
+                 r"far from|away from|on (?!(?:the |a )?(?:very )?(?:left|right|top|bottom|center|"
+                 r"centre|middle|upper|lower|screen|frame|camera|video|clip|side|edge|way)\b))\b",
+     0.9),
+    ("describe", r"\b(?:describe|summari[sz]e|summary|explain|tell me about|narrate|caption)\b|"
+                 r"\bwhat (?:is|are|was|were) (?:happening|going on)\b|\bwhat is this\b|"
+                 r"\bwhat'?s (?:happening|going on)\b|\bwhat happens\b|\bwhat kind of\b|"
+                 r"\bwhat type of\b|^what (?:animal|animals|object|objects|things|vehicle|vehicles|"
+                 r"sport|activity|activities)\b", 0.85),
+    ("exists", r"^(?:is|are|was|were) (?:there|any|a|an)\b|^(?:does|do|did|can|could|will) "
+               r"(?:the )?(?:video|clip|scene|footage|frame|you|we|i|anyone)\b|"
+               r"\b(?:appear|appears|visible|exist|exists|present|show up|shows up|seen|"
+               r"contain|contains|in the video|in the clip|in the scene|in view|on screen|"
+               r"in frame|in the frame)\b|^any\b|^(?:does|do|did) (?:a|an|any)\b", 0.85),
+    ("describe", r"^(?:please )?(?:describe|summari[sz]e|explain|tell me about|narrate|caption)\b|"
+                 r"\bwhat (?:is|are|was|were) (?:happening|going on|the [a-z' ]+ doing|they doing|"
+                 r"he doing|she doing|it doing|in the|on the)\b|\bwhat'?s (?:happening|going on)\b|"
+                 r"\bwhat happens\b|\bwhat do(?:es)? (?:you|we|the [a-z' ]+) (?:see|do)\b|"
+                 r"\bwhat is (?:shown|visible|there)\b|\bwhat kind of\b|\bwhat type of\b|"
+                 r"\bwhat (?:animal|object|objects|animals|things|vehicle|vehicles|sport|"
+                 r"activity|activities)\b|^(?:who|why|what|how)\b|\bdoing\b", 0.7),
+]
+_TASK_RE = [(t, re.compile(p), c) for t, p, c in _TASK_PATTERNS]
+_AUX_START = re.compile(r"^(?:is|are|was|were|does|do|did|can|could|will|has|have|had)\b")
+_QUESTION_WORD = re.compile(r"\b(?:how|what|which|who|where|when|why|whose|whom)\b")
+
+
+_NP_START = re.compile(r"^(?:the|a|an|all|every|each|that|this|those|these|both|any)\b")
+
+
+def task_by_rules(question: str, *, expression: bool = False,
+                  question_mark: bool = False) -> tuple[str, float]:
+    """The task a cleaned question asks for, and how sure the patterns are (0..1).
+
+    ``expression`` marks a referring expression (task "segment" for sure); a text that starts
+    like a noun phrase ("the dog moving left") and has no ``question_mark`` is one too.
+    """
+    if expression:
+        return "segment", 1.0
+    q = question
+    if not question_mark and _NP_START.search(q):
+        return "segment", 0.8
+    for task, rx, conf in _TASK_RE:
+        if rx.search(q):
+            return task, conf
+    if _AUX_START.search(q):
+        return "exists", 0.5
+    if not _QUESTION_WORD.search(q) and words(q):
+        return "segment", 0.5  # a bare noun phrase reads as a referring expression
+    return "describe", 0.3
+
+
+# ----------------------------------------------------------------------------- constraints
+_NUM = r"(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)"
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                 "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30}
+_UNIT = r"(seconds?|secs?|s|minutes?|mins?|m)\b"
+
+
+def _num(text: str) -> float:
+    return float(_NUMBER_WORDS.get(text, text)) if text in _NUMBER_WORDS else float(text)
+
+
+def _scale(unit: str) -> float:
+    return 60.0 if unit.startswith("m") else 1.0
+
+
+_TIME_RULES: list[tuple[re.Pattern, object]] = [
+    (re.compile(r"\bbetween (?:the )?" + _NUM + r"(?: " + _UNIT + r")? and " + _NUM + r" ?"
+                + _UNIT), lambda m: (_num(m[1]) * _scale(m[4]), _num(m[3]) * _scale(m[4]),
+                                    "seconds")),
+    (re.compile(r"\bfrom (?:second )?" + _NUM + r"(?: " + _UNIT + r")? (?:to|until|till) "
+                r"(?:second )?" + _NUM + r"(?: ?" + _UNIT + r")?"),
+     lambda m: (_num(m[1]) * _scale(m[4] or m[2] or "s"), _num(m[3]) * _scale(m[4] or m[2] or "s"),
+                "seconds")),
+    (re.compile(r"\b(?:in|during|within|over) the (?:first|opening) " + _NUM + r" ?" + _UNIT),
+     lambda m: (0.0, _num(m[1]) * _scale(m[2]), "seconds")),
+    (re.compile(r"\b(?:before|by|until|till|up to) (?:the )?" + _NUM + r" ?" + _UNIT
+                + r"(?: mark)?"), lambda m: (0.0, _num(m[1]) * _scale(m[2]), "seconds")),
+    (re.compile(r"\b(?:after|past|from|beyond|later than) (?:the )?" + _NUM + r" ?" + _UNIT
+                + r"(?: mark)?"), lambda m: (_num(m[1]) * _scale(m[2]), None, "seconds")),
+    (re.compile(r"\b(?:at|around|about) (?:the )?" + _NUM + r" ?" + _UNIT + r"(?: mark)?"),
+     lambda m: (_num(m[1]) * _scale(m[2]), _num(m[1]) * _scale(m[2]), "seconds")),
+    (re.compile(r"\bat (?:second|sec) " + _NUM + r"\b"),
+     lambda m: (_num(m[1]), _num(m[1]), "seconds")),
+    (re.compile(r"\b(?:in|during) the first half\b"), lambda m: (0.0, 0.5, "fraction")),
+    (re.compile(r"\b(?:in|during) the (?:second|last|latter) half\b"),
+     lambda m: (0.5, 1.0, "fraction")),
+    (re.compile(r"\b(?:at|in|near|towards?|during|around) the (?:very )?(?:start|beginning|"
+                r"opening)(?: of (?:the )?(?:video|clip|footage|scene))?\b|\bearly (?:on|in the "
+                r"(?:video|clip))\b|\bat first\b|\binitially\b|\bin the first (?:few )?(?:frames?|"
+                r"moments?|part)\b"), lambda m: (0.0, 0.2, "fraction")),
+    (re.compile(r"\b(?:at|in|near|towards?|during|around) the (?:very )?(?:end|ending|finish)"
+                r"(?: of (?:the )?(?:video|clip|footage|scene))?\b|\blate in the (?:video|clip)\b|"
+                r"\bin the (?:last|final) (?:few )?(?:frames?|moments?|part)\b|\bat last\b|"
+                r"\bfinally\b"), lambda m: (0.8, 1.0, "fraction")),
+    (re.compile(r"\b(?:in|during|around) the middle of the (?:video|clip|footage)\b|"
+                r"\bhalfway through\b|\bmidway\b"), lambda m: (0.4, 0.6, "fraction")),
+]
+
+
+def _take_time(q: str) -> tuple[dict | None, str]:
+    for rx, make in _TIME_RULES:
+        m = rx.search(q)
+        if m:
+            start, end, unit = make(m)
+            if end is not None and start is not None and end < start:
+                start, end = end, start
+            return {"start": start, "end": end, "unit": unit}, _blank(q, m)
+    return None, q
+
+
+_ORD_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+              "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5, "6th": 6, "last": -1}
+_ORD = r"(first|second|third|fourth|fifth|sixth|1st|2nd|3rd|4th|5th|6th|last)"
+_OPPOSITE = {"left": "right", "right": "left", "top": "bottom", "bottom": "top",
+             "largest": "smallest", "smallest": "largest", "earliest": "latest",
+             "latest": "earliest"}
+_SUPER = {"leftmost": "left", "rightmost": "right", "topmost": "top", "highest": "top",
+          "uppermost": "top", "bottommost": "bottom", "lowest": "bottom", "largest": "largest",
+          "biggest": "largest", "smallest": "smallest", "tiniest": "smallest",
+          "furthest left": "left", "furthest right": "right", "farthest left": "left",
+          "farthest right": "right"}
+
+
+def _take_ordinal(q: str) -> tuple[dict | None, str]:
+    m = re.search(r"\b(?:the )?" + _ORD + r" (?:one |[a-z]+ )?(?:from|to|on|at) the "
+                  r"(left|right|top|bottom)\b", q)
+    if m:
+        rank, by = _ORD_WORDS[m[1]], m[2]
+        # keep the noun if the pattern swallowed one ("second car from the left")
+        noun = re.match(r"(?:the )?\S+ (\S+) ", m[0])
+        kept = noun[1] if noun and noun[1] not in ("one", "from", "to", "on", "at") else ""
+        if rank < 0:
+            rank, by = 1, _OPPOSITE[by]
+        return {"rank": rank, "by": by}, _blank(q, m, keep=kept)
+    sup = "|".join(sorted(_SUPER, key=len, reverse=True))
+    m = re.search(r"\b(?:the )?(?:" + _ORD + r" )?(" + sup + r")\b", q)
+    if m:
+        rank = _ORD_WORDS.get(m[1] or "first", 1)
+        by = _SUPER[m[2]]
+        if rank < 0:
+            rank, by = 1, _OPPOSITE[by]
+        return {"rank": rank, "by": by}, _blank(q, m)
+    m = re.search(r"\b(?:the )?" + _ORD + r" ([a-z]+) (?:to|that|which) (?:appears?|shows? up|"
+                  r"enters?|arrives?|comes? in)\b", q)
+    if m and m[1] in ("first", "last"):
+        by = "earliest" if m[1] == "first" else "latest"
+        return {"rank": 1, "by": by}, _blank(q, m, keep=m[2])
+    m = re.search(r"\b(?:that|which|who) (?:appears?|shows? up|enters?|arrives?|comes? in|"
+                  r"comes? into view|leaves?) (first|last)\b",
+                  q)
+    if m:
+        return {"rank": 1, "by": "earliest" if m[1] == "first" else "latest"}, _blank(q, m)
+    return None, q
+
+
+_DIR_MAP = {"left": "left", "leftward": "left", "leftwards": "left", "right": "right",
+            "rightward": "right", "rightwards": "right", "up": "up", "upward": "up",
+            "upwards": "up", "down": "down", "downward": "down", "downwards": "down"}
+
+
+def _take_motion(q: str) -> tuple[str | None, str]:
+    m = re.search(r"\b" + _MOVE_VERB + r" (?:to the |towards the |toward the |to |from )?(?:the )?("
+                  + _DIR[3:-1] + r")\b(?! (?:of|side of|to right|to left))", q)
+    if m:
+        d = _DIR_MAP[m[1]]
+        if re.search(r"\bfrom (?:the )?" + m[1] + r"\b", m[0]):
+            d = {"left": "right", "right": "left", "up": "down", "down": "up"}[d]
+        return d, _blank(q, m)
+    m = re.search(r"\bfrom (?:the )?(left|right|top|bottom) (?:to|towards?) (?:the )?"
+                  r"(left|right|top|bottom)\b", q)
+    if m:
+        return {"left": "left", "right": "right", "top": "up", "bottom": "down"}[m[2]], _blank(q, m)
+    m = re.search(r"\b(?:standing still|stationary|not moving|motionless|still)\b", q)
+    if m and not re.search(r"\bstill (?:there|visible|in)\b", q):
+        return "none", _blank(q, m)
+    return None, q
+
+
+_PRED = [
+    (r"(?:to|on) the left (?:side )?of|left of", "left_of"),
+    (r"(?:to|on) the right (?:side )?of|right of", "right_of"),
+    (r"on top of|above|over|higher than", "above"),
+    (r"below|under|underneath|beneath|lower than", "below"),
+    (r"beside|next to|near|nearby|close to|closer to|by|alongside|adjacent to|around|"
+     r"at the side of|in front of|behind|far from|away from", "near"),
+    (r"touching|touches|touch|in contact with|holding|holds|carrying|carries|riding|rides|"
+     r"sitting on|standing on|lying on|on", "touching"),
+]
+_PRED_RE = [(re.compile(r"\b(?:" + p + r")\b"), name) for p, name in _PRED]
+
+
+def _take_relation(q: str) -> tuple[tuple[str, str, str] | None, str]:
+    """Find "<phrase> <predicate> <phrase>"; returns (subject text, predicate, object text)."""
+    best = None
+    for rx, name in _PRED_RE:
+        for m in rx.finditer(q):
+            obj_m = re.match(r"\s+(?:the |a |an |some |any )?([a-z0-9' ]+)", q[m.end():])
+            if not obj_m:
+                continue
+            obj = _first_phrase(obj_m[1])
+            subj = _last_phrase(q[: m.start()])
+            if not obj or not subj:
+                continue
+            if name == "touching" and m[0] == "on" and _is_space_phrase(obj_m[1]):
+                continue  # "on the left" is a position, not a relation
+            if name == "near" and m[0] in ("by",) and obj in ("far",):
+                continue
+            if best is None or m.start() < best[0].start():
+                best = (m, subj, name, obj)
+    if best is None:
+        return None, q
+    m, subj, name, obj = best
+    return (subj, name, obj), q
+
+
+def _is_space_phrase(text: str) -> bool:
+    first = text.split()[:1]
+    return bool(first) and (first[0] in SPACE_WORDS or first[0] in TIME_WORDS
+                            or first[0] in ("screen", "frame"))
+
+
+_CMP_BY = [
+    (r"bigger|larger|biggest|largest|taller|tallest|wider|widest|heavier|huger", "size", "most"),
+    (r"smaller|smallest|tinier|tiniest|shorter than|narrower|lighter", "size", "least"),
+    (r"faster|fastest|quicker|quickest|speedier|more quickly|moves? more", "speed", "most"),
+    (r"slower|slowest|more slowly|moves? less", "speed", "least"),
+    (r"(?:further|farther|more|most)(?: to the)? left|(?:closer|nearer|closest|nearest) to the left|"
+     r"leftmost|left-most", "left", "most"),
+    (r"(?:further|farther|more|most)(?: to the)? right|(?:closer|nearer|closest|nearest) to the right|"
+     r"rightmost|right-most", "right", "most"),
+    (r"higher|highest|topmost|(?:closer|nearer|closest|nearest) to the top|more to the top|"
+     r"further up|farther up", "top", "most"),
+    (r"lower|lowest|bottommost|(?:closer|nearer|closest|nearest) to the bottom|"
+     r"more to the bottom|further down|farther down", "bottom", "most"),
+    (r"first|earlier|earliest|sooner|before", "earliest", "most"),
+    (r"longer|longest|more time|most time|stays? (?:visible )?longer|remains? longer",
+     "duration", "most"),
+    (r"shorter|shortest|less time|least time", "duration", "least"),
+    (r"last|later|latest", "latest", "most"),
+]
+
+
+def _take_compare(q: str) -> tuple[dict | None, str]:
+    for p, by, order in _CMP_BY:
+        m = re.search(r"\b(?:" + p + r")\b", q)
+        if m:
+            return {"by": by, "order": order}, _blank(q, m)
+    return None, q
+
+
+_POS_RE = re.compile(
+    r"\b(?:on|in|at|to|towards?|near|from)? ?(?:the )?(?:very )?"
+    r"(top|upper|bottom|lower)[ -]?(left|right)(?: corner| side| part| half)?\b|"
+    r"\b(?:on|in|at|to|towards?|near)? ?(?:the )?(?:very )?(left|right|top|bottom|center|centre|"
+    r"middle|upper|lower)(?: side| part| half| corner| edge| area| region)?"
+    r"(?: of (?:the )?(?:frame|screen|image|video|picture|scene|view|clip))?\b(?! of)")
+
+
+def _take_position(q: str) -> tuple[str | None, str]:
+    m = _POS_RE.search(q)
+    if not m:
+        return None, q
+    if m[1]:
+        v = {"upper": "top", "lower": "bottom"}.get(m[1], m[1])
+        return f"{v}-{m[2]}", _blank(q, m)
+    v = {"centre": "center", "middle": "center", "upper": "top", "lower": "bottom"}[m[3]] \
+        if m[3] in ("centre", "middle", "upper", "lower") else m[3]
+    return v, _blank(q, m)
+
+
+def _blank(q: str, m: re.Match, keep: str = "") -> str:
+    """Replace a consumed match by a phrase break (optionally keeping one word of it)."""
+    mid = f" | {keep} | " if keep else " | "
+    return q[: m.start()] + mid + q[m.end():]
+
+
+# ----------------------------------------------------------------------------- noun phrases
+def _is_content(w: str) -> bool:
+    if w in NOUNS or w in COLOR_WORDS or w in SIZE_WORDS or w in OTHER_ADJECTIVES:
+        return w not in ("left",)
+    if w in STOP or w in VERBS or w in SPACE_WORDS or w in TIME_WORDS or w == "|":
+        return False
+    if w.isdigit() or w in _ORD_WORDS:
+        return False
+    if w.endswith("ing") and w not in ING_NOUNS and len(w) > 4:
+        return False
+    if w.endswith("ed") and w not in ED_NOUNS and len(w) > 4:
+        return False
+    if w.endswith("ly") and len(w) > 4:
+        return False
+    if w.endswith("'s") or w.endswith("'t") or w.endswith("'re") or w.endswith("'ll"):
+        return w.endswith("'s") and len(w) > 3  # "dog's" (possessive) stays
+    return len(w) > 1 or w in ("tv",)
+
+
+def _chunks(text: str) -> list[list[str]]:
+    toks = text.replace("|", " | ").split()
+    out: list[list[str]] = []
+    cur: list[str] = []
+    i = 0
+    while i < len(toks):
+        pair = " ".join(toks[i: i + 2])
+        if pair in COMPOUNDS:
+            cur.extend(toks[i: i + 2])
+            i += 2
+            continue
+        w = toks[i]
+        if _is_content(w):
+            cur.append(w)
+        elif cur:
+            out.append(cur)
+            cur = []
+        i += 1
+    if cur:
+        out.append(cur)
+    return out
+
+
+def _phrase(chunk: list[str]) -> str | None:
+    """A target phrase from a chunk: possessives split, head singular, generic-only dropped."""
+    # "the dog's ball" -> the ball (the owner becomes its own phrase upstream)
+    chunk = [w for w in chunk if w not in ("|",)]
+    while chunk and chunk[-1] in COLOR_WORDS | SIZE_WORDS.keys() | OTHER_ADJECTIVES \
+            and len(chunk) > 1 and chunk[-1] not in NOUNS:
+        chunk = chunk[:-1]
+    if not chunk:
+        return None
+    if all(w in COLOR_WORDS or w in SIZE_WORDS or w in OTHER_ADJECTIVES for w in chunk) \
+            and chunk[-1] not in NOUNS:
+        return None
+    chunk = chunk[-4:]  # detector phrases stay short: the head and up to three modifiers
+    head = chunk[-1]
+    if head.endswith("'s"):
+        head = head[:-2]
+    chunk = chunk[:-1] + [singular(head)]
+    return clean_phrase(" ".join(chunk)) or None
+
+
+def _split_plurals(chunk: list[str]) -> list[list[str]]:
+    """A plural noun ends its phrase: "penguins waddle" -> "penguins", "waddle"."""
+    parts: list[list[str]] = [[]]
+    for i, w in enumerate(chunk):
+        parts[-1].append(w)
+        nxt = chunk[i + 1] if i + 1 < len(chunk) else None
+        if nxt and singular(w) != w and singular(w) in NOUNS and \
+                " ".join((w, nxt)) not in COMPOUNDS:
+            parts.append([])
+    return [p for p in parts if p]
+
+
+def _phrases(text: str) -> list[str]:
+    out: list[str] = []
+    for chunk in (c for raw in _chunks(text) for c in _split_plurals(raw)):
+        # a possessive splits a chunk: "man's red hat" -> "man", "red hat"
+        parts: list[list[str]] = [[]]
+        for w in chunk:
+            if w.endswith("'s") and w != chunk[-1]:
+                parts[-1].append(w[:-2])
+                parts.append([])
+            else:
+                parts[-1].append(w)
+        for part in parts:
+            p = _phrase(part) if part else None
+            if p and p not in out:
+                out.append(p)
+    return out
+
+
+def _first_phrase(text: str) -> str | None:
+    for chunk in _chunks(text):
+        p = _phrase(chunk)
+        if p:
+            return p
+        break
+    return None
+
+
+def _last_phrase(text: str) -> str | None:
+    chunks = _chunks(text)
+    for chunk in reversed(chunks):
+        p = _phrase(chunk)
+        if p and p.split()[-1] not in GENERIC_NOUNS:
+            return p
+    return None
+
+
+def _drop_generic(targets: list[str]) -> list[str]:
+    specific = [t for t in targets if t.split()[-1] not in GENERIC_NOUNS]
+    if specific:
+        return specific
+    # only generic words ("how many objects"): keep real object words like "object", "thing"
+    return [t for t in targets if t.split()[-1] in ("object", "thing", "item")]
+
+
+def _attributes(targets: list[str]) -> dict[str, dict]:
+    attrs: dict[str, dict] = {}
+    for t in targets:
+        a: dict = {}
+        for w in t.split()[:-1]:
+            if w in COLOR_WORDS and "color" not in a:
+                a["color"] = COLOR_WORDS[w]
+            if w in SIZE_WORDS and "size" not in a:
+                a["size"] = SIZE_WORDS[w]
+        if a:
+            attrs[t] = a
+    return attrs
+
+
+# ----------------------------------------------------------------------------- the parser
+@dataclass
+class RuleResult:
+    """What the rule parser found: the plan, the cleaned question and the task's confidence."""
+
+    plan: Plan
+    question: str
+    task_confidence: float
+    candidates: list[str] = field(default_factory=list)  # every phrase found, in order
+
+
+def analyse(text: str, *, expression: bool = False, task: str | None = None) -> RuleResult:
+    """Rule-parse ``text``; ``task`` overrides the pattern-chosen task (the LLM's pick)."""
+    q = clean_question(text)
+    rule_task, conf = task_by_rules(q, expression=expression, question_mark="?" in str(text))
+    task = task or rule_task
+    rest = f" {q} "
+    time, rest = _take_time(rest)
+    ordinal, rest = _take_ordinal(rest)
+    motion, rest = _take_motion(rest)
+    compare = None
+    if task == "compare":
+        compare, rest = _take_compare(rest)
+    relation, _ = _take_relation(rest)
+    position, rest = _take_position(rest)
+    if position and relation is None:
+        relation, _ = _take_relation(rest)
+    event = None
+    if task == "when":
+        event = "leave" if re.search(r"\b(?:leave|leaves|left|leaving|disappear|disappears|"
+                                     r"disappeared|exit|exits|exited|vanish|vanishes|[a-z]+ away|[a-z]+ off|"
+                                     r"lose sight|loses sight|lost sight|last seen|last visible|out of (?:view|frame|"
+                                     r"the frame|sight)|gone|stop being|no longer)\b", q) \
+            else "appear"
+    targets = _phrases(rest)
+    if relation:
+        subj, _, obj = relation
+        rel_targets = [subj] + [t for t in targets if t not in (subj, obj)] + [obj]
+        targets = rel_targets if subj != obj else targets
+    targets = _drop_generic(targets)
+    cat = re.match(r"^(?:which|what|who) ([a-z]+)\b.* or (?:the |a |an )?[a-z]", q)
+    if task == "compare" and cat and len(targets) >= 3 and targets[0] == singular(cat[1]):
+        targets = targets[1:]  # "which animal ..., the horse or the dog": the animal is a category
+    targets = targets[:MAX_TARGETS]
+    data: dict = {"task": task, "targets": targets, "source": "rules"}
+    if targets:
+        data["attributes"] = _attributes(targets)
+    if time:
+        data["time"] = time
+    if ordinal:
+        data["ordinal"] = ordinal
+    if motion and task != "motion":
+        data["motion"] = motion
+    elif motion and task == "motion" and motion != "none":
+        data["motion"] = motion
+    if position and not re.search(r"\b(?:left|right|top|bottom) or (?:on |in |at )?(?:the )?"
+                                  r"(?:left|right|top|bottom)\b", q):
+        data["position"] = position
+    if event:
+        data["event"] = event
+    if relation and relation[0] in targets and relation[2] in targets and \
+            relation[0] != relation[2]:
+        data["relation"] = {"subject": relation[0], "predicate": relation[1],
+                            "object": relation[2]}
+    if task == "compare":
+        data["compare"] = compare or _default_compare(q)
+    plan = _build(data)
+    return RuleResult(plan=plan, question=q, task_confidence=conf, candidates=list(targets))
+
+
+def _default_compare(q: str) -> dict:
+    if ordinal := _take_ordinal(f" {q} ")[0]:
+        by = ordinal["by"]
+        return {"by": "size", "order": "least" if by == "smallest" else "most"} \
+            if by in ("largest", "smallest") else {"by": by, "order": "most"}
+    return {"by": "size", "order": "most"}
+
+
+def _build(data: dict) -> Plan:
+    """Validate ``data`` into a Plan, degrading step by step until it is valid."""
+    try:
+        return Plan.model_validate(data)
+    except ValueError:
+        pass
+    if data["task"] == "relation" and "relation" not in data:
+        data["task"] = "exists" if data.get("targets") else "describe"
+    if not data.get("targets"):
+        data["task"] = "describe"
+    for key in ("relation", "ordinal", "time", "position", "motion", "attributes", "event"):
+        try:
+            return Plan.model_validate(data)
+        except ValueError:
+            data.pop(key, None)
+    if data["task"] == "compare":
+        data["compare"] = {"by": "size"}
+    try:
+        return Plan.model_validate(data)
+    except ValueError:
+        return Plan(task="describe", targets=[], source="rules")
+
+
+def parse_rules(text: str, *, expression: bool = False) -> Plan:
+    """Deterministic plan for ``text`` (always valid; an empty question gives task describe)."""
+    return analyse(text, expression=expression).plan
