@@ -303,3 +303,53 @@ def _count_present(frame_pairs, which: int) -> dict[int, int]:
         for i in item[which]:
             out[i] = out.get(i, 0) + 1
     return out
+
+
+def tracking_scores(pred: np.ndarray, gt: np.ndarray) -> dict:
+    """Mean J and id consistency of predicted label maps against ground truth, in memory.
+
+    ``pred`` and ``gt`` are (T, H, W) integer label maps. Each reference object is matched to
+    the predicted id with the best mean J over all frames (Hungarian, one to one). Its id
+    consistency is the share of the frames on which it is visible where the predicted id
+    covering most of its pixels is its matched id (a frame where it is not covered at all
+    counts as inconsistent).
+
+    Returns:
+        {"J": mean over objects, "id_consistency": mean over objects,
+         "objects": [{gt_id, pred_id, J, id_consistency}]}.
+    """
+    T = len(gt)
+    g_ids = [int(i) for i in np.unique(gt) if i]
+    p_ids = [int(i) for i in np.unique(pred) if i]
+    J = np.zeros((len(g_ids), len(p_ids)))
+    for t in range(T):
+        for a, g in enumerate(g_ids):
+            gm = gt[t] == g
+            for b, p in enumerate(p_ids):
+                J[a, b] += j_measure(pred[t] == p, gm)
+    J /= max(T, 1)
+    match = {}
+    if J.size:
+        rows, cols = linear_sum_assignment(-J)
+        match = {g_ids[r]: (p_ids[c], J[r, c]) for r, c in zip(rows, cols)}
+    objects = []
+    for g in g_ids:
+        p, j = match.get(g, (None, None))
+        if p is None:
+            j = float(np.mean([float(not (gt[t] == g).any()) for t in range(T)]))
+        good = seen = 0
+        for t in range(T):
+            under = pred[t][gt[t] == g]
+            if not len(under):
+                continue
+            seen += 1
+            counts = np.bincount(under.astype(np.int64))
+            counts[0] = 0
+            good += int(counts.any() and int(counts.argmax()) == p)
+        objects.append({"gt_id": g, "pred_id": p, "J": float(j),
+                        "id_consistency": good / seen if seen else 1.0})
+    return {
+        "J": float(np.mean([o["J"] for o in objects])) if objects else 1.0,
+        "id_consistency": float(np.mean([o["id_consistency"] for o in objects])) if objects else 1.0,
+        "objects": objects,
+    }

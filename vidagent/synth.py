@@ -187,3 +187,61 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: float = 25.0) -> Path:
         for pkt in stream.encode():
             out.mux(pkt)
     return path
+
+
+def noisy_detections(
+    video: SyntheticVideo,
+    every: int = 5,
+    seed: int = 0,
+    max_radius: int = 2,
+    drop: float = 0.1,
+    false_rate: float = 0.1,
+    with_masks: bool = True,
+) -> dict:
+    """Imperfect per-frame detections of a synthetic video, as a detector + SAM would give.
+
+    Every ``every``-th frame each visible object (>= 20 px) is detected with probability
+    1 - ``drop``; its mask is dilated or eroded by 1..``max_radius`` px; with probability
+    ``false_rate`` a frame also gets one false 15x15 "ball"; the order is shuffled.
+
+    Returns:
+        {frame index: vidagent.types.Detections} (boxes XYXY px; masks (N, H, W) bool when
+        ``with_masks``).
+    """
+    import cv2
+
+    from vidagent.types import Detections
+
+    rng = np.random.default_rng(seed)
+    _, h, w = video.masks.shape
+    out = {}
+    for t in range(0, video.num_frames, every):
+        ms, bs, ls = [], [], []
+        for i, lab in video.labels.items():
+            m = video.masks[t] == i
+            if m.sum() < 20 or rng.random() < drop:
+                continue
+            r = int(rng.integers(1, max_radius + 1))
+            k = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+            op = cv2.dilate if rng.random() < 0.5 else cv2.erode
+            m = op(m.astype(np.uint8), k).astype(bool)
+            ys, xs = np.nonzero(m)
+            if not len(xs):
+                continue
+            ms.append(m)
+            bs.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+            ls.append(lab)
+        if rng.random() < false_rate:
+            y, x = int(rng.integers(0, h - 15)), int(rng.integers(0, w - 15))
+            m = np.zeros((h, w), bool)
+            m[y : y + 15, x : x + 15] = True
+            ms.append(m)
+            bs.append([x, y, x + 15, y + 15])
+            ls.append("ball")
+        p = rng.permutation(len(ms))
+        masks = np.array(ms, bool).reshape(-1, h, w)[p]
+        out[t] = Detections(
+            np.array(bs, np.float32).reshape(-1, 4)[p], np.ones(len(ms), np.float32)[p],
+            np.array(ls, dtype=object)[p] if ls else [], masks=masks if with_masks else None,
+        )
+    return out

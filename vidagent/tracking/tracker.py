@@ -66,6 +66,7 @@ class Track:
     object_id: int = 0
     last_seen: int = 0
     hist: np.ndarray | None = field(default=None, repr=False)
+    area: float = 0.0  # typical mask area (running mean at matched detections)
 
 
 class Tracker:
@@ -249,12 +250,18 @@ class Tracker:
                     t.hits += 1
                     t.misses = 0
                     t.last_seen = index
+                    t.area = 0.5 * t.area + 0.5 * float(seeds[t.tid].sum())
                     self._update_hist(t, frame, det_masks[k])
                     if t.state == TENTATIVE and t.hits >= cfg.confirm_hits:
                         self._confirm(t)
-        for t in live:
+        fading = set()
+        for a, t in enumerate(live):
             if t.tid not in matched_tracks:
                 t.misses += 1
+                # an object going out of sight: its flow mask shrinks away; a returning
+                # detection may re-identify it before it is formally lost
+                if t.state == CONFIRMED and track_masks[a].sum() < 0.5 * t.area:
+                    fading.add(t.tid)
         occupied = labels > 0
         for t in live:
             if t.tid in seeds:
@@ -268,22 +275,25 @@ class Tracker:
                 continue  # a second detection of something already tracked
             label = str(dets.labels[k])
             hist = appearance(frame, m)
-            t = self._reidentify(index, label, hist)
+            t = self._reidentify(index, label, hist, fading)
             if t is None:
                 t = self._new_track(index, label)
                 if t is None:
                     continue
             t.hist = hist if t.hist is None else t.hist
             self._update_hist(t, frame, m)
+            t.area = float(area) if t.area == 0 else 0.5 * t.area + 0.5 * float(area)
             seeds[t.tid] = m
             occupied |= m
         return paint(labels, seeds), seeds
 
-    def _reidentify(self, index: int, label: str, hist: np.ndarray | None) -> Track | None:
+    def _reidentify(
+        self, index: int, label: str, hist: np.ndarray | None, fading: set[int]
+    ) -> Track | None:
         cfg = self.config
         best, best_sim = None, cfg.reid_similarity
         for t in self._tracks.values():
-            if t.state != LOST or t.label != label:
+            if t.label != label or not (t.state == LOST or t.tid in fading):
                 continue
             if cfg.reid_max_gap is not None and index - t.last_seen > cfg.reid_max_gap:
                 continue
@@ -291,6 +301,7 @@ class Tracker:
             if s >= best_sim:
                 best, best_sim = t, s
         if best is not None:
+            fading.discard(best.tid)
             best.state = CONFIRMED
             best.misses = 0
             best.hits += 1
