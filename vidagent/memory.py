@@ -138,10 +138,16 @@ class ObjectMemory:
         """Mean mask area in pixels over the visible frames (0 when never visible)."""
         return float(self.areas[self.visible_frames].mean()) if self.present else 0.0
 
+    @cached_property
+    def size(self) -> float:
+        """Typical unoccluded mask area in pixels: the 90th percentile over the visible frames
+        (partial occlusion on some frames does not shrink it). Used to compare sizes."""
+        return float(np.percentile(self.areas[self.visible_frames], 90)) if self.present else 0.0
+
     @property
     def size_fraction(self) -> float:
-        """Mean mask area as a fraction of the frame area."""
-        return self.mean_size / float(self.width * self.height)
+        """Typical mask area (``size``) as a fraction of the frame area."""
+        return self.size / float(self.width * self.height)
 
     @cached_property
     def motion(self) -> Motion:
@@ -374,22 +380,27 @@ class SceneMemoryBuilder:
             raise InputError(
                 f"mask of frame {index} holds ids {unknown} that are not among the listed objects"
             )
-        sx = np.bincount(vals, weights=xs, minlength=256)
-        sy = np.bincount(vals, weights=ys, minlength=256)
+        sx = np.bincount(vals, weights=xs, minlength=256)[present]
+        sy = np.bincount(vals, weights=ys, minlength=256)[present]
         rows = np.zeros((256, self.height), bool)
         cols = np.zeros((256, self.width), bool)
         rows[vals, ys] = True
         cols[vals, xs] = True
-        for i in present:
-            k = self._lut[i]
-            r, c = np.flatnonzero(rows[i]), np.flatnonzero(cols[i])
-            box = (c[0], r[0], c[-1] + 1, r[-1] + 1)
-            self._visible[index, k] = True
-            self._boxes[index, k] = box
-            self._areas[index, k] = counts[i]
-            self._cents[index, k] = (sx[i] / counts[i], sy[i] / counts[i])
-            if frame is not None:
-                self._sample_color(index, int(i), k, box, lm, frame, int(counts[i]))
+        rows, cols = rows[present], cols[present]
+        y0 = rows.argmax(axis=1)
+        y1 = self.height - rows[:, ::-1].argmax(axis=1)
+        x0 = cols.argmax(axis=1)
+        x1 = self.width - cols[:, ::-1].argmax(axis=1)
+        ks = self._lut[present]
+        area = counts[present]
+        boxes = np.stack([x0, y0, x1, y1], axis=1).astype(np.float32)
+        self._visible[index, ks] = True
+        self._boxes[index, ks] = boxes
+        self._areas[index, ks] = area
+        self._cents[index, ks] = np.stack([sx / area, sy / area], axis=1)
+        if frame is not None:
+            for j, i in enumerate(present):
+                self._sample_color(index, int(i), int(ks[j]), boxes[j], lm, frame, int(area[j]))
         if frame is not None:
             self._has_frames = True
         if len(present) >= 2:

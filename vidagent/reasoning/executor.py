@@ -135,7 +135,7 @@ def _count(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     n = len(sel.objects)
     when = window_text(plan, memory)
     if n == 0:
-        return Answer(_cap(sel.reason or "none appear") + ".", 0)
+        return Answer(_cap(sel.reason or "none appear") + ".", None if sel.unknown else 0)
     noun = _noun(sel, n)
     verb = "is" if n == 1 else "are"
     return Answer(f"There {verb} {n} {noun}{when}.{_notes(sel)}", n, _ev(sel.objects),
@@ -145,6 +145,8 @@ def _count(plan: Plan, memory: SceneMemory, question: str) -> Answer:
 def _exists(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     sel = select_phrase(plan, memory, plan.targets[0], subject=True, single=False,
                         question=question)
+    if sel.unknown:
+        return Answer(_cap(sel.reason) + ".", None)
     if not sel.objects:
         return Answer(f"No. {_cap(sel.reason or '')}.".replace(" .", "."), False)
     n = len(sel.objects)
@@ -182,7 +184,7 @@ def _duration(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
                         single=False)
     if not sel.objects:
-        return _empty(sel, 0.0)
+        return _empty(sel, None if sel.unknown else 0.0)
     vis = np.zeros(memory.num_frames, bool)
     for o in sel.objects:
         vis |= o.visible
@@ -228,7 +230,7 @@ def _relation(plan: Plan, memory: SceneMemory, question: str) -> Answer:
 
 
 _COMPARE = {
-    "size": (lambda o: o.mean_size, max, "bigger"),
+    "size": (lambda o: o.size, max, "bigger"),
     "speed": (lambda o: o.path_speed, max, "faster"),
     "left": (lambda o: o.mean_centroid[0], min, "further left"),
     "right": (lambda o: o.mean_centroid[0], max, "further right"),

@@ -52,7 +52,7 @@ _HYPERNYMS = {
     "person": {"person", "man", "woman", "kid", "child", "boy", "girl", "baby", "player",
                "pedestrian", "human", "guy", "lady", "rider", "skier", "surfer", "skateboarder"},
     "vehicle": {"car", "truck", "bus", "van", "motorcycle", "bike", "train", "vehicle", "taxi",
-                "jeep", "tractor"},
+                "jeep", "tractor", "boat", "airplane"},
     "animal": {"dog", "cat", "horse", "bird", "cow", "sheep", "elephant", "bear", "zebra",
                "giraffe", "animal", "deer", "goat", "pig", "rabbit", "mouse", "fish", "duck",
                "monkey", "lion", "tiger"},

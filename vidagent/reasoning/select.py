@@ -44,7 +44,9 @@ class Selection:
         matched: how many objects carried a matching label (before constraints).
         plural: the phrase (or the question) is plural.
         reason: when ``objects`` is empty, a sentence saying why ("no dog appears in the video").
-        notes: caveats worth telling the user (colours unknown, sizes too similar, ...).
+        notes: caveats worth telling the user (sizes too similar, ...).
+        unknown: the memory cannot decide (a colour constraint but no video frames were seen);
+            ``objects`` is then empty and answers should be null rather than a guess.
     """
 
     phrase: str
@@ -53,6 +55,7 @@ class Selection:
     plural: bool
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
+    unknown: bool = False
 
     @property
     def ids(self) -> list[int]:
@@ -142,8 +145,8 @@ def ordinal_key(by: str):
         "right": lambda o: -o.mean_centroid[0],
         "top": lambda o: o.mean_centroid[1],
         "bottom": lambda o: -o.mean_centroid[1],
-        "largest": lambda o: -o.mean_size,
-        "smallest": lambda o: o.mean_size,
+        "largest": lambda o: -o.size,
+        "smallest": lambda o: o.size,
         "earliest": lambda o: (o.first_frame, o.mean_centroid[0]),
         "latest": lambda o: (-o.first_frame, o.mean_centroid[0]),
     }[by]
@@ -232,19 +235,21 @@ def select_phrase(
 
     base = parsed.head or phrase
     if color:
-        known = [o for o in sel.objects if o.color is not None]
-        if len(known) < len(sel.objects):
-            sel.notes.append("colours are unknown without video frames")
-        sel.objects = [o for o in sel.objects if o.color is None or o.color == color]
+        if any(o.color is None for o in sel.objects):
+            sel.unknown = True
+            n = len(sel.objects)
+            return fail(f"cannot tell which {_name(base, 2)} {'is' if n == 1 else 'are'} {color}: "
+                        "colours are unknown because only masks were given, no video frames")
+        sel.objects = [o for o in sel.objects if o.color == color]
         if not sel.objects:
             return fail(f"no {color} {_name(base)} appears in the video{when}")
     if size and len(sel.objects) >= 2:
-        areas = np.array([o.mean_size for o in sel.objects])
+        areas = np.array([o.size for o in sel.objects])
         if areas.max() / max(areas.min(), 1e-6) < SIZE_RATIO_DISTINCT:
             sel.notes.append(f"the {_name(base, 2)} are of similar size")
         elif single:
             pick = max if size == "large" else min
-            sel.objects = [pick(sel.objects, key=lambda o: o.mean_size)]
+            sel.objects = [pick(sel.objects, key=lambda o: o.size)]
         else:
             cut = math.sqrt(areas.max() * areas.min())
             keep = areas >= cut if size == "large" else areas < cut
