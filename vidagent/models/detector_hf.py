@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from vidagent.models.base import Detector
-from vidagent.models.phrases import Caption, clean_phrases, select_boxes
+from vidagent.models.phrases import Caption, clean_phrases, group_phrases, nms_and_cap, select_boxes
 from vidagent.types import Detections
 
 MAX_TEXT_TOKENS = 256  # Grounding DINO's text length (max_text_len in its config)
@@ -109,14 +109,11 @@ class HFGroundingDino(Detector):
         tt = self.text_threshold if text_threshold is None else text_threshold
         cap = self.max_boxes if max_boxes is None else max_boxes
         parts = []
-        pixel_inputs = None
-        for group in self._groups(phrases):
+        for group in group_phrases(self.processor.tokenizer, phrases, MAX_TEXT_TOKENS):
             caption = Caption.build(group, ". ")
             enc = self.processor.tokenizer(caption.text, return_offsets_mapping=True)
             token_phrase = caption.token_phrase(enc["offset_mapping"])
             inputs = self.preprocess(image, caption.text)
-            if pixel_inputs is None:
-                pixel_inputs = inputs
             if inputs["input_ids"][0].tolist() != list(enc["input_ids"]):
                 raise RuntimeError("tokenizer and processor disagree on the caption's tokens")
             with torch.inference_mode():
@@ -127,41 +124,4 @@ class HFGroundingDino(Detector):
                 select_boxes(probs, boxes, token_phrase, group, image.shape[:2], bt, tt, None, None)
             )
         dets = Detections.merge(parts)
-        return _nms_and_cap(dets, group_names=phrases, nms_iou=self.nms_iou, max_boxes=cap)
-
-    def _groups(self, phrases: list[str]) -> list[list[str]]:
-        """Split phrases into captions of at most MAX_TEXT_TOKENS tokens."""
-        tok = self.processor.tokenizer
-        groups: list[list[str]] = [[]]
-        used = 2  # [CLS] and [SEP]
-        for p in phrases:
-            n = len(tok(p.lower() + ".", add_special_tokens=False)["input_ids"])
-            if groups[-1] and used + n > MAX_TEXT_TOKENS:
-                groups.append([])
-                used = 2
-            groups[-1].append(p)
-            used += n
-        return groups
-
-
-def _nms_and_cap(
-    dets: Detections, *, group_names: list[str], nms_iou: float | None, max_boxes: int | None
-) -> Detections:
-    """Per-phrase NMS, then the ``max_boxes`` highest scores (scores descending)."""
-    if len(dets) == 0:
-        return dets
-    order = np.argsort(-dets.scores, kind="stable")
-    if nms_iou is not None:
-        import torch
-        from torchvision.ops import batched_nms
-
-        idx = np.array([group_names.index(lab) for lab in dets.labels])
-        order = batched_nms(
-            torch.from_numpy(dets.boxes),
-            torch.from_numpy(dets.scores),
-            torch.from_numpy(idx),
-            float(nms_iou),
-        ).numpy()
-    if max_boxes is not None:
-        order = order[: int(max_boxes)]
-    return dets[order]
+        return nms_and_cap(dets, phrases, nms_iou=self.nms_iou, max_boxes=cap)

@@ -129,3 +129,40 @@ def select_boxes(
     if max_boxes is not None:
         order = order[: int(max_boxes)]
     return Detections(xyxy[order], s[order], [phrases[i] for i in li[order]])
+
+
+def group_phrases(tokenizer, phrases: list[str], max_tokens: int) -> list[list[str]]:
+    """Split phrases into consecutive groups whose captions fit ``max_tokens`` tokens."""
+    groups: list[list[str]] = [[]]
+    used = 2  # [CLS] and [SEP]
+    for p in phrases:
+        n = len(tokenizer(p.lower() + " .", add_special_tokens=False)["input_ids"])
+        if groups[-1] and used + n > max_tokens:
+            groups.append([])
+            used = 2
+        groups[-1].append(p)
+        used += n
+    return groups
+
+
+def nms_and_cap(
+    dets: Detections, phrases: list[str], *, nms_iou: float | None, max_boxes: int | None
+) -> Detections:
+    """Per-phrase NMS, then the ``max_boxes`` highest scores (scores descending)."""
+    if len(dets) == 0:
+        return dets
+    order = np.argsort(-dets.scores, kind="stable")
+    if nms_iou is not None:
+        import torch
+        from torchvision.ops import batched_nms
+
+        idx = np.array([phrases.index(lab) for lab in dets.labels])
+        order = batched_nms(
+            torch.from_numpy(dets.boxes),
+            torch.from_numpy(dets.scores),
+            torch.from_numpy(idx),
+            float(nms_iou),
+        ).numpy()
+    if max_boxes is not None:
+        order = order[: int(max_boxes)]
+    return dets[order]

@@ -22,6 +22,7 @@ import os
 import shutil
 import tempfile
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping
@@ -47,6 +48,20 @@ def hub_cache_dir() -> Path:
     from huggingface_hub import constants
 
     return Path(constants.HF_HUB_CACHE)
+
+
+@contextmanager
+def hub_offline():
+    """huggingface_hub in offline mode for the duration: even with ``local_files_only=True`` it
+    otherwise builds request headers, which fetches an agent registry from the hub."""
+    from huggingface_hub import constants
+
+    saved = constants.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = saved
 
 
 def is_local_path(ref: str) -> bool:
@@ -100,11 +115,18 @@ def resolve_hub_dir(
     from huggingface_hub import snapshot_download
 
     patterns = list(allow_patterns) if allow_patterns is not None else HUB_PATTERNS
+    try:  # the cache first: a cached model never costs a network round trip
+        with hub_offline():
+            local = Path(snapshot_download(ref, allow_patterns=patterns, local_files_only=True))
+        if (local / "config.json").is_file():
+            return local
+    except Exception:
+        pass
+    if offline:
+        raise WeightsMissingError(what, download_command(profile))
     try:
-        return Path(snapshot_download(ref, allow_patterns=patterns, local_files_only=offline))
+        return Path(snapshot_download(ref, allow_patterns=patterns))
     except Exception as e:  # LocalEntryNotFoundError, network errors, unknown repo
-        if offline:
-            raise WeightsMissingError(what, download_command(profile)) from e
         raise WeightsMissingError(
             f"{what} ({ref}: {type(e).__name__})", download_command(profile)
         ) from e
@@ -128,8 +150,14 @@ def resolve_hub_file(
         raise WeightsMissingError(f"{what} ({p / filename})", download_command(profile))
     from huggingface_hub import hf_hub_download
 
+    try:  # the cache first: a cached file never costs a network round trip
+        with hub_offline():
+            return Path(hf_hub_download(repo, filename, local_files_only=True))
+    except Exception:
+        if offline:
+            raise WeightsMissingError(what, download_command(profile)) from None
     try:
-        return Path(hf_hub_download(repo, filename, local_files_only=offline))
+        return Path(hf_hub_download(repo, filename))
     except Exception as e:
         raise WeightsMissingError(what, download_command(profile)) from e
 

@@ -1,0 +1,62 @@
+"""Model profiles: names, defaults by device, every field filled."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from vidagent.errors import InputError
+from vidagent.profiles import PROFILES, DetectorSpec, Profile, SegmenterSpec, get_profile
+
+
+def test_cpu_and_gpu_profiles_exist_and_no_test_profile_is_public():
+    assert {"cpu", "gpu"} <= set(PROFILES)
+    assert not any("tiny" in name or "test" in name for name in PROFILES)
+    for name, p in PROFILES.items():
+        assert p.name == name
+        assert isinstance(p.detector, DetectorSpec) and isinstance(p.segmenter, SegmenterSpec)
+        assert p.detector.backend in ("hf", "groundingdino")
+        assert p.segmenter.backend in ("segment_anything", "hf")
+        assert p.propagator in ("flow", "sam2_video")
+        assert p.propagator != "sam2_video" or p.video_model
+        assert 0 < p.detector.box_threshold < 1 and 0 < p.detector.text_threshold < 1
+        assert p.detector.short_side <= p.detector.max_side
+        assert p.segmenter.input_size % 16 == 0
+        assert p.tracker["detect_every"] >= 1 and p.tracker["stride"] >= 1
+        assert p.llm
+
+
+def test_cpu_profile_is_small_and_gpu_profile_is_strong():
+    cpu, gpu = PROFILES["cpu"], PROFILES["gpu"]
+    assert cpu.detector.short_side < gpu.detector.short_side
+    assert cpu.segmenter.input_size < gpu.segmenter.input_size
+    assert cpu.llm == "smollm2-135m" and "Qwen2.5" in gpu.llm
+    assert "base" in gpu.detector.model and gpu.segmenter.model == "vit_h"
+
+
+def test_default_profile_follows_the_device(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert get_profile(None).name == "cpu"
+    assert get_profile(None, "cuda").name == "gpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert get_profile(None).name == "gpu"
+    assert get_profile(None, "cpu").name == "cpu"
+    assert get_profile("cpu", "cuda").name == "cpu"
+
+
+def test_unknown_profile_is_an_input_error_naming_the_choices():
+    with pytest.raises(InputError, match="unknown profile 'huge'.*cpu.*gpu"):
+        get_profile("huge")
+
+
+def test_profiles_are_plain_data():
+    d = PROFILES["cpu"].to_json()
+    assert d["detector"]["model"] == "IDEA-Research/grounding-dino-tiny"
+    assert d["tracker"] == {"detect_every": 15, "stride": 3}
+    assert isinstance(Profile(**{**d, "detector": DetectorSpec(**d["detector"]),
+                                 "segmenter": SegmenterSpec(**d["segmenter"])}), Profile)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PROFILES["cpu"].name = "x"

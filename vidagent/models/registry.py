@@ -1,0 +1,246 @@
+"""Build the detector and segmenter a profile names, once per process.
+
+``load_detector(profile, offline=..., device=...)`` and ``load_segmenter(...)`` resolve weights
+(local path, hub cache, ``VIDAGENT_HOME``; see :mod:`vidagent.models.weights`), load them
+strictly and cache the result per (model spec, device). ``profile_weights(profile)`` lists every
+weight a profile needs, for ``vidagent models where|download|verify``.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from vidagent.models.base import Detector, Segmenter
+from vidagent.models.weights import (
+    HUB_PATTERNS,
+    UrlWeight,
+    hub_offline,
+    resolve_hub_dir,
+    resolve_hub_file,
+    resolve_url_file,
+)
+from vidagent.profiles import DetectorSpec, Profile, SegmenterSpec, get_profile
+
+# files of a BERT repo that the groundingdino backend needs: tokenizer and shape, no weights
+TEXT_ENCODER_PATTERNS = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"]
+
+_CACHE: dict[tuple, object] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class WeightRef:
+    """One weight a profile needs and where it comes from.
+
+    kind: ``hub_repo`` (files of a hub repo matching ``patterns``), ``hub_file`` (one file of a
+    hub repo), ``url`` (a published checkpoint stored under VIDAGENT_HOME), ``local`` (a path the
+    profile names), ``package`` (a file shipped inside an installed package).
+    """
+
+    what: str  # human description, e.g. "detector weights (IDEA-Research/grounding-dino-tiny)"
+    kind: Literal["hub_repo", "hub_file", "url", "local", "package"]
+    ref: str  # hub repo id, URL or path
+    filename: str | None = None  # hub_file: the file inside the repo
+    patterns: tuple[str, ...] = ()  # hub_repo: files to fetch
+    required: tuple[str, ...] = ()  # hub_repo: globs that must match for the copy to be usable
+    url_weight: UrlWeight | None = field(default=None, compare=False)
+
+
+def _as_profile(profile: Profile | str | None, device: str | None = None) -> Profile:
+    return profile if isinstance(profile, Profile) else get_profile(profile, device)
+
+
+def _hub_or_local(what: str, ref: str, patterns, required) -> WeightRef:
+    if Path(ref).expanduser().exists():
+        return WeightRef(what, "local", str(Path(ref).expanduser()))
+    return WeightRef(what, "hub_repo", ref, patterns=tuple(patterns), required=tuple(required))
+
+
+def detector_weights(spec: DetectorSpec) -> list[WeightRef]:
+    """Weights of a detector spec."""
+    if spec.backend == "hf":
+        return [
+            _hub_or_local(
+                f"detector weights ({spec.model})", spec.model, HUB_PATTERNS,
+                ("config.json", "*.safetensors", "preprocessor_config.json|processor_config.json"),
+            )
+        ]
+    refs = []
+    p = Path(spec.model).expanduser()
+    if p.is_file():
+        refs.append(WeightRef(f"detector checkpoint ({p})", "local", str(p)))
+    elif p.is_dir():
+        refs.append(WeightRef(f"detector checkpoint ({p})", "local", str(p / (spec.checkpoint or ""))))
+    else:
+        refs.append(
+            WeightRef(
+                f"detector checkpoint ({spec.model}/{spec.checkpoint})",
+                "hub_file",
+                spec.model,
+                filename=spec.checkpoint,
+            )
+        )
+    refs.append(
+        _hub_or_local(
+            f"detector text encoder tokenizer ({spec.text_encoder})",
+            spec.text_encoder,
+            TEXT_ENCODER_PATTERNS,
+            ("config.json", "vocab.txt|tokenizer.json"),
+        )
+    )
+    if spec.config is not None:
+        refs.append(WeightRef(f"detector config ({spec.config})", "local", spec.config))
+    return refs
+
+
+def segmenter_weights(spec: SegmenterSpec) -> list[WeightRef]:
+    """Weights of a segmenter spec."""
+    if spec.backend == "hf":
+        return [
+            _hub_or_local(
+                f"segmenter weights ({spec.model})", spec.model, HUB_PATTERNS,
+                ("config.json", "*.safetensors"),
+            )
+        ]
+    if spec.checkpoint is not None:
+        return [WeightRef(f"segmenter checkpoint ({spec.checkpoint})", "local", spec.checkpoint)]
+    from vidagent.models.segmenter_sam import SAM_CHECKPOINTS
+
+    w = SAM_CHECKPOINTS[spec.model]
+    return [WeightRef(f"SAM {spec.model} checkpoint ({w.filename})", "url", w.url, url_weight=w)]
+
+
+def profile_weights(profile: Profile | str | None) -> list[WeightRef]:
+    """Every weight ``profile`` needs: detector, segmenter, the video model of the propagator and
+    the language model when it is a hub id (embedded GGUF models need no download)."""
+    p = _as_profile(profile)
+    refs = detector_weights(p.detector) + segmenter_weights(p.segmenter)
+    if p.propagator == "sam2_video" and p.video_model:
+        refs.append(
+            _hub_or_local(f"video model ({p.video_model})", p.video_model, HUB_PATTERNS,
+                          ("config.json", "*.safetensors"))
+        )
+    if "/" in p.llm:
+        refs.append(
+            _hub_or_local(f"language model ({p.llm})", p.llm, HUB_PATTERNS,
+                          ("config.json", "*.safetensors"))
+        )
+    return refs
+
+
+def _cached(key: tuple, build):
+    with _LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+    obj = build()
+    with _LOCK:
+        return _CACHE.setdefault(key, obj)
+
+
+def _offline(offline: bool, fn, *args):
+    """``fn(*args)``, with huggingface_hub (and transformers) in offline mode when ``offline``."""
+    with hub_offline() if offline else nullcontext():
+        return fn(*args)
+
+
+def clear_cache() -> None:
+    """Forget every model loaded in this process."""
+    with _LOCK:
+        _CACHE.clear()
+
+
+def load_detector(
+    profile: Profile | str | None = None, *, offline: bool = False, device: str = "cpu"
+) -> Detector:
+    """The profile's detector, built once per process (per spec and device).
+
+    Raises:
+        WeightsMissingError: weights not available (offline and not cached, or no network).
+        CheckpointError: weights that do not match the architecture.
+        InputError: unknown profile; groundingdino backend without its extra installed.
+    """
+    p = _as_profile(profile, device)
+    spec = p.detector
+    return _cached(("detector", spec, device), lambda: _offline(offline, _build_detector, spec, p.name, offline, device))
+
+
+def _build_detector(spec: DetectorSpec, name: str, offline: bool, device: str) -> Detector:
+    kw = dict(
+        short_side=spec.short_side,
+        max_side=spec.max_side,
+        box_threshold=spec.box_threshold,
+        text_threshold=spec.text_threshold,
+        max_boxes=spec.max_boxes,
+        nms_iou=spec.nms_iou,
+        device=device,
+    )
+    if spec.backend == "hf":
+        from vidagent.models.detector_hf import HFGroundingDino
+
+        path = resolve_hub_dir(
+            spec.model, offline=offline, what=f"detector weights ({spec.model})", profile=name
+        )
+        return HFGroundingDino.from_pretrained(path, **kw)
+    if spec.backend == "groundingdino":
+        from vidagent.models.detector_gdino import (
+            OriginalGroundingDino,
+            load_groundingdino,
+            require_groundingdino,
+        )
+
+        require_groundingdino()
+        ckpt = resolve_hub_file(
+            spec.model, spec.checkpoint or "", offline=offline,
+            what=f"detector checkpoint ({spec.model})", profile=name,
+        )
+        text_dir = resolve_hub_dir(
+            spec.text_encoder, offline=offline, allow_patterns=TEXT_ENCODER_PATTERNS,
+            what=f"detector text encoder tokenizer ({spec.text_encoder})", profile=name,
+        )
+        return OriginalGroundingDino(load_groundingdino(ckpt, spec.config, text_dir), **kw)
+    raise ValueError(f"unknown detector backend {spec.backend!r}")
+
+
+def load_segmenter(
+    profile: Profile | str | None = None, *, offline: bool = False, device: str = "cpu"
+) -> Segmenter:
+    """The profile's segmenter, built once per process (per spec and device).
+
+    Raises:
+        WeightsMissingError, CheckpointError, InputError: as :func:`load_detector`.
+    """
+    p = _as_profile(profile, device)
+    spec = p.segmenter
+    return _cached(("segmenter", spec, device), lambda: _offline(offline, _build_segmenter, spec, p.name, offline, device))
+
+
+def _build_segmenter(spec: SegmenterSpec, name: str, offline: bool, device: str) -> Segmenter:
+    if spec.backend == "segment_anything":
+        from vidagent.models.segmenter_sam import SAM_ARCHS, SAM_CHECKPOINTS, SamSegmenter
+
+        if spec.model not in SAM_ARCHS:
+            raise ValueError(f"unknown SAM model type {spec.model!r}; one of {sorted(SAM_ARCHS)}")
+        if spec.checkpoint is not None:
+            ckpt = Path(spec.checkpoint).expanduser()
+            if not ckpt.is_file():
+                from vidagent.errors import InputError
+
+                raise InputError(f"SAM checkpoint {ckpt} (profile {name}) does not exist; fix the path")
+        else:
+            w = SAM_CHECKPOINTS[spec.model]
+            ckpt = resolve_url_file(
+                w, offline=offline, what=f"SAM {spec.model} checkpoint", profile=name, progress=True
+            )
+        return SamSegmenter.from_checkpoint(ckpt, spec.model, spec.input_size, device=device)
+    if spec.backend == "hf":
+        from vidagent.models.segmenter_hf import HFSamSegmenter
+
+        path = resolve_hub_dir(
+            spec.model, offline=offline, what=f"segmenter weights ({spec.model})", profile=name
+        )
+        return HFSamSegmenter.from_pretrained(path, device=device)
+    raise ValueError(f"unknown segmenter backend {spec.backend!r}")
