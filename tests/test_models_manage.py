@@ -1,0 +1,93 @@
+"""`vidagent models` logic: profile list, cache locations, verification, downloads that fail
+cleanly without a network."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from models_tiny import no_network, put_in_hub_cache, save_tiny_hf_gdino  # noqa: F401
+from vidagent.models import manage
+from vidagent.models.segmenter_sam import SAM_CHECKPOINTS
+from vidagent.profiles import PROFILES
+
+
+@pytest.fixture
+def caches(tmp_path, monkeypatch):
+    hub = tmp_path / "hub"
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(hub))
+    monkeypatch.setenv("VIDAGENT_HOME", str(tmp_path / "home"))
+    return hub, tmp_path / "home"
+
+
+def test_list_profiles_is_plain_data():
+    rows = manage.list_profiles()
+    assert [r["name"] for r in rows] == list(PROFILES)
+    cpu = rows[0]
+    assert cpu["detector"]["short_side"] == PROFILES["cpu"].detector.short_side
+    assert cpu["segmenter"]["input_size"] == PROFILES["cpu"].segmenter.input_size
+
+
+def test_cache_report_of_an_empty_cache(caches, no_network):
+    hub, home = caches
+    rows = manage.cache_report("cpu")
+    assert {r["kind"] for r in rows} == {"hub_repo", "url"}
+    assert not any(r["present"] for r in rows)
+    sam = next(r for r in rows if r["kind"] == "url")
+    assert sam["where"] == str(home / "sam" / "sam_vit_b_01ec64.pth")
+    assert manage.locations() == {"hub_cache": str(hub), "vidagent_home": str(home)}
+    assert all(r["ok"] is False and r["detail"] == "missing" for r in manage.verify("cpu"))
+    assert no_network == []
+
+
+def test_report_and_verify_a_cached_profile(caches, tmp_path, monkeypatch, no_network):
+    hub, home = caches
+    snap = put_in_hub_cache(save_tiny_hf_gdino(tmp_path / "g"), hub, "IDEA-Research/grounding-dino-tiny")
+    w = SAM_CHECKPOINTS["vit_b"]
+    w.path.parent.mkdir(parents=True)
+    w.path.write_bytes(b"not the real checkpoint")
+    rows = {r["kind"]: r for r in manage.cache_report("cpu")}
+    assert rows["hub_repo"]["present"] and rows["hub_repo"]["where"] == str(snap)
+    assert rows["url"]["present"]
+
+    checks = manage.verify("cpu")
+    hub_checks = [c for c in checks if "grounding-dino-tiny" in c["what"]]
+    assert len(hub_checks) == 5 and all(c["ok"] for c in hub_checks)
+    assert {c["detail"].split()[0] for c in hub_checks} == {"sha256", "git"}
+    sam = next(c for c in checks if "SAM" in c["what"])
+    assert sam["ok"] is False and "MISMATCH" in sam["detail"]  # the published MD5 catches it
+
+    blob = (snap / "model.safetensors").resolve()
+    blob.write_bytes(blob.read_bytes()[:-1] + b"\0")  # corrupt one byte
+    bad = next(c for c in manage.verify("cpu") if c["what"].endswith("model.safetensors"))
+    assert bad["ok"] is False and "MISMATCH" in bad["detail"]
+    assert no_network == []
+
+
+def test_download_reports_failures_without_raising(caches, no_network):
+    rows = manage.download("cpu", progress=False)
+    assert [r["status"] for r in rows] == ["failed", "failed"]
+    assert all(r["error"] for r in rows)
+
+
+def test_download_skips_what_is_present(caches, tmp_path, no_network):
+    hub, _ = caches
+    put_in_hub_cache(save_tiny_hf_gdino(tmp_path / "g"), hub, "IDEA-Research/grounding-dino-tiny")
+    rows = manage.download("cpu", progress=False)
+    assert rows[0]["status"] == "present" and rows[1]["status"] == "failed"
+
+
+def test_every_profile_lists_its_weights():
+    from vidagent.models.registry import profile_weights
+
+    gpu = profile_weights("gpu")
+    assert any("sam2.1" in r.ref for r in gpu) and any("Qwen" in r.ref for r in gpu)
+    orig = profile_weights("original")
+    assert [r.kind for r in orig] == ["hub_file", "hub_repo", "url"]
+    assert orig[0].filename == "groundingdino_swint_ogc.pth"
+    local = dataclasses.replace(
+        PROFILES["cpu"],
+        segmenter=dataclasses.replace(PROFILES["cpu"].segmenter, checkpoint="/nonexistent/sam.pth"),
+    )
+    assert profile_weights(local)[-1].kind == "local"
