@@ -208,6 +208,7 @@ def random_scene(
     jpeg: int | None = None,
     noise: float = 4.0,
     labels_pool: tuple[str, ...] = LABELS,
+    shading: float = 0.4,
 ) -> Scene:
     """A random scene whose every object keeps at least ``min_visible`` of its area visible on
     every frame it is on screen (so spec-based truths hold); rejection-sampled from ``seed``."""
@@ -248,7 +249,8 @@ def random_scene(
                 leave = int(rng.integers(appear + num_frames // 4, num_frames))
             objects.append(ObjSpec(i + 1, str(label), color, rgb, shape, size, start, end,
                                    appear, leave, z=i, aspect=aspect))
-        scene = render(objects, width, height, num_frames, fps, seed, noise=noise, jpeg=jpeg)
+        scene = render(objects, width, height, num_frames, fps, seed, noise=noise, jpeg=jpeg,
+                       shading=shading)
         if _visible_enough(scene, min_visible):
             return scene
     raise RuntimeError(f"could not sample a valid scene for seed {seed}")

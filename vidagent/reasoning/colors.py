@@ -5,9 +5,10 @@ to the usual nuisances of video:
 
 * noise and compression: :func:`object_pixels` median-filters the object's crop and erodes its
   mask before sampling, so block artefacts and colour bleeding at the border are left out;
-* shading: lightness-dependent distinctions (orange vs brown, red vs pink, white vs gray) are
-  made on the *lit* pixels of the object (between the 45th and 97th lightness percentile), so a
-  shadowed side does not turn an orange ball brown, and specular highlights do not turn it white;
+* shading: pixels first vote for a hue family (or achromatic), which shading barely moves;
+  lightness-dependent distinctions inside the family (orange vs brown, red vs pink, white vs
+  gray) are made on the *lit* surface (an upper percentile of lightness), so a shadowed side
+  does not turn an orange ball brown, and specular highlights are left out;
 * partial occlusion: only the visible (mask) pixels are used and each pixel votes, so a few
   wrong pixels cannot move the name.
 
@@ -26,7 +27,7 @@ from vidagent.query.plan import COLORS
 CHROMA_ACHROMATIC = 11.0  # LCh chroma below which a pixel is black / gray / white
 L_BLACK = 24.0  # lightness below which an achromatic pixel is black
 L_WHITE = 78.0  # lightness above which an achromatic pixel is white
-LIT_PERCENTILES = (45.0, 97.0)  # lightness band of the pixels that decide the name
+LIT_PERCENTILES = (45.0, 97.0)  # pixels above the upper one are treated as highlights
 MAX_PIXELS = 4096  # pixels kept per call (subsampled evenly)
 
 
@@ -51,8 +52,10 @@ def name_lch(lch: np.ndarray) -> np.ndarray:
 
     chrom = ~achrom
     # red / pink side of the hue circle (magenta-red .. red)
+    # magenta-red (345..5 degrees) is pink down to a lower lightness than orange-red (5..20)
     rose = chrom & ((h >= 345) | (h < 20))
-    out[rose] = np.where(L[rose] >= 55, idx["pink"], idx["red"])
+    pink_from = np.where((h[rose] >= 345) | (h[rose] < 5), 42.0, 60.0)
+    out[rose] = np.where(L[rose] >= pink_from, idx["pink"], idx["red"])
     red = chrom & (h >= 20) & (h < 50)
     out[red] = np.select(
         [(L[red] >= 70) & (C[red] < 60), (L[red] < 60) & (C[red] < 35)],
@@ -74,9 +77,22 @@ def name_lch(lch: np.ndarray) -> np.ndarray:
     return out
 
 
+# hue families (degrees of LCh hue); a name is decided inside the winning family
+_FAMILY_EDGES = np.array([20.0, 50.0, 85.0, 110.0, 195.0, 308.0, 345.0])
+ACHROMATIC_FAMILY = len(_FAMILY_EDGES)  # family index of black / gray / white pixels
+REF_PERCENTILE = 85.0  # lightness/chroma percentile that stands for the lit surface
+
+
+def hue_family(lch: np.ndarray) -> np.ndarray:
+    """(N,) int family per pixel: 0..6 hue sectors (rose .. violet), 7 achromatic."""
+    fam = np.searchsorted(_FAMILY_EDGES, lch[:, 2], side="right") % len(_FAMILY_EDGES)
+    fam[lch[:, 1] < CHROMA_ACHROMATIC] = ACHROMATIC_FAMILY
+    return fam
+
+
 @dataclass(frozen=True)
 class ColorVote:
-    """The decided name and the share of lit pixels that voted for it (0..1)."""
+    """The decided name and the share of pixels in its hue family (0..1)."""
 
     name: str
     share: float
@@ -85,7 +101,10 @@ class ColorVote:
 def color_vote(pixels: np.ndarray) -> ColorVote | None:
     """Dominant colour name of (N, 3) uint8 RGB pixels; ``None`` when there are no pixels.
 
-    Only the lit band of pixels (see ``LIT_PERCENTILES``) votes; the most voted name wins.
+    Pixels vote for a hue family (or achromatic); inside the winning family the lit surface
+    (the ``REF_PERCENTILE`` of lightness and chroma, specular highlights above the 97th
+    lightness percentile left out) and the circular mean hue decide the name, so shading that
+    darkens part of an object does not change it.
     """
     px = np.asarray(pixels, dtype=np.uint8).reshape(-1, 3)
     if len(px) == 0:
@@ -93,13 +112,29 @@ def color_vote(pixels: np.ndarray) -> ColorVote | None:
     if len(px) > MAX_PIXELS:
         px = px[np.linspace(0, len(px) - 1, MAX_PIXELS).astype(np.int64)]
     lch = rgb_to_lch(px)
-    lo, hi = np.percentile(lch[:, 0], LIT_PERCENTILES)
-    lit = lch[(lch[:, 0] >= lo) & (lch[:, 0] <= hi)]
-    if len(lit) == 0:
-        lit = lch
-    votes = np.bincount(name_lch(lit), minlength=len(COLORS))
+    if len(lch) >= 20:  # leave out specular highlights
+        lch = lch[lch[:, 0] <= np.percentile(lch[:, 0], LIT_PERCENTILES[1])]
+    fam = hue_family(lch)
+    votes = np.bincount(fam, minlength=ACHROMATIC_FAMILY + 1)
     best = int(votes.argmax())
-    return ColorVote(COLORS[best], float(votes[best] / votes.sum()))
+    sel = lch[fam == best]
+    L = float(np.percentile(sel[:, 0], REF_PERCENTILE))
+    C = float(np.percentile(sel[:, 1], REF_PERCENTILE))
+    rad = np.radians(sel[:, 2])
+    h = float(np.degrees(np.arctan2(np.sin(rad).mean(), np.cos(rad).mean())) % 360.0)
+    if best == ACHROMATIC_FAMILY:
+        C = min(C, CHROMA_ACHROMATIC - 1e-3)
+    else:
+        C = max(C, CHROMA_ACHROMATIC)
+        # keep the mean hue inside the family (its edges can wrap around 0 degrees)
+        lo = _FAMILY_EDGES[best - 1] if best > 0 else _FAMILY_EDGES[-1]
+        hi = _FAMILY_EDGES[best]
+        if best > 0 and not lo <= h < hi:
+            h = float(np.clip(h, lo, hi - 1e-3))
+        elif best == 0 and not (h >= lo or h < hi):
+            h = lo if abs(h - lo) < abs(h - hi) else hi - 1e-3
+    name = COLORS[int(name_lch(np.array([[L, C, h]], np.float32))[0])]
+    return ColorVote(name, float(votes[best] / votes.sum()))
 
 
 def dominant_color(pixels: np.ndarray) -> str | None:
