@@ -186,11 +186,12 @@ def unpack_tracks_zip(zip_path: str | os.PathLike, dest: Path) -> Path:
         prefix = prefixes.pop()
         dest.mkdir(parents=True, exist_ok=True)
         for info in infos:
+            parts = info.filename.replace("\\", "/").split("/")
+            if info.filename.startswith("/") or ".." in parts or ":" in parts[0] or (info.external_attr >> 28) == 0xA:
+                raise InputError(f"{name}: unsafe path {info.filename!r} in the zip")
             rel = info.filename[len(prefix):] if info.filename.startswith(prefix) else None
             if rel is None or not (rel in ("objects.json", "rle.json") or (rel.startswith("masks/") and rel.count("/") == 1 and rel.endswith(".png"))):
                 continue
-            if info.filename.startswith("/") or ".." in info.filename.split("/") or (info.external_attr >> 28) == 0xA:
-                raise InputError(f"{name}: unsafe path {info.filename!r} in the zip")
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             with zf.open(info) as src, open(target, "wb") as out:
@@ -562,7 +563,7 @@ def _theme():
 
 
 def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, block: bool = True,
-          concurrency: int = CONCURRENCY):
+          concurrency: int = CONCURRENCY, max_file_size: str | int = MAX_UPLOAD):
     """Queue and launch ``demo``; ``block=False`` returns ``(app, local_url)`` with the server running."""
     if not 0 < int(port) < 65536:
         raise InputError(f"port {port} is out of range; use 1-65535")
@@ -572,7 +573,7 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
     try:
         app, local_url, _ = demo.launch(
-            server_name=host, server_port=int(port), share=bool(share), max_file_size=MAX_UPLOAD,
+            server_name=host, server_port=int(port), share=bool(share), max_file_size=max_file_size,
             show_error=False, prevent_thread_lock=not block, quiet=not block, theme=_theme(),
             allowed_paths=[str(EXAMPLES_DIR)], ssr_mode=False,
         )
