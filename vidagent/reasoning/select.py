@@ -63,16 +63,17 @@ class Selection:
 
 
 def frame_window(plan: Plan, memory: SceneMemory) -> tuple[int | None, int | None] | None:
-    """The plan's time span as inclusive frame indices, or None when the plan has none."""
+    """The plan's time span as inclusive frame indices, or None when the plan has none.
+
+    Frame f (at time f / fps) is inside when start <= f / fps <= end; fractions are of the
+    video's duration (num_frames / fps).
+    """
     span = plan.time
     if span is None or (span.start is None and span.end is None):
         return None
-    if span.unit == "fraction":
-        start = None if span.start is None else int(math.floor(span.start * memory.num_frames))
-        end = None if span.end is None else int(math.ceil(span.end * memory.num_frames)) - 1
-    else:
-        start = None if span.start is None else int(math.ceil(span.start * memory.fps - 1e-6))
-        end = None if span.end is None else int(math.floor(span.end * memory.fps + 1e-6))
+    scale = memory.duration if span.unit == "fraction" else 1.0  # fractions -> seconds
+    start = None if span.start is None else int(math.ceil(span.start * scale * memory.fps - 1e-6))
+    end = None if span.end is None else int(math.floor(span.end * scale * memory.fps + 1e-6))
     return start, end
 
 
