@@ -530,15 +530,23 @@ class RuleResult:
     question: str
     task_confidence: float
     candidates: list[str] = field(default_factory=list)  # every phrase found, in order
+    repaired: bool = False  # True when constraints had to be dropped to make the plan valid
 
 
-def analyse(text: str, *, expression: bool = False, task: str | None = None) -> RuleResult:
-    """Rule-parse ``text``; ``task`` overrides the pattern-chosen task (the LLM's pick)."""
+def analyse(text: str, *, expression: bool = False, task: str | None = None,
+            targets: list[str] | None = None) -> RuleResult:
+    """Rule-parse ``text``; ``task`` and ``targets`` override what the patterns find.
+
+    The overrides let ``QueryParser`` use the language model's picks and still get the
+    constraints and validation of the rules.
+    """
     q = clean_question(text)
-    rule_task, conf = task_by_rules(q, expression=expression, question_mark="?" in str(text))
+    time, rest = _take_time(f" {q} ")
+    # time phrases ("in the middle of the video") must not read as places: patterns see the rest
+    untimed = " ".join(rest.replace("|", " ").split()) if time else q
+    rule_task, conf = task_by_rules(untimed or q, expression=expression,
+                                    question_mark="?" in str(text))
     task = task or rule_task
-    rest = f" {q} "
-    time, rest = _take_time(rest)
     ordinal, rest = _take_ordinal(rest)
     motion, rest = _take_motion(rest)
     compare = None
@@ -555,7 +563,10 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None) -> 
                                      r"lose sight|loses sight|lost sight|last seen|last visible|out of (?:view|frame|"
                                      r"the frame|sight)|gone|stop being|no longer)\b", q) \
             else "appear"
-    targets = _phrases(rest)
+    found = _phrases(rest)
+    targets = list(targets) if targets is not None else found
+    if relation and all(relation[0] != t and relation[2] != t for t in targets):
+        relation = None
     if relation:
         subj, _, obj = relation
         rel_targets = [subj] + [t for t in targets if t not in (subj, obj)] + [obj]
@@ -587,8 +598,9 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None) -> 
                             "object": relation[2]}
     if task == "compare":
         data["compare"] = compare or _default_compare(q)
-    plan = _build(data)
-    return RuleResult(plan=plan, question=q, task_confidence=conf, candidates=list(targets))
+    plan, repaired = _build(data)
+    return RuleResult(plan=plan, question=q, task_confidence=conf, candidates=found,
+                      repaired=repaired)
 
 
 def _default_compare(q: str) -> dict:
@@ -599,10 +611,13 @@ def _default_compare(q: str) -> dict:
     return {"by": "size", "order": "most"}
 
 
-def _build(data: dict) -> Plan:
-    """Validate ``data`` into a Plan, degrading step by step until it is valid."""
+def _build(data: dict) -> tuple[Plan, bool]:
+    """Validate ``data`` into a Plan, degrading step by step until it is valid.
+
+    Returns the plan and whether anything had to be changed or dropped.
+    """
     try:
-        return Plan.model_validate(data)
+        return Plan.model_validate(data), False
     except ValueError:
         pass
     if data["task"] == "relation" and "relation" not in data:
@@ -611,15 +626,15 @@ def _build(data: dict) -> Plan:
         data["task"] = "describe"
     for key in ("relation", "ordinal", "time", "position", "motion", "attributes", "event"):
         try:
-            return Plan.model_validate(data)
+            return Plan.model_validate(data), True
         except ValueError:
             data.pop(key, None)
     if data["task"] == "compare":
         data["compare"] = {"by": "size"}
     try:
-        return Plan.model_validate(data)
+        return Plan.model_validate(data), True
     except ValueError:
-        return Plan(task="describe", targets=[], source="rules")
+        return Plan(task="describe", targets=[], source="rules"), True
 
 
 def parse_rules(text: str, *, expression: bool = False) -> Plan:

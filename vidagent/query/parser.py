@@ -1,0 +1,147 @@
+"""Question -> validated ``Plan``: language model where it helps, rules everywhere, never a crash.
+
+``QueryParser(llm).parse(text)``:
+
+1. checks the input (empty -> InputError, over ``MAX_QUESTION_CHARS`` -> InputError, control
+   characters removed);
+2. picks the task: the rule patterns decide when they are sure; otherwise the language model
+   scores the eleven allowed labels (it never generates a task name freely);
+3. takes targets from the rules (spans copied from the question); with ``llm_targets=True`` the
+   model proposes them and only phrases that are spans of the question survive;
+4. builds the plan through the rules (constraints, validation), repairing what does not
+   validate; any failure of the model falls back to the rules, so a valid plan always comes back.
+
+``Plan.source`` records how the plan was made: "rules" (no model, or the model was not needed
+or failed), "llm" (the model picked the task or targets), "repaired" (the model's output or a
+constraint had to be fixed or dropped to validate).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+
+from vidagent.errors import InputError
+from vidagent.query.lexicon import normalize, singular, strip_control, words
+from vidagent.query.plan import MAX_TARGETS, TASKS, Plan, clean_phrase
+from vidagent.query.prompts import load_prompt
+from vidagent.query.rules import analyse, clean_question
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000  # longer input is refused (InputError): no real question is that long
+RULES_SURE = 0.6  # rule task confidence at or above which the model is not asked
+LLM_TARGET_TOKENS = 24  # generation budget for the model's target list
+
+
+def check_question(text: object) -> str:
+    """The question with control characters removed; InputError when empty or too long."""
+    if isinstance(text, (bytes, bytearray)):
+        text = bytes(text).decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        raise InputError(f"the question must be text, not {type(text).__name__}")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise InputError(f"question too long: {len(text)} characters (at most "
+                         f"{MAX_QUESTION_CHARS}); ask a shorter question")
+    text = strip_control(text).replace("\ufffd", " ")
+    if not text.strip():
+        raise InputError('empty question: give a question about the video, e.g. '
+                         '"how many dogs are there?"')
+    return " ".join(text.split())
+
+
+class QueryParser:
+    """Turns questions and referring expressions into plans (thread-safe, reusable).
+
+    Args:
+        llm: a loaded ``vidagent.models.llm.LanguageModel``, or None for the rules alone.
+        llm_targets: let the model propose targets (span-checked) instead of the rules.
+        rules_sure: rule confidence at or above which the model is not asked for the task.
+    """
+
+    def __init__(self, llm=None, *, llm_targets: bool = False,
+                 rules_sure: float = RULES_SURE) -> None:
+        self.llm = llm
+        self.llm_targets = llm_targets
+        self.rules_sure = rules_sure
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ public
+    def parse(self, text: str, *, expression: bool = False) -> Plan:
+        """A valid plan for ``text``; ``expression=True`` for a referring expression (segment).
+
+        Raises InputError only (empty, too long, not text).
+        """
+        text = check_question(text)
+        base = analyse(text, expression=expression)
+        if self.llm is None:
+            return base.plan
+        task, targets, used, rejected = base.plan.task, None, False, False
+        try:
+            if not expression and base.task_confidence < self.rules_sure:
+                task = self.llm_task(text)
+                used = True
+            if self.llm_targets:
+                proposed = self.llm_target_phrases(text)
+                targets = [t for t in proposed if is_span(t, base.question)]
+                rejected = len(targets) < len(proposed)
+                used = True
+                if not targets:
+                    targets = None  # nothing usable: the rules' targets stand
+        except InputError:
+            raise
+        except Exception as exc:  # the model must never take the parser down
+            log.warning("language model failed (%s); using the rule parser", exc)
+            return base.plan
+        if not used:
+            return base.plan
+        result = analyse(text, expression=expression, task=task, targets=targets)
+        source = "repaired" if (result.repaired or rejected) else "llm"
+        return result.plan.model_copy(update={"source": source})
+
+    def llm_task(self, text: str) -> str:
+        """The allowed label the model scores highest for ``text`` (log-likelihood)."""
+        scores = self.task_scores(text)
+        return max(scores, key=scores.get)
+
+    def task_scores(self, text: str) -> dict[str, float]:
+        """Log-likelihood of each task label as the model's answer to ``text``."""
+        prompt = load_prompt("task")
+        with self._lock:
+            vals = self.llm.score_options(prompt.messages(text), list(TASKS))
+        return {t: (v if math.isfinite(v) else -math.inf) for t, v in zip(TASKS, vals)}
+
+    def llm_target_phrases(self, text: str) -> list[str]:
+        """Target phrases the model writes for ``text``, cleaned (not yet span-checked)."""
+        prompt = load_prompt("targets")
+        with self._lock:
+            out = self.llm.generate(prompt.messages(text), max_new_tokens=LLM_TARGET_TOKENS,
+                                    stop=("\n",))
+        phrases: list[str] = []
+        for part in out.split(","):
+            p = clean_phrase(part)
+            if p and p != "none":
+                head = singular(p)
+                if head not in phrases:
+                    phrases.append(head)
+        return phrases[:MAX_TARGETS]
+
+
+def is_span(phrase: str, question: str) -> bool:
+    """Whether ``phrase`` copies consecutive words of ``question`` (plural/singular alike)."""
+    want = [singular(w) for w in words(normalize(phrase))]
+    have = [singular(w) for w in words(normalize(question))]
+    if not want:
+        return False
+    n = len(want)
+    return any(have[i: i + n] == want for i in range(len(have) - n + 1))
+
+
+def parse_question(text: str, llm=None, expression: bool = False) -> Plan:
+    """One-call convenience: ``QueryParser(llm).parse(text, expression=expression)``."""
+    return QueryParser(llm).parse(text, expression=expression)
+
+
+__all__ = ["MAX_QUESTION_CHARS", "QueryParser", "check_question", "is_span", "parse_question",
+           "clean_question"]
