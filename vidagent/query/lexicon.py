@@ -222,12 +222,14 @@ COMPOUNDS = (
 )
 
 # ----------------------------------------------------------------------------- normalising
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")  # terminal escape sequences
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]")
 
 
 def strip_control(text: str) -> str:
     """Remove control and invisible formatting characters; tabs and newlines become spaces."""
-    text = str(text).replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    text = _ANSI.sub("", str(text))
+    text = text.replace("\t", " ").replace("\n", " ").replace("\r", " ")
     return _CONTROL.sub("", text)
 
 
@@ -238,7 +240,12 @@ def normalize(text: str) -> str:
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("`", "'")
     text = text.encode("ascii", "ignore").decode("ascii").lower()
     text = text.replace("colour", "color").replace("grey", "gray")
+    text = _CONTRACTION_IS.sub(r"\1 is", text)
+    text = text.replace("n't", " not").replace("'re ", " are ").replace("'ll ", " will ")
     return " ".join(text.split())
+
+
+_CONTRACTION_IS = re.compile(r"\b(where|what|who|how|there|that|it|here|when|which|why)'s\b")
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
