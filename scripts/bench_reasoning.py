@@ -7,6 +7,8 @@ and the mean J of referring segmentation (union mask of the selected ids vs the 
 Run from the repository root:
     .venv/bin/python -m scripts.bench_reasoning [--scenes 40] [--seed 0] [--jpeg 60] [--noise 6]
     [--no-frames]   (tracks only: colours unknown, so colour questions expect null)
+    [--degrade 0.05] (imperfect tracks: masks eroded/dilated by 1 px, each object missed on
+                      this share of its frames; truths stay those of the clean scene)
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from collections import defaultdict
 
 import numpy as np
 
-from tests.scenes import LABELS, j_score, make_expressions, make_questions, random_scene
+from tests.scenes import (
+    LABELS,
+    degrade_tracks,
+    j_score,
+    make_expressions,
+    make_questions,
+    random_scene,
+)
 from vidagent.reasoning import answer, refer
 
 
@@ -33,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noise", type=float, default=6.0, help="pixel noise sigma")
     ap.add_argument("--frames", type=int, default=40)
     ap.add_argument("--no-frames", action="store_true", help="memory from masks only")
+    ap.add_argument("--degrade", type=float, default=0.0,
+                    help="share of frames on which each object's mask is missed (imperfect tracks)")
     ap.add_argument("--verbose", action="store_true", help="print every wrong answer")
     args = ap.parse_args(argv)
 
@@ -48,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         scene = random_scene(seed, num_frames=args.frames, jpeg=args.jpeg or None,
                              noise=args.noise, labels_pool=pool, max_objects=5 if k % 2 else 4)
         t0 = time.perf_counter()
-        memory = scene.memory(with_frames=not args.no_frames)
+        maps = None
+        if args.degrade:
+            maps = degrade_tracks(scene, np.random.default_rng(seed), drop=args.degrade)
+        memory = scene.memory(with_frames=not args.no_frames, label_maps=maps)
         t1 = time.perf_counter()
         t_build += t1 - t0
         for q in make_questions(scene, rng):
@@ -65,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.no_frames and _has_color(e.plan):
                 e.ids = []  # cannot be resolved without colours: nothing is selected
             ids = refer(e.plan, memory, e.text)
-            j = j_score(scene, ids, e.ids)
+            j = j_score(scene, ids, e.ids, pred_maps=maps)
             js.append(j)
             total["segment"] += 1
             right["segment"] += ids == e.ids
@@ -75,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         t_reason += time.perf_counter() - t1
 
     print(f"scenes: {args.scenes} ({args.frames} frames, jpeg={args.jpeg or 'none'}, "
-          f"noise={args.noise}, frames={'no' if args.no_frames else 'yes'})")
+          f"noise={args.noise}, frames={'no' if args.no_frames else 'yes'}, "
+          f"degrade={args.degrade})")
     print(f"{'task':10s} {'correct':>8s} {'total':>6s} {'accuracy':>9s}")
     qa_right = qa_total = 0
     for task in ("count", "exists", "when", "duration", "where", "color", "motion", "relation",

@@ -115,12 +115,14 @@ class Scene:
         """(T, H, W) bool union of the masks of ``ids``."""
         return np.isin(self.label_maps, np.asarray(list(ids), dtype=np.uint8))
 
-    def memory(self, with_frames: bool = True):
+    def memory(self, with_frames: bool = True, label_maps: np.ndarray | None = None):
+        """The scene memory of these tracks (or of other ``label_maps`` of the same video)."""
         from vidagent.memory import SceneMemoryBuilder
 
+        maps = self.label_maps if label_maps is None else label_maps
         b = SceneMemoryBuilder(self.fps, self.width, self.height, self.num_frames, self.labels())
         for t in range(self.num_frames):
-            b.add_frame(t, self.label_maps[t], self.frames[t] if with_frames else None)
+            b.add_frame(t, maps[t], self.frames[t] if with_frames else None)
         return b.build()
 
 
@@ -574,10 +576,40 @@ def make_expressions(scene: Scene, rng: np.random.Generator) -> list[Expression]
     return out
 
 
-def j_score(scene: Scene, pred_ids, true_ids) -> float:
+def degrade_tracks(scene: Scene, rng: np.random.Generator, drop: float = 0.05,
+                   morph: int = 1) -> np.ndarray:
+    """Label maps as an imperfect tracker might give them: each object's mask eroded or
+    dilated (into background only) by up to ``morph`` px on each frame, and dropped (missed)
+    on a ``drop`` share of its frames. Returns (T, H, W) uint8; the scene is unchanged."""
+    out = scene.label_maps.copy()
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * morph + 1, 2 * morph + 1))
+    for t in range(scene.num_frames):
+        lm = out[t]
+        for o in scene.objects:
+            m = lm == o.id
+            if not m.any():
+                continue
+            if rng.random() < drop:
+                lm[m] = 0
+                continue
+            r = rng.random()
+            if r < 1 / 3:
+                er = cv2.erode(m.astype(np.uint8), kernel).astype(bool)
+                lm[m & ~er] = 0
+            elif r < 2 / 3:
+                di = cv2.dilate(m.astype(np.uint8), kernel).astype(bool)
+                lm[di & (lm == 0)] = o.id
+    return out
+
+
+def j_score(scene: Scene, pred_ids, true_ids, pred_maps: np.ndarray | None = None) -> float:
     """Mean over frames of the IoU between the union masks of pred_ids and true_ids (a frame
-    where both are empty scores 1), the DAVIS region measure J."""
-    p = scene.masks(pred_ids) if len(pred_ids) else np.zeros_like(scene.label_maps, bool)
+    where both are empty scores 1), the DAVIS region measure J. ``pred_maps`` are the label
+    maps the predicted ids index (default: the scene's own)."""
+    if pred_maps is None:
+        p = scene.masks(pred_ids) if len(pred_ids) else np.zeros_like(scene.label_maps, bool)
+    else:
+        p = np.isin(pred_maps, np.asarray(list(pred_ids), dtype=np.uint8))
     g = scene.masks(true_ids) if len(true_ids) else np.zeros_like(scene.label_maps, bool)
     inter = (p & g).reshape(len(p), -1).sum(1)
     union = (p | g).reshape(len(p), -1).sum(1)

@@ -158,3 +158,14 @@ def test_many_frames_many_objects_stay_small():
     per_object = sum(a.nbytes for a in (mem.objects[0].visible, mem.objects[0].boxes,
                                          mem.objects[0].areas, mem.objects[0].centroids))
     assert per_object == T * (1 + 16 + 4 + 8)
+
+
+def test_short_gaps_count_as_on_screen():
+    maps = np.zeros((20, 30, 30), np.uint8)
+    for t in list(range(0, 8)) + list(range(10, 14)) + [19]:  # gaps of 2 and 5 frames
+        maps[t, 5:10, 5:10] = 1
+    mem = build_memory(maps, fps=10, labels={1: "cup"})
+    cup = mem.get(1)
+    assert cup.num_visible == 13
+    assert cup.visible_duration == pytest.approx(1.5)  # 2-frame gap filled, 5-frame gap not
+    assert cup.clip(0, 9).visible_duration == pytest.approx(1.0)

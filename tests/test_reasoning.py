@@ -87,6 +87,8 @@ def test_when(memory):
     # several dogs: the first time any dog appears, the chosen one first in evidence
     a = ask(memory, "when", ["dog"], event="appear")
     assert a.value == 0.0 and a.evidence[0]["id"] == 1 and len(a.evidence) == 2
+    a = ask(memory, "when", ["person"], question="when does the person disappear?")
+    assert a.value == pytest.approx(2.9)  # event read from the question when the plan lacks it
     a = ask(memory, "when", ["cat"])
     assert a.value is None and "No cat appears" in a.answer
 
@@ -125,6 +127,8 @@ def test_motion(memory):
     assert ask(memory, "motion", ["car"]).value == "none"
     assert ask(memory, "motion", ["white dog"],
                attributes={"white dog": {"color": "white"}}).value == "right"
+    a = ask(memory, "motion", ["person"], motion="left", question="is the person moving left?")
+    assert a.value == "up" and a.answer.startswith("No.")
     a = ask(memory, "motion", ["dogs"], question="which way do the dogs move?")
     assert a.value is None and "differ" in a.answer
 
@@ -147,6 +151,10 @@ def test_relation(memory):
     assert _rel(memory, "ball", "touching", "car").value is False
     a = _rel(memory, "ball", "touching", "dog")  # true for one dog, false for the other
     assert a.value is None and "depends" in a.answer
+    a = _rel(memory, "ball", "touching", "dog", question="is the ball touching a dog?")
+    assert a.value is True and "id 3" in a.answer and "id 1" in a.answer
+    a = _rel(memory, "dog", "touching", "ball", question="is any dog touching the ball?")
+    assert a.value is True
     a = _rel(memory, "ball", "near", "cat")
     assert a.value is None and "No cat appears" in a.answer
 

@@ -24,8 +24,9 @@ from vidagent.errors import InputError
 from vidagent.reasoning.colors import color_vote, object_pixels
 from vidagent.reasoning.labels import label_matches
 
-MOTION_MIN_FRACTION = 0.06  # net centroid travel, as a fraction of the frame diagonal, to count as moving
+MOTION_MIN_FRACTION = 0.06  # net centroid travel (share of frame diagonal) that is motion
 MOTION_END_FRACTION = 0.1  # share of the visible frames averaged at each end of a motion
+GAP_FILL_SECONDS = 0.2  # gaps in visibility up to this long (>= 2 frames) count as on screen
 TOUCH_TOLERANCE = 0.003  # masks closer than this fraction of the diagonal (>= 1 px) touch
 _POSITION_NAMES = (
     ("top-left", "top", "top-right"),
@@ -113,10 +114,26 @@ class ObjectMemory:
     def num_visible(self) -> int:
         return int(len(self.visible_frames))
 
+    @cached_property
+    def on_screen(self) -> np.ndarray:
+        """(T,) bool: ``visible`` with short gaps filled (at most ``GAP_FILL_SECONDS``, at least
+        2 frames), so that a tracker missing an object for a frame or two does not cut its
+        time on screen."""
+        out = self.visible.copy()
+        f = self.visible_frames
+        if len(f) < 2:
+            return out
+        max_gap = max(2, int(round(GAP_FILL_SECONDS * self.fps)))
+        d = np.diff(f)
+        short = (d > 1) & (d <= max_gap + 1)
+        for start, gap in zip(f[:-1][short], d[short]):
+            out[start + 1 : start + gap] = True
+        return out
+
     @property
     def visible_duration(self) -> float:
-        """Seconds on screen: visible frames / fps."""
-        return self.num_visible / self.fps
+        """Seconds on screen: frames of ``on_screen`` / fps."""
+        return float(self.on_screen.sum()) / self.fps
 
     # ---- space ------------------------------------------------------------------------------
     @cached_property
@@ -190,12 +207,21 @@ class ObjectMemory:
     # ---- views ------------------------------------------------------------------------------
     def clip(self, start_frame: int | None, end_frame: int | None) -> "ObjectMemory":
         """The same object seen only on frames start_frame..end_frame (inclusive; None = open)."""
-        vis = self.visible.copy()
+        vis = self.visible & self._window_mask(start_frame, end_frame)
+        clipped = replace(self, visible=vis)
+        # gaps are filled on the whole track, then cut to the window
+        on = self.on_screen.copy()
+        on[~self._window_mask(start_frame, end_frame)] = False
+        clipped.__dict__["on_screen"] = on
+        return clipped
+
+    def _window_mask(self, start_frame: int | None, end_frame: int | None) -> np.ndarray:
+        keep = np.ones(len(self.visible), bool)
         if start_frame is not None:
-            vis[: max(int(start_frame), 0)] = False
+            keep[: max(int(start_frame), 0)] = False
         if end_frame is not None:
-            vis[int(end_frame) + 1 :] = False
-        return replace(self, visible=vis)
+            keep[int(end_frame) + 1 :] = False
+        return keep
 
     def evidence(self, **extra) -> dict:
         """The evidence entry of CONTRACT's ``ask --json`` for this object."""
@@ -270,7 +296,7 @@ class SceneMemory:
         return [o for o in self.present if label_matches(phrase, o.label)]
 
     def touch_frames(self, a: int, b: int) -> np.ndarray:
-        """(T,) bool: the masks of objects a and b touch (or overlap in boxes of adjacent pixels)."""
+        """(T,) bool: the masks of objects a and b touch (adjacent within the tolerance)."""
         key = (min(a, b), max(a, b))
         t = self.touching.get(key)
         return np.zeros(self.num_frames, bool) if t is None else t
@@ -409,7 +435,8 @@ class SceneMemoryBuilder:
     def _sample_color(
         self, index: int, oid: int, k: int, box, lm: np.ndarray, frame: np.ndarray, area: int
     ) -> None:
-        """Keep, per time bin, the pixels of the frame where the object is largest (least hidden)."""
+        """Keep, per time bin, the pixels of the frame where the object is largest (least
+        hidden)."""
         n = max(self.num_frames, self._last_index + 1, 1)
         b = min(index * self.color_bins // n, self.color_bins - 1)
         if area <= self._sample_area[k, b] * 1.1:
@@ -417,7 +444,9 @@ class SceneMemoryBuilder:
         x0, y0, x1, y1 = (int(v) for v in box)
         frame = np.asarray(frame)
         if frame.shape[:2] != lm.shape or frame.ndim != 3:
-            raise InputError(f"frame {index} is {frame.shape}, expected ({self.height}, {self.width}, 3)")
+            raise InputError(
+                f"frame {index} is {frame.shape}, expected ({self.height}, {self.width}, 3)"
+            )
         mask = lm[y0:y1, x0:x1] == oid
         self._samples[(k, b)] = object_pixels(
             frame[y0:y1, x0:x1], mask, self.pixels_per_sample, rng_seed=index

@@ -28,6 +28,7 @@ in the video", "there are 2 dogs: one on the left, one on the right").
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,7 @@ from vidagent.reasoning.describe import describe
 from vidagent.reasoning.labels import display_name, parse_phrase
 from vidagent.reasoning.select import (
     Selection,
+    is_indefinite,
     relation_holds,
     select_phrase,
     window_text,
@@ -155,13 +157,23 @@ def _exists(plan: Plan, memory: SceneMemory, question: str) -> Answer:
                   + _notes(sel), True, _ev(sel.objects), sel.ids)
 
 
+_LEAVE_WORDS = re.compile(r"\b(leave|leaves|left the|disappear\w*|exit\w*|last seen|vanish\w*|"
+                          r"go(?:es)? away|out of (?:the )?(?:frame|view|picture))\b")
+
+
+def _event_from(question: str) -> str:
+    """"appear" unless the question asks when something leaves / disappears."""
+    return "leave" if _LEAVE_WORDS.search(question.lower()) else "appear"
+
+
 def _when(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
                         single=False)
     if not sel.objects:
         return _empty(sel, None)
     noun = _noun(sel)
-    if plan.event == "leave":
+    event = plan.event or _event_from(question)
+    if event == "leave":
         last = max(sel.objects, key=lambda o: o.last_frame)
         value = last.last_time
         if last.last_frame >= memory.num_frames - 1:
@@ -187,7 +199,7 @@ def _duration(plan: Plan, memory: SceneMemory, question: str) -> Answer:
         return _empty(sel, None if sel.unknown else 0.0)
     vis = np.zeros(memory.num_frames, bool)
     for o in sel.objects:
-        vis |= o.visible
+        vis |= o.on_screen
     secs = float(vis.sum() / memory.fps)
     n = len(sel.objects)
     subj = f"the {_noun(sel)} is" if n == 1 else f"at least one of the {n} {_noun(sel, n)} is"
@@ -219,6 +231,12 @@ def _relation(plan: Plan, memory: SceneMemory, question: str) -> Answer:
         return Answer(f"The {a_name} and the {b_name} are never visible at the same time.",
                       None, ev, ids)
     vals = set(known.values())
+    if len(vals) > 1 and (is_indefinite(rel.subject, question)
+                          or is_indefinite(rel.object, question)):
+        # "is a dog near the car", "is the ball near a dog": true when any pair is
+        pair = next(k for k, v in known.items() if v)
+        return Answer(f"Yes, a {a_name} (id {pair[0]}) is {pred} the {b_name} (id {pair[1]}).",
+                      True, ev, ids)
     if len(vals) > 1:
         yes = [f"{a}->{b}" for (a, b), v in known.items() if v]
         return Answer(
@@ -314,7 +332,10 @@ def answer(plan: Plan, memory: SceneMemory, question: str = "", llm=None) -> Ans
             return _single_attr("position", sel, lambda o: o.mean_position, _fmt_where)
         if task == "color":
             return _single_attr("color", sel, lambda o: o.color, _fmt_color)
-        return _single_attr("motion", sel, lambda o: o.motion.direction, _fmt_motion)
+        a = _single_attr("motion", sel, lambda o: o.motion.direction, _fmt_motion)
+        if plan.motion and a.value is not None:  # "is the car moving left?"
+            a.answer = ("Yes. " if a.value == plan.motion else "No. ") + a.answer
+        return a
     if task == "relation":
         return _relation(plan, memory, question)
     if task == "compare":

@@ -21,7 +21,7 @@ from vidagent.memory import ObjectMemory, SceneMemory
 from vidagent.query.plan import Plan
 from vidagent.reasoning.labels import display_name, parse_phrase
 
-SIZE_RATIO_DISTINCT = 1.4  # largest / smallest mean area below which "big"/"small" cannot tell apart
+SIZE_RATIO_DISTINCT = 1.4  # largest / smallest size below which "big"/"small" tell nothing
 NEAR_GAP = 0.5  # boxes closer than this times the larger object's size (sqrt area) are near
 NEAR_SHARE = 0.5  # share of co-visible frames on which "near" must hold
 SIDE_SHARE = 0.5  # share of co-visible frames for left_of / right_of / above / below
@@ -100,6 +100,16 @@ def is_plural(phrase: str, question: str = "") -> bool:
         plural_head = display_name(p.head, 2).split()[-1]
         return plural_head != p.head and plural_head in words
     return False
+
+
+def is_indefinite(phrase: str, question: str) -> bool:
+    """The question names the phrase's head with "a", "an", "any" or "some" ("is a dog near")."""
+    head = parse_phrase(phrase).head
+    if not head or not question:
+        return False
+    words = f"(?:{re.escape(head)}|{re.escape(display_name(head, 2).split()[-1])})"
+    return re.search(rf"\b(?:a|an|any|some)\s+(?:[a-z]+\s+){{0,2}}{words}\b",
+                     question.lower()) is not None
 
 
 def _extreme(objects: list[ObjectMemory], key) -> ObjectMemory:
@@ -271,7 +281,8 @@ def select_phrase(
         if not sel.objects:
             verb = "stands still" if plan.motion == "none" else f"moves {plan.motion}"
             return fail(f"no {_name(base)} {verb}{when}")
-    if subject and use_relation and plan.relation and plan.relation.object != phrase:
+    if (subject and use_relation and plan.relation and plan.relation.subject == phrase
+            and plan.relation.object != phrase):
         rel = plan.relation
         others = select_phrase(plan, memory, rel.object, subject=False, single=False)
         keep = []
