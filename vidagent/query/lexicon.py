@@ -314,8 +314,9 @@ def fix_typo(word: str) -> str:
     """Repair a misspelt keyword or object noun ("hw" -> "how", "dgos" -> "dogs").
 
     Known words, numbers and words without a unique close candidate come back unchanged.
-    Keywords allow a swap, a missing or extra letter (length >= 4) or a wrong letter (>= 6); nouns allow a swap of two neighbours,
-    a missing letter, an extra letter (length >= 6) or a wrong letter (length >= 6).
+    Keywords allow a swap, a missing or extra letter (length >= 4) or a wrong letter (>= 6);
+    nouns allow a swap of neighbours, a missing letter or an extra letter (length >= 6), never a
+    wrong letter ("fountain" must not become "mountain").
     """
     if not word or word.isdigit() or "'" in word or is_known(word):
         return word
@@ -328,7 +329,7 @@ def fix_typo(word: str) -> str:
         cands = sorted(k for k in _edits1(word, substitute=len(word) >= 6) if k in KEYWORDS)
         if len(cands) == 1:
             return cands[0]
-    cands = sorted(n for n in _edits1(word, substitute=len(word) >= 6) if n in nouns)
+    cands = sorted(n for n in _edits1(word, substitute=False) if n in nouns)
     if len(cands) == 1:
         return cands[0]
     if len(cands) > 1:

@@ -75,7 +75,7 @@ _TASK_PATTERNS: list[tuple[str, str, float]] = [
     ("duration", r"\bhow long\b|\bfor how (?:many|much)\b|\bhow much time\b|\bduration\b|"
                  r"\bhow many (?:seconds|secs|minutes|frames)\b|\bfor how long\b|"
                  r"\btotal time\b|\bamount of time\b|\blength of time\b|\bscreen time\b", 0.95),
-    ("when", r"^(?:so )?when\b|\bwhen (?:the|a|an|do|does|did)\b|\bwhen (?:does|do|did|is|are|was|were|will|can)\b|"
+    ("when", r"^(?:so )?when\b|\bthe (?:time|moment|second) (?:the|a|an|when|that)\b|\bwhen (?:the|a|an|do|does|did)\b|\bwhen (?:does|do|did|is|are|was|were|will|can)\b|"
              r"\bat what (?:time|point|moment|second|frame|timestamp)\b|\bwhat time\b|"
              r"\bwhich (?:second|moment|frame|timestamp|time)\b|\bhow soon\b|\bhow early\b|"
              r"\bhow late\b|\btimestamp\b|\bat which point\b|\bwhat (?:second|moment|point)\b", 0.95),
@@ -94,8 +94,9 @@ _TASK_PATTERNS: list[tuple[str, str, float]] = [
                 r"wider|heavier|further|farther|longer) (?:than|compared)\b", 0.85),
     ("motion", r"\b(?:which|what) (?:way|direction)\b|\b" + _MOVE_VERB + r" (?:to the |towards "
                r"the |toward the )?" + _DIR + r"\b(?! of)|\bwhat direction\b|\bin which direction\b|"
-               r"\bdirection of\b|\bwhere (?:is|are|was|were|does|do|did)\b.*\b(?:going|heading|"
-               r"moving|travel+ing|headed|driving|walking|running|flying|go|move|head)\b(?! on)|"
+               r"\bdirection of\b|\bwhere (?:is|are|was|were|does|do|did)\b.*\b(?:headed|go|move|head|"
+               + _MOVE_VERB + r")\b(?! on)|\b(?:rising|falling|ascending|descending|sinking|"
+               r"going up|going down|moving up|moving down|coming or going)\b|"
                r"\b(?:moving|going|heading|travel+ing|move|moves|go|goes|drive|drives|driving|"
                r"walking|running) (?:to the )?(?:left|right|up|down|upward|downward|leftward|"
                r"rightward)s?\b(?! of)|\bleft or right\b|\bup or down\b|\bmoving\b\??$|"
@@ -115,7 +116,7 @@ _TASK_PATTERNS: list[tuple[str, str, float]] = [
                  r"far from|away from|on (?!(?:the |a )?(?:very )?(?:left|right|top|bottom|center|"
                  r"centre|middle|upper|lower|screen|frame|camera|video|clip|side|edge|way)\b))\b",
      0.9),
-    ("describe", r"\b(?:describe|summari[sz]e|summary|explain|tell me about|narrate|caption)\b|"
+    ("describe", r"\b(?:describe|description|summari[sz]e|summary|explain|tell me about|narrate|caption)\b|"
                  r"\bwhat (?:is|are|was|were) (?:happening|going on)\b|\bwhat is this\b|"
                  r"\bwhat'?s (?:happening|going on)\b|\bwhat happens\b|\bwhat kind of\b|"
                  r"\bwhat type of\b|^what (?:animal|animals|object|objects|things|vehicle|vehicles|"
@@ -158,6 +159,8 @@ def task_by_rules(question: str, *, expression: bool = False,
             return task, conf
     if _AUX_START.search(q):
         return "exists", 0.5
+    if re.search(r"^(?:please )?(?:tell|give|say|explain|list|name)\b", q):
+        return "describe", 0.4
     if not _QUESTION_WORD.search(q) and words(q):
         return "segment", 0.5  # a bare noun phrase reads as a referring expression
     return "describe", 0.3
@@ -431,6 +434,21 @@ def _chunks(text: str) -> list[list[str]]:
     return out
 
 
+_AUX_NOUN_VERB = re.compile(r"\b(?:does|do|did|will|would|can|could|should|to) (?:the|a|an|"
+                            r"this|that|these|those|his|her|their|its|any) ([a-z]+) ([a-z]+)\b")
+
+
+def _mark_infinitives(q: str) -> str:
+    """Break after "does the <noun> <verb>": an unknown word after a known noun is the verb."""
+    def repl(m: re.Match) -> str:
+        noun, verb = m[1], m[2]
+        if singular(noun) in NOUNS and singular(verb) not in NOUNS and verb not in COLOR_WORDS:
+            return m[0][: m.start(2) - m.start(0)] + "| " + verb
+        return m[0]
+
+    return _AUX_NOUN_VERB.sub(repl, q)
+
+
 def _phrase(chunk: list[str]) -> str | None:
     """A target phrase from a chunk: possessives split, head singular, generic-only dropped."""
     # "the dog's ball" -> the ball (the owner becomes its own phrase upstream)
@@ -560,10 +578,10 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     if task == "when":
         event = "leave" if re.search(r"\b(?:leave|leaves|left|leaving|disappear|disappears|"
                                      r"disappeared|exit|exits|exited|vanish|vanishes|[a-z]+ away|[a-z]+ off|"
-                                     r"lose sight|loses sight|lost sight|last seen|last visible|out of (?:view|frame|"
+                                     r"lose sight|loses sight|lost sight|last seen|last visible|out of (?:view|frame|the picture|the shot|the scene|picture|shot|"
                                      r"the frame|sight)|gone|stop being|no longer)\b", q) \
             else "appear"
-    found = _phrases(rest)
+    found = _phrases(_mark_infinitives(rest))
     targets = list(targets) if targets is not None else found
     if relation and all(relation[0] != t and relation[2] != t for t in targets):
         relation = None
