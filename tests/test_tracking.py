@@ -114,8 +114,8 @@ def test_noisy_detections_every_5_frames():
         assert {o.label for o in objs} <= {"box", "ball"}
         assert all(1 <= o.id <= 255 for o in objs)
         assert set(np.unique(pred)) - {0} <= {o.id for o in objs}
-    assert np.mean(js) >= 0.65
-    assert np.mean(ids) >= 0.85
+    assert np.mean(js) >= 0.8  # measured 0.87, 0.86 on seeds 0, 1
+    assert np.mean(ids) >= 0.95  # measured 0.99, 1.00
 
 
 def test_one_false_detection_never_becomes_an_object():

@@ -14,7 +14,7 @@ class TrackerConfig:
     stride: int = 1  # run the segmenter / video propagator on every s-th frame; flow fills the rest
     match_iou: float = 0.3  # least mask IoU for a detection to continue a live track
     det_weight: float = 0.5  # weight of a matched detection's mask against the tracked mask (1: replace)
-    fuse_min_iou: float = 0.5  # below this IoU a matched detection replaces the mask instead
+    fuse_min_iou: float = 0.65  # below this IoU a matched detection replaces the mask instead
     dup_overlap: float = 0.6  # an unmatched detection this much covered by live tracks is a duplicate
     confirm_hits: int = 2  # detections a new track needs before it becomes an object (DEVA-style)
     tentative_max_misses: int = 2  # detection rounds a new track may miss before it is deleted
@@ -22,6 +22,7 @@ class TrackerConfig:
     reid_similarity: float = 0.6  # least appearance similarity (1 - Bhattacharyya) to revive a lost id
     reid_max_gap: int | None = None  # frames a lost track stays re-identifiable (None: whole video)
     sam_accept_iou: float = 0.3  # least IoU between a segmenter mask and the flow mask to accept it
+    fill_back: bool = True  # interpolate between anchor frames and carry new objects back in time
     min_area: int = 16  # masks smaller than this (pixels) count as empty
     flow_size: int = 320  # longer side (pixels) of the frames optical flow runs on
     max_objects: int = 255  # ids are 1..255 (8-bit label maps)

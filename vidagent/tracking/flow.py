@@ -1,46 +1,79 @@
-"""Optical-flow warping of label maps (OpenCV DIS flow at reduced resolution).
+"""Optical-flow warping of label maps (OpenCV DIS optical flow at reduced resolution).
 
-The flow is computed backward (current frame -> previous frame) on grey frames downscaled so
-the longer side is ``flow_size`` pixels, upscaled, and the previous label map is sampled at
-``x + flow(x)`` with nearest-neighbour interpolation. Backward warping gives every pixel of the
-current frame exactly one label, so an object moving behind another shrinks and vanishes as it
-does in the video.
+Flow is computed between consecutive frames on grey copies downscaled so the longer side is
+``flow_size`` pixels. ``propagate_labels`` moves each object's mask by a similarity transform
+fitted (RANSAC) to the flow inside the object (its eroded interior, where flow is reliable):
+plain per-pixel backward warping erodes the leading edge of a moving object by the flow's
+smoothing error every frame and drifts badly within ten frames. Where moved masks overlap, the
+object that the per-pixel backward warp of the previous label map puts there wins, so an object
+passing behind another shrinks and vanishes as it does in the video. The same function moves
+a label map backward in time with ``FlowPair.reversed()``.
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 import cv2
 import numpy as np
 
 
 class FlowPair:
-    """Flow between two consecutive frames, (H, W, 2) float32 each, full-resolution pixels.
+    """Flow between two consecutive frames A (earlier) and B (later).
 
-    ``forward``: pixel (x, y) of the previous frame moves to (x + fx, y + fy) in the current one.
-    ``backward``: pixel (x, y) of the current frame came from (x + bx, y + by) of the previous;
-    computed on first use (only overlapping objects need it).
+    ``forward`` (H, W, 2) float32: pixel (x, y) of A moves to (x + fx, y + fy) in B.
+    ``backward``: pixel (x, y) of B came from (x + bx, y + by) of A. Both full-resolution
+    pixels, computed on first use from the small grey frames and cached; ``compact()`` drops the
+    full-resolution copies (what a buffered pair keeps is a few hundred kB).
     """
 
-    def __init__(self, forward: np.ndarray, backward_fn: Callable[[], np.ndarray]) -> None:
-        self.forward = forward
-        self._backward_fn = backward_fn
-        self._backward: np.ndarray | None = None
+    def __init__(self, a_small: np.ndarray, b_small: np.ndarray, shape: tuple[int, int],
+                 dis, _shared: dict | None = None, _swap: bool = False) -> None:
+        self._a, self._b = a_small, b_small
+        self.shape = shape
+        self._dis = dis
+        self._cache = _shared if _shared is not None else {}
+        self._swap = _swap
+
+    def _get(self, key: str) -> np.ndarray:
+        full = self._cache.get(key + "_full")
+        if full is not None:
+            return full
+        small = self._cache.get(key)
+        if small is None:
+            a, b = (self._a, self._b) if key == "fwd" else (self._b, self._a)
+            small = self._dis.calc(a, b, None)
+            self._cache[key] = small
+        h, w = self.shape
+        sh, sw = small.shape[:2]
+        full = small
+        if (sh, sw) != (h, w):
+            full = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+            full[..., 0] *= w / sw
+            full[..., 1] *= h / sh
+        self._cache[key + "_full"] = full
+        return full
+
+    @property
+    def forward(self) -> np.ndarray:
+        return self._get("bwd" if self._swap else "fwd")
 
     @property
     def backward(self) -> np.ndarray:
-        if self._backward is None:
-            self._backward = self._backward_fn()
-        return self._backward
+        return self._get("fwd" if self._swap else "bwd")
+
+    def reversed(self) -> "FlowPair":
+        """The same pair seen from B to A (to move label maps back in time)."""
+        return FlowPair(self._a, self._b, self.shape, self._dis, self._cache, not self._swap)
+
+    def compact(self) -> None:
+        self._cache.pop("fwd_full", None)
+        self._cache.pop("bwd_full", None)
 
 
 class FlowWarper:
-    """Backward optical flow between consecutive frames of a stream.
+    """Optical flow between consecutive frames of a stream.
 
     ``push(frame)`` takes the next frame (HWC uint8 RGB, all of one size) and returns the
-    ``FlowPair`` between it and the frame pushed before (None for the first). Only the previous
-    frame's small grey copy is kept.
+    ``FlowPair`` between the frame pushed before and it (None for the first).
     """
 
     def __init__(self, flow_size: int = 320, finest_scale: int = 0) -> None:
@@ -60,24 +93,12 @@ class FlowWarper:
             grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
         return grey
 
-    def _calc(self, a: np.ndarray, b: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-        f = self._dis.calc(a, b, None)
-        h, w = shape
-        sh, sw = a.shape
-        if (sh, sw) != (h, w):
-            f = cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR)
-            f[..., 0] *= w / sw
-            f[..., 1] *= h / sh
-        return f
-
     def push(self, frame: np.ndarray) -> FlowPair | None:
-        """Forward (previous -> ``frame``) and backward flow, full-resolution pixels."""
         cur = self._small_grey(frame)
         prev, self._prev = self._prev, cur
         if prev is None or prev.shape != cur.shape:
             return None
-        shape = frame.shape[:2]
-        return FlowPair(self._calc(prev, cur, shape), lambda: self._calc(cur, prev, shape))
+        return FlowPair(prev, cur, frame.shape[:2], self._dis)
 
     def reset(self) -> None:
         self._prev = None
@@ -95,9 +116,16 @@ def warp_labels(labels: np.ndarray, backward_flow: np.ndarray) -> np.ndarray:
     return out.astype(labels.dtype, copy=False)
 
 
-def _object_transform(mask: np.ndarray, forward: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """2x3 similarity transform that moves ``mask`` (H, W bool) along ``forward`` flow."""
+def _object_transform(mask: np.ndarray, forward: np.ndarray, rng: np.random.Generator,
+                      prior: np.ndarray | None = None) -> np.ndarray:
+    """2x3 similarity transform that moves ``mask`` (H, W bool) along ``forward`` flow.
+
+    A mask too thin to have an interior (a sliver entering at the frame edge or coming out
+    from behind something, where flow is unreliable) reuses ``prior``, its last transform
+    (constant velocity), when there is one."""
     interior = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    if interior.sum() < 30 and prior is not None:
+        return prior
     ys, xs = np.nonzero(interior if interior.sum() >= 30 else mask)
     if len(xs) > 400:
         pick = rng.choice(len(xs), 400, replace=False)
@@ -116,12 +144,15 @@ def _object_transform(mask: np.ndarray, forward: np.ndarray, rng: np.random.Gene
     return np.array([[1, 0, t[0]], [0, 1, t[1]]], np.float32)
 
 
-def propagate_labels(labels: np.ndarray, flows: FlowPair, seed: int = 0) -> np.ndarray:
+def propagate_labels(labels: np.ndarray, flows: FlowPair, motion: dict | None = None,
+                     seed: int = 0) -> np.ndarray:
     """Label map (H, W) of the current frame from ``labels`` of the previous one; same dtype.
 
     Each object moves by its own similarity transform (see the module docstring); overlaps go
     to the object the backward per-pixel warp puts there, else to the smaller object (an
-    object seen through or in front of a larger one is usually the smaller).
+    object seen through or in front of a larger one is usually the smaller). ``motion``
+    (id -> 2x3 transform), when given, supplies each object's last transform for masks too
+    thin to measure and is updated with the transforms used.
     """
     h, w = labels.shape
     ids = [int(i) for i in np.unique(labels) if i != 0]
@@ -129,11 +160,12 @@ def propagate_labels(labels: np.ndarray, flows: FlowPair, seed: int = 0) -> np.n
     if not ids:
         return out
     rng = np.random.default_rng(seed)
-    back = warp_labels(labels, flows.backward)
     moved = []
     for i in ids:
         m = labels == i
-        a = _object_transform(m, flows.forward, rng)
+        a = _object_transform(m, flows.forward, rng, None if motion is None else motion.get(i))
+        if motion is not None:
+            motion[i] = a
         mm = cv2.warpAffine(m.astype(np.uint8), a, (w, h), flags=cv2.INTER_NEAREST,
                             borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
         moved.append((i, mm))
@@ -143,6 +175,7 @@ def propagate_labels(labels: np.ndarray, flows: FlowPair, seed: int = 0) -> np.n
         count += mm
     overlap = count > 1
     if overlap.any():
+        back = warp_labels(labels, flows.backward)
         claim = np.zeros((h, w), bool)
         for i, mm in moved:
             claim |= mm & overlap & (back == i)

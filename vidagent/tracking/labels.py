@@ -107,3 +107,24 @@ def fuse_masks(current: np.ndarray, new: np.ndarray, weight: float) -> np.ndarra
     out = np.zeros_like(current)
     out[y1:y2, x1:x2] = sd > 0
     return out
+
+
+def blend_labels(forward: np.ndarray, backward: np.ndarray, weight: float,
+                 min_area: int = 0) -> np.ndarray:
+    """Interpolate two label maps of one frame: each id's mask is the signed-distance blend of
+    its two masks (``weight`` on ``backward``); an id in only one map keeps that mask. Overlaps
+    go to the smaller object, except where both maps agree on an id."""
+    ids = sorted({int(i) for i in np.unique(forward) if i} | {int(i) for i in np.unique(backward) if i})
+    masks = {}
+    for i in ids:
+        mf, mb = forward == i, backward == i
+        if mf.sum() > min_area and mb.sum() > min_area:
+            masks[i] = fuse_masks(mf, mb, weight)
+        else:
+            masks[i] = mf if mf.sum() >= mb.sum() else mb
+    out = np.zeros_like(forward)
+    for i, m in sorted(masks.items(), key=lambda kv: -int(kv[1].sum())):
+        out[m] = i
+    agree = (forward == backward) & (forward > 0)
+    out[agree] = forward[agree]
+    return out

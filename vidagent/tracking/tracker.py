@@ -35,11 +35,13 @@ from scipy.optimize import linear_sum_assignment
 
 from vidagent.models.base import Detector, Segmenter
 from vidagent.tracking.config import TrackerConfig
-from vidagent.tracking.flow import FlowWarper, propagate_labels
+from vidagent.tracking.flow import FlowPair, FlowWarper, propagate_labels
 from vidagent.tracking.labels import (
     appearance,
+    blend_labels,
     box_mask,
     fuse_masks,
+    mask_iou_matrix,
     match_scores,
     paint,
     similarity,
@@ -51,6 +53,16 @@ log = logging.getLogger(__name__)
 
 TENTATIVE, CONFIRMED, LOST, DELETED = "tentative", "confirmed", "lost", "deleted"
 _MAX_INTERNAL = 65535  # internal ids live in uint16 label maps
+
+
+@dataclass
+class _Pending:
+    """A processed frame waiting to be emitted: its label map (internal ids) and the flow from
+    the frame before it (None for the first frame)."""
+
+    index: int
+    labels: np.ndarray
+    flows: FlowPair | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -132,6 +144,7 @@ class Tracker:
         self._next_tid = 1
         self._next_object_id = 1
         self._warned_full = False
+        self._motion: dict[int, np.ndarray] = {}  # last per-object transform (forward in time)
         warper = FlowWarper(cfg.flow_size)
         # a new track is decided (confirmed or deleted) within this many detection rounds
         rounds = cfg.confirm_hits + cfg.tentative_max_misses
@@ -139,10 +152,12 @@ class Tracker:
         if detections:
             keys = sorted(detections)
             gap = int(max(np.diff(keys).max(), 1)) if len(keys) > 1 else 1
-        window = gap * rounds + 1
-        buffer: deque[tuple[int, np.ndarray]] = deque()
+        window = max(gap * rounds, cfg.stride) + 1
+        buffer: deque[_Pending] = deque()
         labels: np.ndarray | None = None
         started = False
+        last_anchor: int | None = None
+        model_keys = not isinstance(self.propagator, FlowOnlyPropagator)
         for index, frame in frames:
             frame = np.asarray(frame)
             if not started:
@@ -152,7 +167,9 @@ class Tracker:
             if labels is None or flows is None:
                 labels = np.zeros(frame.shape[:2], np.uint16)
             else:
-                labels = propagate_labels(labels, flows)
+                labels = propagate_labels(labels, flows, self._motion)
+                flows.compact()
+            self._born: set[int] = set()
             dets = self._detections_for(index, frame, phrases, detections)
             is_key = index % cfg.stride == 0 or dets is not None or index == num_frames - 1
             seeds: dict[int, np.ndarray] = {}
@@ -163,13 +180,20 @@ class Tracker:
                 if live or seeds:
                     labels = self.propagator.step(index, frame, labels, seeds)
             labels = self._bookkeeping(index, frame, labels, dets is not None)
-            buffer.append((index, labels))
+            buffer.append(_Pending(index, labels, flows))
+            # an anchor is a frame where new evidence came in: detections, or a model key frame
+            if dets is not None or (is_key and model_keys):
+                if cfg.fill_back:
+                    self._fill_back(buffer, last_anchor)
+                last_anchor = index
             while len(buffer) > window:
-                self._emit(*buffer.popleft(), on_frame)
+                p = buffer.popleft()
+                self._emit(p.index, p.labels, on_frame)
             if progress is not None:
                 progress(index + 1, num_frames)
         while buffer:
-            self._emit(*buffer.popleft(), on_frame)
+            p = buffer.popleft()
+            self._emit(p.index, p.labels, on_frame)
         return [
             ObjectInfo(t.object_id, t.label)
             for t in sorted(self._tracks.values(), key=lambda t: t.object_id)
@@ -227,7 +251,9 @@ class Tracker:
         det_masks = [m for m in dets.masks]
         keep = [k for k, m in enumerate(det_masks) if m.sum() >= cfg.min_area]
         track_masks = [labels == t.tid for t in live]
-        iou = match_scores(track_masks, [det_masks[k] for k in keep])
+        kept = [det_masks[k] for k in keep]
+        iou = match_scores(track_masks, kept)
+        plain_iou = mask_iou_matrix(track_masks, kept)
         for a, t in enumerate(live):
             for b, k in enumerate(keep):
                 if dets.labels[k] != t.label:
@@ -243,7 +269,7 @@ class Tracker:
                     k = keep[c]
                     # blend only when they agree; else the object changed (came out from behind
                     # something, entered the frame) and the detection is the better mask
-                    w = cfg.det_weight if iou[r, c] >= cfg.fuse_min_iou else 1.0
+                    w = cfg.det_weight if plain_iou[r, c] >= cfg.fuse_min_iou else 1.0
                     seeds[t.tid] = fuse_masks(track_masks[r], det_masks[k], w)
                     matched_tracks.add(t.tid)
                     matched_dets.add(k)
@@ -285,6 +311,7 @@ class Tracker:
             t.area = float(area) if t.area == 0 else 0.5 * t.area + 0.5 * float(area)
             seeds[t.tid] = m
             occupied |= m
+            self._born.add(t.tid)
         return paint(labels, seeds), seeds
 
     def _reidentify(
@@ -362,7 +389,50 @@ class Tracker:
             labels = labels.copy()
             labels[np.isin(labels, removed)] = 0
             self.propagator.remove(removed)
+            for tid in removed:
+                self._motion.pop(tid, None)
         return labels
+
+    def _fill_back(self, buffer: deque[_Pending], last_anchor: int | None) -> None:
+        """Carry the anchor frame's label map (the last in ``buffer``) back in time.
+
+        Frames after the previous anchor blend the forward-carried mask of each object with the
+        backward-carried one by signed distance, weighted by temporal closeness (interpolation
+        between two anchors instead of extrapolation from one). Objects first found at this
+        anchor are painted onto the background of earlier buffered frames too, as long as they
+        remain in view, so an object does not appear only at the detection frame that found it.
+        """
+        if len(buffer) < 2:
+            return
+        anchor = buffer[-1]
+        t = anchor.index
+        back = anchor.labels
+        born = np.array(sorted(self._born), dtype=back.dtype)
+        interpolating = last_anchor is not None
+        motion: dict[int, np.ndarray] = {}
+        for k in range(len(buffer) - 2, -1, -1):
+            pair = buffer[k + 1].flows
+            if pair is None:
+                break
+            cur = buffer[k]
+            if last_anchor is not None and cur.index < last_anchor:
+                break  # new objects reach back to the previous anchor at most
+            if interpolating and cur.index <= last_anchor:
+                interpolating = False
+                if not len(born):
+                    break
+                back = np.where(np.isin(back, born), back, 0).astype(back.dtype)
+            back = propagate_labels(back, pair.reversed(), motion)
+            pair.compact()
+            if interpolating:
+                w = (cur.index - last_anchor) / float(t - last_anchor)
+                cur.labels = blend_labels(cur.labels, back, w, self.config.min_area)
+            else:
+                if not back.any():
+                    break
+                free = (cur.labels == 0) & (back > 0)
+                cur.labels = cur.labels.copy()
+                cur.labels[free] = back[free]
 
     def _emit(self, index: int, labels: np.ndarray, on_frame) -> None:
         lut = np.zeros(max(self._next_tid, int(labels.max()) + 1), np.uint8)
