@@ -11,7 +11,7 @@ import pytest
 
 pytest.importorskip("gradio")
 
-from vidagent.app import (  # noqa: E402
+from vidagent.app import (
     Session,
     Sessions,
     draw_timeline,
@@ -20,12 +20,19 @@ from vidagent.app import (  # noqa: E402
     unpack_tracks_zip,
     zip_tracks,
 )
-from vidagent.errors import InputError, WeightsMissingError  # noqa: E402
-from vidagent.io.tracks import TracksWriter, open_tracks  # noqa: E402
-from vidagent.types import ObjectInfo  # noqa: E402
+from vidagent.errors import InputError, WeightsMissingError
+from vidagent.io.tracks import TracksWriter, open_tracks
+from vidagent.types import ObjectInfo
 
 
-def write_tracks(folder: Path, visible: dict[int, range], labels: dict[int, str], T: int = 10, W: int = 40, H: int = 30) -> Path:
+def write_tracks(
+    folder: Path,
+    visible: dict[int, range],
+    labels: dict[int, str],
+    T: int = 10,
+    W: int = 40,
+    H: int = 30,
+) -> Path:
     """A tracks folder where object i is an 6x6 square at x = 6 * (i - 1) on the frames ``visible[i]``."""
     with TracksWriter(folder, 10.0, W, H, T) as w:
         for t in range(T):
@@ -39,7 +46,7 @@ def write_tracks(folder: Path, visible: dict[int, range], labels: dict[int, str]
 
 
 def test_zip_round_trip(tmp_path):
-    src = write_tracks(tmp_path / "t", {1: range(0, 10), 2: range(3, 6)}, {1: "ball", 2: "box"})
+    src = write_tracks(tmp_path / "t", {1: range(10), 2: range(3, 6)}, {1: "ball", 2: "box"})
     z = zip_tracks(src, tmp_path / "t.zip", "clip_tracks")
     names = zipfile.ZipFile(z).namelist()
     assert "clip_tracks/objects.json" in names and "clip_tracks/masks/00009.png" in names
@@ -89,19 +96,28 @@ def test_not_a_zip_is_refused(tmp_path):
 
 
 def test_visibility_and_evidence(tmp_path):
-    src = write_tracks(tmp_path / "t", {1: range(0, 10), 2: range(3, 6), 3: range(0)}, {1: "ball", 2: "box", 3: "cup"})
+    src = write_tracks(
+        tmp_path / "t", {1: range(10), 2: range(3, 6), 3: range(0)}, {1: "ball", 2: "box", 3: "cup"}
+    )
     vis = read_visibility(src)
     assert vis.ids == [1, 2, 3]
     assert vis.visible.sum(axis=1).tolist() == [10, 3, 0]
     rows = {r["id"]: r for r in vis.evidence()}
-    assert rows[2] == {"id": 2, "label": "box", "first_frame": 3, "last_frame": 5, "first_time": 0.3, "last_time": 0.5}
+    assert rows[2] == {
+        "id": 2,
+        "label": "box",
+        "first_frame": 3,
+        "last_frame": 5,
+        "first_time": 0.3,
+        "last_time": 0.5,
+    }
     assert rows[3]["first_frame"] is None
 
 
 def test_timeline_draws_a_bar_per_visible_stretch(tmp_path):
     from vidagent.overlay import id_colors
 
-    src = write_tracks(tmp_path / "t", {1: range(0, 10), 2: range(3, 6)}, {1: "ball", 2: "box"})
+    src = write_tracks(tmp_path / "t", {1: range(10), 2: range(3, 6)}, {1: "ball", 2: "box"})
     img = np.asarray(draw_timeline(read_visibility(src), highlight={2}, width=600))
     assert img.ndim == 3 and img.shape[1] == 600
     for i, share in ((1, 1.0), (2, 0.3)):  # bar length in proportion to the visible frames

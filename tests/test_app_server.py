@@ -22,13 +22,15 @@ import pytest
 pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
-from vidagent.app import MODE_ASK, MODE_FIND, build_app, serve, zip_tracks  # noqa: E402
-from vidagent.errors import WeightsMissingError  # noqa: E402
-from vidagent.io.tracks import TracksWriter, open_tracks  # noqa: E402
-from vidagent.pipeline import Agent  # noqa: E402
-from vidagent.query.rules import parse_rules  # noqa: E402
-from vidagent.types import ObjectInfo  # noqa: E402
-from vidagent.video import open_video, write_video  # noqa: E402
+from vidagent.app import MODE_ASK, MODE_FIND, build_app, serve, zip_tracks
+from vidagent.errors import WeightsMissingError
+from vidagent.io.tracks import TracksWriter, open_tracks
+from vidagent.pipeline import Agent
+from vidagent.query.rules import parse_rules
+from vidagent.types import ObjectInfo
+from vidagent.video import open_video, write_video
+
+pytestmark = pytest.mark.app
 
 CHROMIUM = Path("/usr/bin/chromium")
 T, W, H, FPS = 20, 96, 64, 10.0
@@ -51,7 +53,9 @@ def rules_factory(profile: str):
     return RulesAgent(profile=profile, device="cpu", offline=True, progress=False)
 
 
-def make_clip(folder: Path, name: str, objects: list[tuple[int, str, int, range]]) -> tuple[Path, Path]:
+def make_clip(
+    folder: Path, name: str, objects: list[tuple[int, str, int, range]]
+) -> tuple[Path, Path]:
     """A video and a zip of its tracks: each object (id, label, x, frames) is a 12x12 square at
     column ``x`` (moving 1 px per frame to the right) on the frames it is visible."""
     frames, maps = [], []
@@ -70,7 +74,9 @@ def make_clip(folder: Path, name: str, objects: list[tuple[int, str, int, range]
         for t, lm in enumerate(maps):
             w.write(t, lm)
         w.close([ObjectInfo(i, label) for i, label, _, _ in objects])
-    return video, zip_tracks(folder / f"{name}_tracks", folder / f"{name}_tracks.zip", f"{name}_tracks")
+    return video, zip_tracks(
+        folder / f"{name}_tracks", folder / f"{name}_tracks.zip", f"{name}_tracks"
+    )
 
 
 def free_port() -> int:
@@ -95,9 +101,15 @@ def clips(tmp_path_factory):
     d = tmp_path_factory.mktemp("clips")
     return {
         # two balls (left and right) and a box that leaves at frame 9
-        "a": make_clip(d, "a", [(1, "ball", 2, range(T)), (2, "ball", 60, range(T)), (3, "box", 30, range(0, 10))]),
+        "a": make_clip(
+            d, "a", [(1, "ball", 2, range(T)), (2, "ball", 60, range(T)), (3, "box", 30, range(10))]
+        ),
         # three balls, one of them only from frame 12 on
-        "b": make_clip(d, "b", [(1, "ball", 2, range(T)), (2, "ball", 30, range(T)), (3, "ball", 60, range(12, T))]),
+        "b": make_clip(
+            d,
+            "b",
+            [(1, "ball", 2, range(T)), (2, "ball", 30, range(T)), (3, "ball", 60, range(12, T))],
+        ),
     }
 
 
@@ -114,7 +126,9 @@ def client(url: str, folder: Path):
 
 def run(c, video, tracks, mode, text, profile="cpu"):
     h = gradio_client.handle_file
-    return c.predict(h(str(video)), h(str(tracks)) if tracks else None, mode, text, profile, api_name="/run")
+    return c.predict(
+        h(str(video)), h(str(tracks)) if tracks else None, mode, text, profile, api_name="/run"
+    )
 
 
 def unpack(result) -> dict:
@@ -123,12 +137,20 @@ def unpack(result) -> dict:
     files = [Path(f) for f in files]
     js = next(f for f in files if f.suffix == ".json")
     overlay = overlay["video"] if isinstance(overlay, dict) else overlay
-    return {"answer": answer, "details": details, "evidence": evidence, "overlay": overlay, "timeline": timeline,
-            "plan": plan, "zip": next(f for f in files if f.suffix == ".zip"), "json": json.loads(js.read_text())}
+    return {
+        "answer": answer,
+        "details": details,
+        "evidence": evidence,
+        "overlay": overlay,
+        "timeline": timeline,
+        "plan": json.loads(plan),
+        "zip": next(f for f in files if f.suffix == ".zip"),
+        "json": json.loads(js.read_text()),
+    }
 
 
 def test_ask_end_to_end_and_second_question_reuses_the_scene(app, clips, tmp_path):
-    demo, url = app
+    _, url = app
     video, tracks = clips["a"]
     c = client(url, tmp_path / "dl")
     r = unpack(run(c, video, tracks, MODE_ASK, "how many balls are there?"))
@@ -156,7 +178,7 @@ def test_ask_end_to_end_and_second_question_reuses_the_scene(app, clips, tmp_pat
 
 
 def test_find_mode_writes_only_the_referred_object(app, clips, tmp_path):
-    demo, url = app
+    _, url = app
     video, tracks = clips["a"]
     c = client(url, tmp_path / "dl")
     r = unpack(run(c, video, tracks, MODE_FIND, "the ball on the left"))
@@ -200,7 +222,7 @@ def test_two_concurrent_sessions_do_not_see_each_other(app, clips, tmp_path):
 
 
 def test_errors_are_one_line(app, clips, tmp_path):
-    demo, url = app
+    _, url = app
     video, tracks = clips["a"]
     c = client(url, tmp_path / "dl")
     with pytest.raises(Exception) as e:
@@ -229,8 +251,10 @@ class NoWeightsAgent(RulesAgent):
     """Perception needs detector weights that are not there (as offline without a download)."""
 
     def _detector(self):
-        raise WeightsMissingError("Grounding DINO weights (IDEA-Research/grounding-dino-tiny)",
-                                  "vidagent models download --profile cpu")
+        raise WeightsMissingError(
+            "Grounding DINO weights (IDEA-Research/grounding-dino-tiny)",
+            "vidagent models download --profile cpu",
+        )
 
 
 class BrokenAgent(RulesAgent):
@@ -240,14 +264,16 @@ class BrokenAgent(RulesAgent):
 
 def test_missing_weights_and_unexpected_errors_show_one_line(clips, tmp_path):
     video, _ = clips["a"]
-    with running_app(tmp_path, lambda p: NoWeightsAgent(profile=p, device="cpu", offline=True, progress=False)) as (_, url):
-        with pytest.raises(Exception) as e:
-            run(client(url, tmp_path / "dl"), video, None, MODE_ASK, "how many balls are there?")
+    no_weights = running_app(
+        tmp_path, lambda p: NoWeightsAgent(profile=p, device="cpu", offline=True, progress=False)
+    )
+    with no_weights as (_, url), pytest.raises(Exception) as e:
+        run(client(url, tmp_path / "dl"), video, None, MODE_ASK, "how many balls are there?")
     msg = str(e.value)
     assert "vidagent models download --profile cpu" in msg and "\n" not in msg.strip()
-    with running_app(tmp_path, lambda p: BrokenAgent(profile=p, device="cpu", progress=False)) as (_, url):
-        with pytest.raises(Exception) as e:
-            run(client(url, tmp_path / "dl2"), video, None, MODE_ASK, "how many balls are there?")
+    broken = running_app(tmp_path, lambda p: BrokenAgent(profile=p, device="cpu", progress=False))
+    with broken as (_, url), pytest.raises(Exception) as e:
+        run(client(url, tmp_path / "dl2"), video, None, MODE_ASK, "how many balls are there?")
     assert "unexpected error (RuntimeError): boom second line" in str(e.value)
 
 
@@ -268,37 +294,65 @@ def test_safe_defaults_and_upload_limit(tmp_path):
 
 def test_sessions_removed_when_the_app_closes(clips, tmp_path):
     with running_app(tmp_path) as (demo, url):
-        unpack(run(client(url, tmp_path / "dl"), *clips["a"], MODE_ASK, "how many balls are there?"))
+        unpack(
+            run(client(url, tmp_path / "dl"), *clips["a"], MODE_ASK, "how many balls are there?")
+        )
         dirs = [s.dir for s in demo.vidagent_sessions._by_id.values()]
         assert dirs and all(d.is_dir() for d in dirs)
     assert not any(d.exists() for d in dirs)
 
 
-MAIN_LABELS = ["Video", "Tracks (optional zip of a tracks folder)", "Mode", "Question or referring expression",
-               "Profile", "Answer", "Evidence", "Overlay (masks, ids, labels)",
-               "Timeline (which object is visible when)", "Downloads (tracks zip, result JSON)"]
+MAIN_LABELS = [
+    "Video",
+    "Tracks (optional zip of a tracks folder)",
+    "Mode",
+    "Question or referring expression",
+    "Profile",
+    "Answer",
+    "Evidence",
+    "Overlay (masks, ids, labels)",
+    "Timeline (which object is visible when)",
+    "Downloads (tracks zip, result JSON)",
+]
 
 
 def screenshot(url: str, out: Path, profile_dir: Path) -> Path:
     """Headless Chromium screenshot of ``url`` (1280x1600) to ``out``."""
     profile_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={profile_dir}", f"--screenshot={out}", "--window-size=1280,1600",
-           "--virtual-time-budget=15000", "--hide-scrollbars", url]
+    cmd = [
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile_dir}",
+        f"--screenshot={out}",
+        "--window-size=1280,1600",
+        "--virtual-time-budget=15000",
+        "--hide-scrollbars",
+        url,
+    ]
     subprocess.run(cmd, capture_output=True, timeout=90, check=False)
     return out
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium)")
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium)"
+)
 def test_page_renders_main_controls_in_chromium(app, tmp_path):
     import httpx
     from PIL import Image
 
-    demo, url = app
+    _, url = app
     config = httpx.get(f"{url}config").json()
     labels = {c.get("props", {}).get("label") for c in config["components"]}
-    values = {c.get("props", {}).get("value") for c in config["components"] if c.get("type") == "button"}
+    values = {
+        c.get("props", {}).get("value") for c in config["components"] if c.get("type") == "button"
+    }
     assert set(MAIN_LABELS) <= labels and "Run" in values
     shot = screenshot(url, tmp_path / "app.png", tmp_path / "chrome")
     blank_html = tmp_path / "blank.html"

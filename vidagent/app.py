@@ -29,9 +29,9 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import gradio as gr
 import numpy as np
@@ -101,7 +101,9 @@ class Session:
 class Sessions:
     """Sessions by Gradio session hash, each with a private folder under ``root``."""
 
-    def __init__(self, root: Path, idle_s: float = SESSION_IDLE_S, max_sessions: int = MAX_SESSIONS) -> None:
+    def __init__(
+        self, root: Path, idle_s: float = SESSION_IDLE_S, max_sessions: int = MAX_SESSIONS
+    ) -> None:
         self.root = root
         self.idle_s = idle_s
         self.max_sessions = max_sessions
@@ -132,7 +134,11 @@ class Sessions:
         """Close sessions unused for ``idle_s`` seconds (never one that is running)."""
         now = time.monotonic()
         with self._lock:
-            stale = [k for k, s in self._by_id.items() if now - s.last_used > self.idle_s and not s.lock.locked()]
+            stale = [
+                k
+                for k, s in self._by_id.items()
+                if now - s.last_used > self.idle_s and not s.lock.locked()
+            ]
             for k in stale:
                 self._by_id.pop(k).close()
 
@@ -159,7 +165,11 @@ def one_line(exc: BaseException) -> str:
     """A user-facing line for an exception: vidagent errors verbatim, others prefixed by type."""
     text = " ".join(str(exc).split())
     if not isinstance(exc, VidagentError):
-        text = f"unexpected error ({type(exc).__name__}): {text}" if text else f"unexpected error ({type(exc).__name__})"
+        text = (
+            f"unexpected error ({type(exc).__name__}): {text}"
+            if text
+            else f"unexpected error ({type(exc).__name__})"
+        )
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
@@ -174,23 +184,37 @@ def unpack_tracks_zip(zip_path: str | os.PathLike, dest: Path) -> Path:
     try:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError):
-        raise InputError(f"{name}: not a zip file; upload a zip of a tracks folder (objects.json + masks/)") from None
+        raise InputError(
+            f"{name}: not a zip file; upload a zip of a tracks folder (objects.json + masks/)"
+        ) from None
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > MAX_ZIP_FILES or sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
-            raise InputError(f"{name}: the zip is too large to unpack; keep it under {MAX_ZIP_BYTES >> 30} GiB")
+            raise InputError(
+                f"{name}: the zip is too large to unpack; keep it under {MAX_ZIP_BYTES >> 30} GiB"
+            )
         metas = [i.filename for i in infos if i.filename.rsplit("/", 1)[-1] == "objects.json"]
         prefixes = {m[: -len("objects.json")] for m in metas if m.count("/") <= 1}
         if len(prefixes) != 1:
-            raise InputError(f"{name}: expected one objects.json at the top of the zip or in one folder")
+            raise InputError(
+                f"{name}: expected one objects.json at the top of the zip or in one folder"
+            )
         prefix = prefixes.pop()
         dest.mkdir(parents=True, exist_ok=True)
         for info in infos:
             parts = info.filename.replace("\\", "/").split("/")
-            if info.filename.startswith("/") or ".." in parts or ":" in parts[0] or (info.external_attr >> 28) == 0xA:
+            if (
+                info.filename.startswith("/")
+                or ".." in parts
+                or ":" in parts[0]
+                or (info.external_attr >> 28) == 0xA
+            ):
                 raise InputError(f"{name}: unsafe path {info.filename!r} in the zip")
-            rel = info.filename[len(prefix):] if info.filename.startswith(prefix) else None
-            if rel is None or not (rel in ("objects.json", "rle.json") or (rel.startswith("masks/") and rel.count("/") == 1 and rel.endswith(".png"))):
+            rel = info.filename[len(prefix) :] if info.filename.startswith(prefix) else None
+            if rel is None or not (
+                rel in ("objects.json", "rle.json")
+                or (rel.startswith("masks/") and rel.count("/") == 1 and rel.endswith(".png"))
+            ):
                 continue
             target = dest / rel
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -201,7 +225,9 @@ def unpack_tracks_zip(zip_path: str | os.PathLike, dest: Path) -> Path:
 
 def zip_tracks(folder: Path, dest: Path, arcname: str) -> Path:
     """Zip a tracks folder (objects.json, rle.json, masks/) under top folder ``arcname``."""
-    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_STORED) as zf:  # PNGs are compressed already
+    with zipfile.ZipFile(
+        dest, "w", compression=zipfile.ZIP_STORED
+    ) as zf:  # PNGs are compressed already
         for rel in ("objects.json", "rle.json"):
             if (folder / rel).is_file():
                 zf.write(folder / rel, f"{arcname}/{rel}", compress_type=zipfile.ZIP_DEFLATED)
@@ -226,11 +252,16 @@ class Visibility:
             frames = np.flatnonzero(self.visible[k])
             first = int(frames[0]) if len(frames) else None
             last = int(frames[-1]) if len(frames) else None
-            rows.append({
-                "id": i, "label": self.labels.get(i, ""), "first_frame": first, "last_frame": last,
-                "first_time": None if first is None else round(first / self.fps, 3),
-                "last_time": None if last is None else round(last / self.fps, 3),
-            })
+            rows.append(
+                {
+                    "id": i,
+                    "label": self.labels.get(i, ""),
+                    "first_frame": first,
+                    "last_frame": last,
+                    "first_time": None if first is None else round(first / self.fps, 3),
+                    "last_time": None if last is None else round(last / self.fps, 3),
+                }
+            )
         return rows
 
 
@@ -251,7 +282,7 @@ def read_visibility(tracks_dir: Path) -> Visibility:
     return Visibility(ids, labels, visible, reader.meta.fps)
 
 
-def draw_timeline(vis: Visibility, highlight: set[int] | None = None, width: int = 900):
+def draw_timeline(vis: Visibility, highlight: set[int] | None = None, width: int = 800):
     """A PIL image: one row per object ("#id label"), a bar over each visible stretch, time in s.
 
     Bars use the overlay's colour of each id; ``highlight`` ids (the evidence) get a marker.
@@ -261,24 +292,24 @@ def draw_timeline(vis: Visibility, highlight: set[int] | None = None, width: int
     from vidagent.overlay import id_colors
 
     colors = id_colors()
-    row_h, top, left, right = 26, 12, 170, 20
+    row_h, top, left, right = 30, 40, 170, 20  # top: room for the component's label badge
     n = max(len(vis.ids), 1)
-    height = top + n * row_h + 40
+    height = top + n * row_h + 50
     img = Image.new("RGB", (width, height), (255, 255, 255))
     d = ImageDraw.Draw(img)
     try:
-        font = ImageFont.load_default(size=13)
+        font = ImageFont.load_default(size=15)
     except TypeError:  # pragma: no cover - Pillow without FreeType
         font = ImageFont.load_default()
     T = vis.visible.shape[1] if vis.visible.ndim == 2 else 0
     plot_w = width - left - right
-    x_of = lambda t: left + plot_w * t / max(T, 1)  # noqa: E731 - frame index -> pixel x
+    x_of = lambda t: left + plot_w * t / max(T, 1)
     if not vis.ids:
         d.text((left, top + 4), "no objects were tracked", fill=(90, 90, 90), font=font)
     for k, i in enumerate(vis.ids):
         y = top + k * row_h
         mark = "* " if highlight and i in highlight else ""
-        d.text((8, y + 6), f"{mark}#{i} {vis.labels.get(i, '')}"[:24], fill=(20, 20, 20), font=font)
+        d.text((8, y + 6), f"{mark}#{i} {vis.labels.get(i, '')}"[:20], fill=(20, 20, 20), font=font)
         d.rectangle([left, y + 4, left + plot_w, y + row_h - 4], fill=(243, 243, 243))
         v = vis.visible[k].astype(np.int8)
         edges = np.flatnonzero(np.diff(np.concatenate([[0], v, [0]])))
@@ -295,7 +326,9 @@ def draw_timeline(vis: Visibility, highlight: set[int] | None = None, width: int
         d.line([x, axis_y, x, axis_y + 5], fill=(60, 60, 60))
         d.text((x - 8, axis_y + 8), f"{t:g}", fill=(60, 60, 60), font=font)
         t += step
-    d.text((left + plot_w - 70, axis_y + 22), "time (s)", fill=(60, 60, 60), font=font)
+    d.text((left + plot_w - 70, axis_y + 26), "time (s)", fill=(60, 60, 60), font=font)
+    if highlight:
+        d.text((8, axis_y + 26), "* = evidence", fill=(60, 60, 60), font=font)
     return img
 
 
@@ -328,8 +361,11 @@ def _evidence_frame(rows: list[dict]):
 
 def _timings_text(timings: dict, reused: bool, mode: str) -> str:
     parts = [f"{k} {v:.2f} s" for k, v in timings.items() if isinstance(v, (int, float))]
-    note = "re-used the scene already perceived in this session (no model re-run)" if reused else (
-        "perceived the video" if mode == "perceived" else "read the uploaded tracks")
+    note = (
+        "re-used the scene already perceived in this session (no model re-run)"
+        if reused
+        else ("perceived the video" if mode == "perceived" else "read the uploaded tracks")
+    )
     return f"{note} · " + " · ".join(parts) if parts else note
 
 
@@ -359,7 +395,11 @@ class Runner:
         if not video:
             raise InputError("no video: upload one (or pick an example below)")
         if not question or not str(question).strip():
-            what = "referring expression such as \"the ball on the left\"" if mode == MODE_FIND else "question such as \"how many balls are there?\""
+            what = (
+                'referring expression such as "the ball on the left"'
+                if mode == MODE_FIND
+                else 'question such as "how many balls are there?"'
+            )
             raise InputError(f"empty text: type a {what}")
         video = self._video_path(session, str(video))
         profile = get_profile(profile or None).name
@@ -375,7 +415,14 @@ class Runner:
 
         if mode == MODE_FIND:
             progress(0.02, desc="parsing the expression")
-            result = agent.segment(video, question, run_dir / "tracks", tracks=tracks_dir, overlay=True, on_progress=on_progress)
+            result = agent.segment(
+                video,
+                question,
+                run_dir / "tracks",
+                tracks=tracks_dir,
+                overlay=True,
+                on_progress=on_progress,
+            )
             targets = result["plan"].get("targets", [])
             out = run_dir / "tracks"
             scene = agent.scene_for(agent.open(video), list(targets), tracks=tracks_dir)
@@ -384,17 +431,27 @@ class Runner:
             progress(0.95, desc="timeline")
             vis = read_visibility(out)
             evidence = vis.evidence()
-            zip_path = zip_tracks(out, run_dir / f"{Path(video).stem}_referred_tracks.zip", f"{Path(video).stem}_referred_tracks")
+            zip_path = zip_tracks(
+                out,
+                run_dir / f"{Path(video).stem}_referred_tracks.zip",
+                f"{Path(video).stem}_referred_tracks",
+            )
             overlay = out / "overlay.mp4"
             n = len(result["ids"])
             found = ", ".join(f"#{i} {result['labels'][str(i)]}" for i in result["ids"])
-            answer = f"Found {n} object{'s' if n != 1 else ''}: {found}." if n else "Found no object matching the expression."
+            answer = (
+                f"Found {n} object{'s' if n != 1 else ''}: {found}."
+                if n
+                else "Found no object matching the expression."
+            )
             highlight = set(result["ids"])
         else:
             progress(0.02, desc="parsing the question")
             result = agent.ask(video, question, tracks=tracks_dir, on_progress=on_progress)
             targets = list(result["plan"].get("targets") or [])
-            if not targets and tracks_dir is None:  # ask() looked for the profile's describe targets
+            if (
+                not targets and tracks_dir is None
+            ):  # ask() looked for the profile's describe targets
                 from vidagent.pipeline import DESCRIBE_TARGETS
 
                 targets = list(getattr(get_profile(profile), "describe_targets", DESCRIBE_TARGETS))
@@ -407,7 +464,9 @@ class Runner:
                 progress(0.9, desc="writing the overlay video")
                 out = Path(agent.write_tracks(scene, run_dir / "tracks", None, overlay=True))
                 vis = read_visibility(out)
-                zip_path = zip_tracks(out, run_dir / f"{Path(video).stem}_tracks.zip", f"{Path(video).stem}_tracks")
+                zip_path = zip_tracks(
+                    out, run_dir / f"{Path(video).stem}_tracks.zip", f"{Path(video).stem}_tracks"
+                )
                 session.outputs[id(scene)] = (out, zip_path, vis)
             overlay = Path(out) / "overlay.mp4"
             evidence = result.get("evidence") or []
@@ -416,14 +475,16 @@ class Runner:
         progress(0.98, desc="done")
         json_path = run_dir / "result.json"
         json_path.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-        details = _timings_text(result.get("timings", {}), reused, "tracks" if tracks_dir else "perceived")
+        details = _timings_text(
+            result.get("timings", {}), reused, "tracks" if tracks_dir else "perceived"
+        )
         return (
             answer,
             details,
             _evidence_frame(evidence),
             str(overlay) if overlay.is_file() else None,
             draw_timeline(vis, highlight),
-            result.get("plan", {}),
+            json.dumps(result.get("plan", {}), indent=2),
             [str(zip_path), str(json_path)],
         )
 
@@ -450,7 +511,9 @@ class Runner:
         """Unpack an uploaded tracks zip into the session folder (once per distinct zip)."""
         path = str(getattr(tracks_zip, "name", tracks_zip))
         if not path.lower().endswith(".zip"):
-            raise InputError(f"{Path(path).name}: tracks must be a .zip of a tracks folder (objects.json + masks/)")
+            raise InputError(
+                f"{Path(path).name}: tracks must be a .zip of a tracks folder (objects.json + masks/)"
+            )
         digest = _file_sha1(path)
         if digest not in session.tracks_dirs:
             dest = Path(tempfile.mkdtemp(prefix="tracks-", dir=session.dir))
@@ -511,12 +574,15 @@ def build_app(
         atexit.register(shutil.rmtree, root_path, True)
     atexit.register(sessions.close_all)
 
-    def run(video, tracks_zip, mode, question, profile_name, request: gr.Request, progress=gr.Progress()):
+    def run(video, tracks_zip, mode, question, profile_name, request: gr.Request,
+            progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
         try:
             return runner(video, tracks_zip, mode, question, profile_name, request, progress)
         except VidagentError as exc:
             raise gr.Error(one_line(exc), print_exception=False) from None
-        except Exception as exc:  # unexpected: full traceback to the server log, one line to the user
+        except (
+            Exception
+        ) as exc:  # unexpected: full traceback to the server log, one line to the user
             log.exception("run failed")
             raise gr.Error(one_line(exc), print_exception=False) from None
 
@@ -532,22 +598,44 @@ def build_app(
         with gr.Row():
             with gr.Column(scale=1):
                 video = gr.Video(label="Video", sources=["upload"])
-                tracks = gr.File(label="Tracks (optional zip of a tracks folder)", file_types=[".zip"])
+                tracks = gr.File(
+                    label="Tracks (optional zip of a tracks folder)", file_types=[".zip"]
+                )
                 mode = gr.Radio([MODE_ASK, MODE_FIND], value=MODE_ASK, label="Mode")
-                question = gr.Textbox(label="Question or referring expression", placeholder="how many balls are there?", max_lines=2)
+                question = gr.Textbox(
+                    label="Question or referring expression",
+                    placeholder="how many balls are there?",
+                    max_lines=2,
+                )
                 profile_box = gr.Dropdown(sorted(PROFILES), value=default_profile, label="Profile")
                 button = gr.Button("Run", variant="primary")
             with gr.Column(scale=1):
                 answer = gr.Textbox(label="Answer", interactive=False)
                 details = gr.Markdown()
-                evidence = gr.Dataframe(label="Evidence", headers=EVIDENCE_COLUMNS, interactive=False)
+                evidence = gr.Dataframe(
+                    label="Evidence", headers=EVIDENCE_COLUMNS, interactive=False
+                )
                 overlay = gr.Video(label="Overlay (masks, ids, labels)", interactive=False)
-                timeline = gr.Image(label="Timeline (which object is visible when)", type="pil", interactive=False)
-                plan = gr.JSON(label="Plan (what the language model made of the text)")
-                files = gr.File(label="Downloads (tracks zip, result JSON)", file_count="multiple", interactive=False)
+                timeline = gr.Image(
+                    label="Timeline (which object is visible when)", type="pil", interactive=False
+                )
+                plan = gr.Code(
+                    label="Plan (what the language model made of the text)",
+                    language="json",
+                    interactive=False,
+                )
+                files = gr.File(
+                    label="Downloads (tracks zip, result JSON)",
+                    file_count="multiple",
+                    interactive=False,
+                )
         rows = _example_rows(root_path)
         if rows:
-            gr.Examples(rows, inputs=[video, tracks, mode, question], label="Example: bundled clip with its tracks")
+            gr.Examples(
+                rows,
+                inputs=[video, tracks, mode, question],
+                label="Example: bundled clip with its tracks",
+            )
         inputs = [video, tracks, mode, question, profile_box]
         outputs = [answer, details, evidence, overlay, timeline, plan, files]
         button.click(run, inputs, outputs, api_name="run")
@@ -559,11 +647,20 @@ def build_app(
 
 def _theme():
     system = ["ui-sans-serif", "system-ui", "sans-serif"]
-    return gr.themes.Default(font=system, font_mono=["ui-monospace", "monospace"])  # no web fonts: works offline
+    return gr.themes.Default(
+        font=system, font_mono=["ui-monospace", "monospace"]
+    )  # no web fonts: works offline
 
 
-def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, block: bool = True,
-          concurrency: int = CONCURRENCY, max_file_size: str | int = MAX_UPLOAD):
+def serve(
+    demo,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    share: bool = False,
+    block: bool = True,
+    concurrency: int = CONCURRENCY,
+    max_file_size: str | int = MAX_UPLOAD,
+):
     """Queue and launch ``demo``; ``block=False`` returns ``(app, local_url)`` with the server running."""
     if not 0 < int(port) < 65536:
         raise InputError(f"port {port} is out of range; use 1-65535")
@@ -573,9 +670,16 @@ def serve(demo, host: str = "127.0.0.1", port: int = 7860, share: bool = False, 
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_SIZE)
     try:
         app, local_url, _ = demo.launch(
-            server_name=host, server_port=int(port), share=bool(share), max_file_size=max_file_size,
-            show_error=False, prevent_thread_lock=not block, quiet=not block, theme=_theme(),
-            allowed_paths=[str(EXAMPLES_DIR)], ssr_mode=False,
+            server_name=host,
+            server_port=int(port),
+            share=bool(share),
+            max_file_size=max_file_size,
+            show_error=False,
+            prevent_thread_lock=not block,
+            quiet=not block,
+            theme=_theme(),
+            allowed_paths=[str(EXAMPLES_DIR)],
+            ssr_mode=False,
         )
     except OSError as exc:
         raise InputError(f"cannot listen on {host}:{port} ({exc}); choose another --port") from None
