@@ -191,6 +191,55 @@ def test_find_mode_writes_only_the_referred_object(app, clips, tmp_path):
     assert meta["objects"] == [{"id": 1, "label": "ball"}]
 
 
+def detections_file(folder: Path, tracks_dir: Path, every: int = 5) -> Path:
+    """A detections JSON (boxes + RLE masks, every ``every``-th frame) read off a tracks folder."""
+    from vidagent.io.masks import encode_rle
+
+    reader = open_tracks(tracks_dir)
+    frames = {}
+    for t, lm in reader.label_maps():
+        if t % every:
+            continue
+        items = []
+        for i in np.unique(lm)[1:]:
+            m = lm == i
+            ys, xs = np.nonzero(m)
+            box = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+            label = reader.meta.labels()[int(i)]
+            items.append({"box": box, "label": label, "score": 0.9, "rle": encode_rle(m)})
+        frames[str(t)] = items
+    path = folder / "detections.json"
+    path.write_text(json.dumps({"frames": frames}))
+    return path
+
+
+def test_detections_are_tracked_once_per_target_set(app, clips, tmp_path, monkeypatch):
+    """With the user's detections (masks given, so no model weights), the app runs the real
+    tracker; a second question about targets already tracked does not run it again."""
+    from vidagent.tracking import Tracker
+
+    _, url = app
+    video, _ = clips["a"]
+    dets = detections_file(tmp_path, Path(str(clips["a"][1]).replace(".zip", "")))
+    runs = []
+    original = Tracker.run
+
+    def counting_run(self, *a, **k):
+        runs.append(1)
+        return original(self, *a, **k)
+
+    monkeypatch.setattr(Tracker, "run", counting_run)
+    c = client(url, tmp_path / "dl")
+    r = unpack(run(c, video, dets, MODE_ASK, "how many balls are there?"))
+    assert r["json"]["value"] == 2 and "tracked the uploaded detections" in r["details"]
+    assert len(runs) == 1 and open_video(r["overlay"]).info.num_frames == T
+    r = unpack(run(c, video, dets, MODE_FIND, "the ball on the right"))
+    assert len(runs) == 1 and "re-used" in r["details"]
+    assert [row[1] for row in r["evidence"]["data"]] == ["ball"]
+    r = unpack(run(c, video, dets, MODE_ASK, "how many boxes are there?"))  # a new target
+    assert len(runs) == 2 and r["json"]["value"] == 1
+
+
 def test_two_concurrent_sessions_do_not_see_each_other(app, clips, tmp_path):
     demo, url = app
     ca, cb = client(url, tmp_path / "a"), client(url, tmp_path / "b")
@@ -304,7 +353,7 @@ def test_sessions_removed_when_the_app_closes(clips, tmp_path):
 
 MAIN_LABELS = [
     "Video",
-    "Tracks (optional zip of a tracks folder)",
+    "Tracks zip or detections JSON (optional)",
     "Mode",
     "Question or referring expression",
     "Profile",

@@ -73,6 +73,7 @@ class Session:
     scenes: dict = field(default_factory=dict)  # id(scene) -> scene: those this session has used
     outputs: dict = field(default_factory=dict)  # id(scene) -> (tracks dir, zip, Visibility) of ask
     tracks_dirs: dict = field(default_factory=dict)  # sha1 of an uploaded zip -> unpacked folder
+    detections: dict = field(default_factory=dict)  # sha1 of an uploaded detections file -> copy
     videos: dict = field(default_factory=dict)  # sha1 of an uploaded video -> its copy in ``dir``
 
     def agent_for(self, profile: str, factory: AgentFactory):
@@ -359,12 +360,19 @@ def _evidence_frame(rows: list[dict]):
     return pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
 
 
-def _timings_text(timings: dict, reused: bool, mode: str) -> str:
+_SOURCES = {
+    "perceived": "perceived the video",
+    "tracks": "read the uploaded tracks",
+    "detections": "tracked the uploaded detections",
+}
+
+
+def _timings_text(timings: dict, reused: bool, source: str) -> str:
     parts = [f"{k} {v:.2f} s" for k, v in timings.items() if isinstance(v, (int, float))]
     note = (
         "re-used the scene already perceived in this session (no model re-run)"
         if reused
-        else ("perceived the video" if mode == "perceived" else "read the uploaded tracks")
+        else _SOURCES[source]
     )
     return f"{note} · " + " · ".join(parts) if parts else note
 
@@ -404,7 +412,10 @@ class Runner:
         video = self._video_path(session, str(video))
         profile = get_profile(profile or None).name
         progress(0.0, desc="loading")
-        tracks_dir = self._tracks_dir(session, tracks_zip) if tracks_zip else None
+        tracks_dir, detections = (
+            self._side_input(session, tracks_zip) if tracks_zip else (None, None)
+        )
+        given = {"tracks": tracks_dir, "detections": detections}
         agent = session.agent_for(profile, self.factory)
         session.runs += 1
         run_dir = session.dir / f"run-{session.runs:03d}"
@@ -419,13 +430,13 @@ class Runner:
                 video,
                 question,
                 run_dir / "tracks",
-                tracks=tracks_dir,
                 overlay=True,
                 on_progress=on_progress,
+                **given,
             )
             targets = result["plan"].get("targets", [])
             out = run_dir / "tracks"
-            scene = agent.scene_for(agent.open(video), list(targets), tracks=tracks_dir)
+            scene = agent.scene_for(agent.open(video), list(targets), **given)
             reused = id(scene) in session.scenes
             session.scenes[id(scene)] = scene
             progress(0.95, desc="timeline")
@@ -447,7 +458,7 @@ class Runner:
             highlight = set(result["ids"])
         else:
             progress(0.02, desc="parsing the question")
-            result = agent.ask(video, question, tracks=tracks_dir, on_progress=on_progress)
+            result = agent.ask(video, question, on_progress=on_progress, **given)
             targets = list(result["plan"].get("targets") or [])
             if (
                 not targets and tracks_dir is None
@@ -455,7 +466,7 @@ class Runner:
                 from vidagent.pipeline import DESCRIBE_TARGETS
 
                 targets = list(getattr(get_profile(profile), "describe_targets", DESCRIBE_TARGETS))
-            scene = agent.scene_for(agent.open(video), targets, tracks=tracks_dir)
+            scene = agent.scene_for(agent.open(video), targets, **given)
             reused = id(scene) in session.scenes
             session.scenes[id(scene)] = scene
             if id(scene) in session.outputs:  # same scene as an earlier question: same pictures
@@ -475,9 +486,8 @@ class Runner:
         progress(0.98, desc="done")
         json_path = run_dir / "result.json"
         json_path.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-        details = _timings_text(
-            result.get("timings", {}), reused, "tracks" if tracks_dir else "perceived"
-        )
+        source = "tracks" if tracks_dir else "detections" if detections else "perceived"
+        details = _timings_text(result.get("timings", {}), reused, source)
         return (
             answer,
             details,
@@ -507,18 +517,27 @@ class Runner:
             session.videos[digest] = str(dest)
         return session.videos[digest]
 
-    def _tracks_dir(self, session: Session, tracks_zip) -> Path:
-        """Unpack an uploaded tracks zip into the session folder (once per distinct zip)."""
-        path = str(getattr(tracks_zip, "name", tracks_zip))
-        if not path.lower().endswith(".zip"):
+    def _side_input(self, session: Session, upload) -> tuple[Path | None, str | None]:
+        """(tracks folder, detections file) from the optional upload, kept in the session folder
+        once per distinct content: a .zip of a tracks folder is unpacked, a .json of detections
+        is copied (stable paths keep the Agent's scene cache valid across questions)."""
+        path = str(getattr(upload, "name", upload))
+        suffix = Path(path).suffix.lower()
+        if suffix not in (".zip", ".json"):
             raise InputError(
-                f"{Path(path).name}: tracks must be a .zip of a tracks folder (objects.json + masks/)"
+                f"{Path(path).name}: upload a .zip of a tracks folder (objects.json + masks/) "
+                "or a .json detections file"
             )
         digest = _file_sha1(path)
+        if suffix == ".json":
+            if digest not in session.detections:
+                folder = Path(tempfile.mkdtemp(prefix="detections-", dir=session.dir))
+                session.detections[digest] = str(shutil.copyfile(path, folder / Path(path).name))
+            return None, session.detections[digest]
         if digest not in session.tracks_dirs:
             dest = Path(tempfile.mkdtemp(prefix="tracks-", dir=session.dir))
             session.tracks_dirs[digest] = unpack_tracks_zip(path, dest)
-        return session.tracks_dirs[digest]
+        return session.tracks_dirs[digest], None
 
 
 # ----------------------------------------------------------------------------- UI
@@ -574,8 +593,15 @@ def build_app(
         atexit.register(shutil.rmtree, root_path, True)
     atexit.register(sessions.close_all)
 
-    def run(video, tracks_zip, mode, question, profile_name, request: gr.Request,
-            progress=gr.Progress()):  # noqa: B008 - Gradio injects progress through this default
+    def run(
+        video,
+        tracks_zip,
+        mode,
+        question,
+        profile_name,
+        request: gr.Request,
+        progress=gr.Progress(),  # noqa: B008 - Gradio passes progress through this default
+    ):
         try:
             return runner(video, tracks_zip, mode, question, profile_name, request, progress)
         except VidagentError as exc:
@@ -593,13 +619,14 @@ def build_app(
         gr.Markdown(
             "## vidagent — ask questions about a video\n"
             "Upload a video (or pick an example), type a question or a referring expression and press **Run**. "
-            "Optionally upload a zip of a tracks folder to skip perception."
+            "Optionally upload a zip of a tracks folder (skips perception) or a detections JSON "
+            "(skips the detector)."
         )
         with gr.Row():
             with gr.Column(scale=1):
                 video = gr.Video(label="Video", sources=["upload"])
                 tracks = gr.File(
-                    label="Tracks (optional zip of a tracks folder)", file_types=[".zip"]
+                    label="Tracks zip or detections JSON (optional)", file_types=[".zip", ".json"]
                 )
                 mode = gr.Radio([MODE_ASK, MODE_FIND], value=MODE_ASK, label="Mode")
                 question = gr.Textbox(
