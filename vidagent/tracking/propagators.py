@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from vidagent.models.base import Segmenter
-from vidagent.tracking.labels import mask_box, paint
+from vidagent.tracking.labels import fuse_masks, mask_box, paint
 
 
 class Propagator(ABC):
@@ -63,14 +63,19 @@ class SamFlowPropagator(Propagator):
     """SAM prompted from the previous masks carried forward by optical flow.
 
     On a key frame: ``segmenter.set_image(frame)`` once, then one batched ``predict`` with the
-    box of every flow-carried mask that is not a seed. A SAM mask replaces the flow mask when
-    their IoU is at least ``accept_iou`` (a box prompt that landed on something else, or an
-    object going out of sight, keeps the flow mask).
+    box of every flow-carried mask that is not a seed. Where SAM and flow agree (IoU at least
+    ``fuse_iou``) the two are blended by signed distance (``weight`` on SAM), so per-frame
+    segmentation noise averages out; where they differ more but still overlap (IoU at least
+    ``accept_iou``) SAM's mask is taken (the object changed); otherwise the flow mask is kept
+    (a box prompt that landed on something else, an object going out of sight).
     """
 
-    def __init__(self, segmenter: Segmenter, accept_iou: float = 0.3, min_area: int = 16) -> None:
+    def __init__(self, segmenter: Segmenter, accept_iou: float = 0.3, min_area: int = 16,
+                 fuse_iou: float = 0.65, weight: float = 0.5) -> None:
         self.segmenter = segmenter
         self.accept_iou = float(accept_iou)
+        self.fuse_iou = float(fuse_iou)
+        self.weight = float(weight)
         self.min_area = int(min_area)
         self.image_index: int | None = None  # frame whose embedding the segmenter holds
 
@@ -103,7 +108,11 @@ class SamFlowPropagator(Propagator):
         for i, fm, sm in zip(ids, flow_masks, masks):
             inter = np.logical_and(fm, sm).sum()
             union = np.logical_or(fm, sm).sum()
-            accepted[i] = sm if union and inter / union >= self.accept_iou else fm
+            iou = inter / union if union else 0.0
+            if iou >= self.fuse_iou:
+                accepted[i] = fuse_masks(fm, sm, self.weight)
+            else:
+                accepted[i] = sm if iou >= self.accept_iou else fm
         out = paint(labels, accepted)
         # seeds are kept as given: repaint them on top
         return paint(out, seeds) if seeds else out

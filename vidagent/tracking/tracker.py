@@ -104,7 +104,8 @@ class Tracker:
         self.segmenter = segmenter
         if propagator is None:
             propagator = (
-                SamFlowPropagator(segmenter, self.config.sam_accept_iou, self.config.min_area)
+                SamFlowPropagator(segmenter, self.config.sam_accept_iou, self.config.min_area,
+                                  self.config.fuse_min_iou, self.config.det_weight)
                 if segmenter is not None else FlowOnlyPropagator()
             )
         self.propagator = propagator
@@ -157,6 +158,7 @@ class Tracker:
         labels: np.ndarray | None = None
         started = False
         last_anchor: int | None = None
+        last_detection: int | None = None
         model_keys = not isinstance(self.propagator, FlowOnlyPropagator)
         for index, frame in frames:
             frame = np.asarray(frame)
@@ -184,8 +186,10 @@ class Tracker:
             # an anchor is a frame where new evidence came in: detections, or a model key frame
             if dets is not None or (is_key and model_keys):
                 if cfg.fill_back:
-                    self._fill_back(buffer, last_anchor)
+                    self._fill_back(buffer, last_anchor, last_detection)
                 last_anchor = index
+            if dets is not None:
+                last_detection = index
             while len(buffer) > window:
                 p = buffer.popleft()
                 self._emit(p.index, p.labels, on_frame)
@@ -393,14 +397,17 @@ class Tracker:
                 self._motion.pop(tid, None)
         return labels
 
-    def _fill_back(self, buffer: deque[_Pending], last_anchor: int | None) -> None:
+    def _fill_back(
+        self, buffer: deque[_Pending], last_anchor: int | None, last_detection: int | None
+    ) -> None:
         """Carry the anchor frame's label map (the last in ``buffer``) back in time.
 
         Frames after the previous anchor blend the forward-carried mask of each object with the
         backward-carried one by signed distance, weighted by temporal closeness (interpolation
         between two anchors instead of extrapolation from one). Objects first found at this
         anchor are painted onto the background of earlier buffered frames too, as long as they
-        remain in view, so an object does not appear only at the detection frame that found it.
+        remain in view, back to the previous detection frame (where they were not found), so an
+        object does not appear only at the detection frame that found it.
         """
         if len(buffer) < 2:
             return
@@ -415,8 +422,8 @@ class Tracker:
             if pair is None:
                 break
             cur = buffer[k]
-            if last_anchor is not None and cur.index < last_anchor:
-                break  # new objects reach back to the previous anchor at most
+            if last_detection is not None and cur.index < last_detection:
+                break  # new objects reach back to the previous detection frame at most
             if interpolating and cur.index <= last_anchor:
                 interpolating = False
                 if not len(born):
