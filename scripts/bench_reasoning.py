@@ -7,6 +7,7 @@ and the mean J of referring segmentation (union mask of the selected ids vs the 
 Run from the repository root:
     .venv/bin/python -m scripts.bench_reasoning [--scenes 40] [--seed 0] [--jpeg 60] [--noise 6]
     [--no-frames]   (tracks only: colours unknown, so colour questions expect null)
+    [--scale]        (also time a 50,000-frame x 20-object memory from small label maps)
     [--degrade 0.05] (imperfect tracks: masks eroded/dilated by 1 px, each object missed on
                       this share of its frames; truths stay those of the clean scene)
 """
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-frames", action="store_true", help="memory from masks only")
     ap.add_argument("--degrade", type=float, default=0.0,
                     help="share of frames on which each object's mask is missed (imperfect tracks)")
+    ap.add_argument("--scale", action="store_true",
+                    help="also build a 50,000-frame x 20-object memory and time it")
     ap.add_argument("--verbose", action="store_true", help="print every wrong answer")
     args = ap.parse_args(argv)
 
@@ -103,7 +106,38 @@ def main(argv: list[str] | None = None) -> int:
     print(f"QA overall: {qa_right}/{qa_total} = {qa_right / max(qa_total, 1):.3f}")
     print(f"referring: {len(js)} expressions, mean J = {np.mean(js):.4f}")
     print(f"time: memory build {t_build:.2f} s, reasoning {t_reason:.2f} s")
+    if args.scale:
+        scale()
     return 0
+
+
+def scale(num_frames: int = 50_000, num_objects: int = 20, height: int = 72,
+          width: int = 128) -> None:
+    """Stream a long video of moving boxes through the builder; print time and memory."""
+    import resource
+
+    from vidagent.memory import SceneMemoryBuilder
+    from vidagent.query.plan import Plan
+
+    labels = {i + 1: ("dog", "cat", "person", "car")[i % 4] for i in range(num_objects)}
+    base = np.zeros((height, width), np.uint8)
+    for i in range(num_objects):
+        r, c = divmod(i, 5)
+        base[r * 18 + 2: r * 18 + 14, c * 25 + 2: c * 25 + 20] = i + 1
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    t0 = time.perf_counter()
+    b = SceneMemoryBuilder(25.0, width, height, num_frames, labels)
+    for t in range(num_frames):
+        b.add_frame(t, np.roll(base, (t // 500) % 5, axis=1))
+    memory = b.build()
+    t1 = time.perf_counter()
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024  # KiB -> MiB
+    a = answer(Plan(task="count", targets=["dogs"]), memory)
+    t2 = time.perf_counter()
+    print(f"scale: {num_frames} frames x {num_objects} objects ({width}x{height} masks): "
+          f"build {t1 - t0:.1f} s ({(t1 - t0) / num_frames * 1e6:.0f} us/frame), "
+          f"peak RSS grew {grown:.0f} MiB, one answer {t2 - t1:.3f} s "
+          f"({a.answer})")
 
 
 if __name__ == "__main__":

@@ -406,6 +406,7 @@ class SceneMemoryBuilder:
             raise InputError(
                 f"mask of frame {index} holds ids {unknown} that are not among the listed objects"
             )
+        area = counts[present]
         sx = np.bincount(vals, weights=xs, minlength=256)[present]
         sy = np.bincount(vals, weights=ys, minlength=256)[present]
         rows = np.zeros((256, self.height), bool)
@@ -418,7 +419,6 @@ class SceneMemoryBuilder:
         x0 = cols.argmax(axis=1)
         x1 = self.width - cols[:, ::-1].argmax(axis=1)
         ks = self._lut[present]
-        area = counts[present]
         boxes = np.stack([x0, y0, x1, y1], axis=1).astype(np.float32)
         self._visible[index, ks] = True
         self._boxes[index, ks] = boxes
@@ -430,7 +430,7 @@ class SceneMemoryBuilder:
         if frame is not None:
             self._has_frames = True
         if len(present) >= 2:
-            self._record_touching(index, lm)
+            self._record_touching(index, lm, present, boxes)
 
     def _sample_color(
         self, index: int, oid: int, k: int, box, lm: np.ndarray, frame: np.ndarray, area: int
@@ -453,18 +453,37 @@ class SceneMemoryBuilder:
         )
         self._sample_area[k, b] = area
 
-    def _record_touching(self, index: int, lm: np.ndarray) -> None:
-        codes: list[np.ndarray] = []
-        for d in range(1, self._touch_px + 1):
-            for a, b in ((lm[:, :-d], lm[:, d:]), (lm[:-d, :], lm[d:, :])):
-                m = (a != b) & (a > 0) & (b > 0)
-                if m.any():
-                    lo = np.minimum(a[m], b[m]).astype(np.int32)
-                    hi = np.maximum(a[m], b[m]).astype(np.int32)
-                    codes.append(np.unique(lo * 256 + hi))
-        if codes:
-            for code in np.unique(np.concatenate(codes)):
-                self._touch.setdefault((int(code) // 256, int(code) % 256), []).append(index)
+    def _record_touching(
+        self, index: int, lm: np.ndarray, present: np.ndarray, boxes: np.ndarray
+    ) -> None:
+        """Record pairs whose masks come within ``_touch_px`` pixels (checked only where their
+        boxes, grown by that tolerance, overlap)."""
+        tol = self._touch_px
+        g = boxes + np.array([-tol, -tol, tol, tol], np.float32)
+        x0 = np.maximum(np.maximum(g[:, None, 0], g[None, :, 0]), 0)
+        y0 = np.maximum(np.maximum(g[:, None, 1], g[None, :, 1]), 0)
+        x1 = np.minimum(np.minimum(g[:, None, 2], g[None, :, 2]), self.width)
+        y1 = np.minimum(np.minimum(g[:, None, 3], g[None, :, 3]), self.height)
+        overlap = np.triu((x1 > x0) & (y1 > y0), k=1)
+        for i, j in zip(*np.nonzero(overlap)):
+            a_id, b_id = int(present[i]), int(present[j])
+            crop = lm[int(y0[i, j]) : int(y1[i, j]), int(x0[i, j]) : int(x1[i, j])]
+            if self._adjacent(crop == a_id, crop == b_id, tol):
+                self._touch.setdefault((a_id, b_id), []).append(index)
+
+    @staticmethod
+    def _adjacent(ma: np.ndarray, mb: np.ndarray, tol: int) -> bool:
+        """Some pixel of ``ma`` lies within ``tol`` pixels (along a row or column) of ``mb``."""
+        if not ma.any() or not mb.any():
+            return False
+        for d in range(1, tol + 1):
+            if d < ma.shape[1]:
+                if (ma[:, :-d] & mb[:, d:]).any() or (mb[:, :-d] & ma[:, d:]).any():
+                    return True
+            if d < ma.shape[0]:
+                if (ma[:-d] & mb[d:]).any() or (mb[:-d] & ma[d:]).any():
+                    return True
+        return False
 
     def build(self) -> SceneMemory:
         """The finished memory (the builder may be discarded afterwards)."""
