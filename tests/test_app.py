@@ -191,3 +191,19 @@ def test_objects_json_of_zip_is_the_tracks_format(tmp_path):
     z = zip_tracks(src, tmp_path / "t.zip", "t")
     meta = json.loads(zipfile.ZipFile(z).read("t/objects.json"))
     assert meta["objects"] == [{"id": 1, "label": "ball"}] and meta["num_frames"] == 10
+
+
+def test_sweeper_thread_closes_idle_sessions(tmp_path):
+    import time
+
+    sessions = Sessions(tmp_path, idle_s=0.05)
+    s = sessions.get("a")
+    thread = sessions.start_sweeper(every_s=0.02)
+    for _ in range(200):
+        if not s.dir.exists():
+            break
+        time.sleep(0.01)
+    assert not s.dir.exists() and len(sessions) == 0
+    sessions.close_all()
+    thread.join(1)
+    assert not thread.is_alive()

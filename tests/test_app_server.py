@@ -434,3 +434,51 @@ def test_no_share_link_by_default():
 def _no_leftover_chromium_profiles(tmp_path):
     yield
     shutil.rmtree(tmp_path / "chrome", ignore_errors=True)
+
+
+def test_python_app_py_serves_on_loopback_and_cleans_up(tmp_path):
+    """``python app.py --port P`` (the same as ``vidagent app``): serves on 127.0.0.1 only, stops on
+    Ctrl-C with exit code 0 and removes its temporary folder."""
+    import os
+    import signal
+    import sys
+    import time
+
+    import httpx
+    import psutil
+
+    port = free_port()
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, TMPDIR=str(tmp_path), GRADIO_TEMP_DIR=str(tmp_path / "gradio"))
+    proc = subprocess.Popen(
+        [sys.executable, str(root / "app.py"), "--port", str(port), "--device", "cpu"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+            assert proc.poll() is None, proc.stdout.read().decode(errors="replace")
+        else:
+            pytest.fail("the app did not answer within 90 s")
+        listening = [
+            c.laddr
+            for c in psutil.Process(proc.pid).net_connections(kind="inet")
+            if c.status == psutil.CONN_LISTEN
+        ]
+        assert listening and all(a.ip == "127.0.0.1" for a in listening), listening
+        assert list(tmp_path.glob("vidagent-app-*"))
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not list(tmp_path.glob("vidagent-app-*"))

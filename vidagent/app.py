@@ -110,6 +110,21 @@ class Sessions:
         self.max_sessions = max_sessions
         self._by_id: dict[str, Session] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def start_sweeper(self, every_s: float = 60.0) -> threading.Thread:
+        """Sweep idle sessions every ``every_s`` seconds in a daemon thread, until ``close_all()``."""
+
+        def loop() -> None:
+            while not self._stop.wait(every_s):
+                try:
+                    self.sweep()
+                except Exception:  # pragma: no cover - the sweeper must survive a bad session
+                    log.exception("sweeping sessions failed")
+
+        thread = threading.Thread(target=loop, name="vidagent-app-sweeper", daemon=True)
+        thread.start()
+        return thread
 
     def get(self, session_id: str) -> Session:
         """The session ``session_id`` (created on first use); sweeps idle sessions first."""
@@ -152,6 +167,8 @@ class Sessions:
         s.close()
 
     def close_all(self) -> None:
+        """Close every session and stop the sweeper (the server is going away)."""
+        self._stop.set()
         with self._lock:
             sessions, self._by_id = list(self._by_id.values()), {}
         for s in sessions:
@@ -588,6 +605,7 @@ def build_app(
     root_path = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix="vidagent-app-"))
     root_path.mkdir(parents=True, exist_ok=True)
     sessions = Sessions(root_path)
+    sessions.start_sweeper()
     runner = Runner(sessions, factory)
     if root is None:
         atexit.register(shutil.rmtree, root_path, True)
