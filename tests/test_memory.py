@@ -121,7 +121,7 @@ def test_clip_keeps_absolute_times():
      ("puppy", "dog", True), ("vehicles", "car", True), ("vehicle", "truck", True),
      ("people", "man", True), ("man", "woman", False), ("cars", "carpet", False),
      ("the two dogs on the left", "dog", True), ("dog", "cat", False), ("buses", "bus", True),
-     ("grey cat", "gray cat", True), ("", "dog", False), ("glasses", "glass", True)],
+     ("grey cat", "gray cat", True), ("objects", "dog", True), ("things", "car", True), ("", "dog", False), ("glasses", "glass", True)],
 )
 def test_label_matching(phrase, label, ok):
     assert label_matches(phrase, label) is ok
@@ -169,3 +169,14 @@ def test_short_gaps_count_as_on_screen():
     assert cup.num_visible == 13
     assert cup.visible_duration == pytest.approx(1.5)  # 2-frame gap filled, 5-frame gap not
     assert cup.clip(0, 9).visible_duration == pytest.approx(1.0)
+
+
+def test_builder_from_tracks_meta():
+    from vidagent.types import ObjectInfo, TracksMeta
+
+    meta = TracksMeta(10.0, 90, 60, 10, [ObjectInfo(1, "dog"), ObjectInfo(2, "ball")])
+    b = SceneMemoryBuilder.from_meta(meta)
+    for t, lm in enumerate(_maps()):
+        b.add_frame(t, lm)
+    mem = b.build()
+    assert [o.label for o in mem.objects] == ["dog", "ball"] and mem.fps == 10.0

@@ -23,6 +23,7 @@ import numpy as np
 from vidagent.errors import InputError
 from vidagent.reasoning.colors import color_vote, object_pixels
 from vidagent.reasoning.labels import label_matches
+from vidagent.types import TracksMeta
 
 MOTION_MIN_FRACTION = 0.06  # net centroid travel (share of frame diagonal) that is motion
 MOTION_END_FRACTION = 0.1  # share of the visible frames averaged at each end of a motion
@@ -362,6 +363,11 @@ class SceneMemoryBuilder:
         self._touch_px = max(1, int(round(TOUCH_TOLERANCE * diag)))
         self._last_index = -1
         self._has_frames = False
+
+    @classmethod
+    def from_meta(cls, meta: TracksMeta, **kwargs) -> "SceneMemoryBuilder":
+        """A builder for a tracks folder's ``objects.json`` (``vidagent.types.TracksMeta``)."""
+        return cls(meta.fps, meta.width, meta.height, meta.num_frames, meta.labels(), **kwargs)
 
     def _grow(self, index: int) -> None:
         cap = len(self._visible)

@@ -58,6 +58,9 @@ _HYPERNYMS = {
                "monkey", "lion", "tiger"},
     "kid": {"kid", "child", "boy", "girl", "toddler"},
 }
+# words that refer to any tracked object ("how many objects are there?")
+GENERIC_WORDS = {"object", "thing", "item", "anything", "something", "everything", "entity",
+                 "stuff"}
 _DETERMINERS = {
     "a", "an", "the", "this", "that", "these", "those", "all", "every", "each", "any", "some",
     "both", "my", "its", "his", "her", "their", "one", "two", "three", "four", "five", "other",
@@ -140,6 +143,8 @@ def label_matches(phrase: str, label: str) -> bool:
         return False
     if q.color and lab.color and q.color != lab.color:
         return False
+    if q.head in GENERIC_WORDS:
+        return True
     if q.head == lab.head or _kind(q.head) == _kind(lab.head):
         return True
     hyper = _HYPERNYMS.get(q.head) or _HYPERNYMS.get(_kind(q.head))
