@@ -207,3 +207,17 @@ def test_sweeper_thread_closes_idle_sessions(tmp_path):
     sessions.close_all()
     thread.join(1)
     assert not thread.is_alive()
+
+
+def test_old_runs_are_pruned_but_reused_outputs_kept(tmp_path):
+    s = Session("x", tmp_path)
+    for k in range(1, 8):
+        (tmp_path / f"run-{k:03d}" / "tracks").mkdir(parents=True)
+    s.outputs[1] = (tmp_path / "run-002" / "tracks", None, None)
+    s.prune_runs(keep=3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "run-002",
+        "run-005",
+        "run-006",
+        "run-007",
+    ]

@@ -49,6 +49,7 @@ SESSION_IDLE_S = 1800  # a session unused this long is closed and its files remo
 MAX_SESSIONS = 32  # live sessions (each holds an Agent); the least recently used idle one is closed
 CACHE_SWEEP = (3600, 3600)  # Gradio cache: every hour delete served files older than an hour
 MAX_ERROR_CHARS = 300  # error lines shown in the UI are cut to this length
+KEEP_RUNS = 4  # a session keeps the output folders of its last runs (older ones are deleted)
 
 MODE_ASK = "Ask a question"
 MODE_FIND = "Find objects (referring expression)"
@@ -93,6 +94,14 @@ class Session:
         self.agent = None
         self.scenes.clear()
         self.outputs.clear()
+
+    def prune_runs(self, keep: int = KEEP_RUNS) -> None:
+        """Delete the output folders of all but the last ``keep`` runs (Gradio has served copies),
+        except those whose pictures are re-used for later questions about the same scene."""
+        in_use = {Path(out).parent for out, _, _ in self.outputs.values()}
+        for run in sorted(self.dir.glob("run-*"))[:-keep]:
+            if run not in in_use:
+                shutil.rmtree(run, ignore_errors=True)
 
     def close(self) -> None:
         self.close_agent()
@@ -434,6 +443,7 @@ class Runner:
         )
         given = {"tracks": tracks_dir, "detections": detections}
         agent = session.agent_for(profile, self.factory)
+        session.prune_runs()
         session.runs += 1
         run_dir = session.dir / f"run-{session.runs:03d}"
         run_dir.mkdir()
@@ -624,9 +634,8 @@ def build_app(
             return runner(video, tracks_zip, mode, question, profile_name, request, progress)
         except VidagentError as exc:
             raise gr.Error(one_line(exc), print_exception=False) from None
-        except (
-            Exception
-        ) as exc:  # unexpected: full traceback to the server log, one line to the user
+        except Exception as exc:
+            # unexpected: the full traceback goes to the server log, one line to the user
             log.exception("run failed")
             raise gr.Error(one_line(exc), print_exception=False) from None
 
@@ -691,10 +700,9 @@ def build_app(
 
 
 def _theme():
+    # system fonts only: the page loads nothing from the internet (works offline)
     system = ["ui-sans-serif", "system-ui", "sans-serif"]
-    return gr.themes.Default(
-        font=system, font_mono=["ui-monospace", "monospace"]
-    )  # no web fonts: works offline
+    return gr.themes.Default(font=system, font_mono=["ui-monospace", "monospace"])
 
 
 def serve(
