@@ -12,13 +12,31 @@ import numpy as np
 import pytest
 
 WORDS = [
-    "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", "?", "dog", "red", "ball", "cat", "a",
-    "person", "car", "blue", "big", "the", "##s", "left", "of",
+    "[PAD]",
+    "[UNK]",
+    "[CLS]",
+    "[SEP]",
+    "[MASK]",
+    ".",
+    "?",
+    "dog",
+    "red",
+    "ball",
+    "cat",
+    "a",
+    "person",
+    "car",
+    "blue",
+    "big",
+    "the",
+    "##s",
+    "left",
+    "of",
 ]
 
 
 def bert_tokenizer():
-    """BERT WordPiece tokenizer over the small vocabulary above (lower-casing, like bert-base-uncased)."""
+    """BERT WordPiece tokenizer over the small vocabulary above (lower-cases input)."""
     from transformers import BertTokenizerFast
 
     return BertTokenizerFast(vocab={w: i for i, w in enumerate(WORDS)})
@@ -28,8 +46,12 @@ def tiny_bert_config(hidden: int = 32):
     from transformers import BertConfig
 
     return BertConfig(
-        vocab_size=len(WORDS), hidden_size=hidden, num_hidden_layers=1, num_attention_heads=2,
-        intermediate_size=32, max_position_embeddings=256,
+        vocab_size=len(WORDS),
+        hidden_size=hidden,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=256,
     )
 
 
@@ -53,13 +75,27 @@ def save_tiny_hf_gdino(folder: Path, seed: int = 0) -> Path:
     )
 
     backbone = SwinConfig(
-        image_size=224, patch_size=4, embed_dim=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1],
-        window_size=7, out_features=["stage2", "stage3", "stage4"],
+        image_size=224,
+        patch_size=4,
+        embed_dim=8,
+        depths=[1, 1, 1, 1],
+        num_heads=[1, 1, 1, 1],
+        window_size=7,
+        out_features=["stage2", "stage3", "stage4"],
     )
     cfg = GroundingDinoConfig(
-        backbone_config=backbone, text_config=tiny_bert_config(16), d_model=32, encoder_layers=1,
-        decoder_layers=2, encoder_ffn_dim=16, decoder_ffn_dim=16, encoder_attention_heads=2,
-        decoder_attention_heads=2, num_queries=30, encoder_n_points=1, decoder_n_points=1,
+        backbone_config=backbone,
+        text_config=tiny_bert_config(16),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=2,
+        encoder_ffn_dim=16,
+        decoder_ffn_dim=16,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        num_queries=30,
+        encoder_n_points=1,
+        decoder_n_points=1,
     )
     torch.manual_seed(seed)
     model = GroundingDinoForObjectDetection(cfg).eval()
@@ -77,8 +113,13 @@ def tiny_sam_arch():
     from vidagent.models.segmenter_sam import SamArch
 
     return SamArch(
-        embed_dim=32, depth=2, num_heads=2, global_attn_indexes=(1,), prompt_dim=32,
-        decoder_mlp_dim=64, decoder_heads=2,
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+        global_attn_indexes=(1,),
+        prompt_dim=32,
+        decoder_mlp_dim=64,
+        decoder_heads=2,
     )
 
 
@@ -113,10 +154,19 @@ def save_tiny_hf_sam(folder: Path, seed: int = 0) -> Path:
 
     cfg = SamConfig(
         vision_config=SamVisionConfig(
-            hidden_size=32, num_hidden_layers=2, num_attention_heads=2, output_channels=32,
-            image_size=256, mlp_dim=64, global_attn_indexes=[1], window_size=7, num_pos_feats=16,
+            hidden_size=32,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            output_channels=32,
+            image_size=256,
+            mlp_dim=64,
+            global_attn_indexes=[1],
+            window_size=7,
+            num_pos_feats=16,
         ),
-        prompt_encoder_config=SamPromptEncoderConfig(hidden_size=32, image_size=256, mask_input_channels=4),
+        prompt_encoder_config=SamPromptEncoderConfig(
+            hidden_size=32, image_size=256, mask_input_channels=4
+        ),
         mask_decoder_config=SamMaskDecoderConfig(
             hidden_size=32, mlp_dim=64, num_attention_heads=2, iou_head_hidden_dim=32
         ),
@@ -141,10 +191,16 @@ def save_tiny_text_encoder(folder: Path) -> Path:
 
 # the tiny GroundingDINO: the package's SwinT config with small transformer settings (the text
 # position embedding fixes hidden_dim at 256; the Swin-T backbone has no smaller variant)
-GDINO_TINY = dict(
-    hidden_dim=256, nheads=8, dim_feedforward=32, enc_layers=1, dec_layers=2, num_queries=20,
-    enc_n_points=1, dec_n_points=1,
-)
+GDINO_TINY = {
+    "hidden_dim": 256,
+    "nheads": 8,
+    "dim_feedforward": 32,
+    "enc_layers": 1,
+    "dec_layers": 2,
+    "num_queries": 20,
+    "enc_n_points": 1,
+    "dec_n_points": 1,
+}
 
 
 def write_tiny_gdino_config(path: Path) -> Path:

@@ -14,17 +14,20 @@ import torch
 pytest.importorskip("groundingdino")
 warnings.filterwarnings("ignore", category=FutureWarning)  # timm's old import paths
 
-from models_tiny import (  # noqa: E402
-    no_network,  # noqa: F401
+import models_tiny
+from models_tiny import (
     random_image,
     save_tiny_gdino,
     save_tiny_text_encoder,
     write_tiny_gdino_config,
 )
-from vidagent.models import registry  # noqa: E402
-from vidagent.models.detector_gdino import OriginalGroundingDino, load_groundingdino  # noqa: E402
-from vidagent.models.weights import CheckpointError  # noqa: E402
-from vidagent.profiles import PROFILES  # noqa: E402
+
+from vidagent.models import registry
+from vidagent.models.detector_gdino import OriginalGroundingDino, load_groundingdino
+from vidagent.models.weights import CheckpointError
+from vidagent.profiles import PROFILES
+
+no_network = models_tiny.no_network  # the fixture, shared by the model tests
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +44,14 @@ def det(files, no_network):
     ckpt, config, text = files
     orig = PROFILES["original"]
     spec = dataclasses.replace(
-        orig.detector, model=str(ckpt), config=str(config), text_encoder=str(text),
-        short_side=128, max_side=200, nms_iou=None, max_boxes=None,
+        orig.detector,
+        model=str(ckpt),
+        config=str(config),
+        text_encoder=str(text),
+        short_side=128,
+        max_side=200,
+        nms_iou=None,
+        max_boxes=None,
     )
     registry.clear_cache()
     d = registry.load_detector(dataclasses.replace(orig, detector=spec), offline=True)
@@ -57,20 +66,29 @@ def test_parity_with_groundingdino_predict(det):
     assert isinstance(det, OriginalGroundingDino)
     image = random_image()
     ours = det.detect(image, ["dog", "red ball"], box_threshold=0.3, text_threshold=0.0)
-    boxes, logits, phrases = predict(
+    boxes, logits, _ = predict(
         det.model, det.preprocess(image), "dog . red ball .", 0.3, 0.0, device="cpu"
     )
     assert 0 < len(ours) == len(boxes)
     order = torch.argsort(logits, descending=True, stable=True)
     b = boxes[order].numpy()
-    xyxy = np.stack([b[:, 0] - b[:, 2] / 2, b[:, 1] - b[:, 3] / 2, b[:, 0] + b[:, 2] / 2,
-                     b[:, 1] + b[:, 3] / 2], 1) * [160, 120, 160, 120]
+    xyxy = np.stack(
+        [
+            b[:, 0] - b[:, 2] / 2,
+            b[:, 1] - b[:, 3] / 2,
+            b[:, 0] + b[:, 2] / 2,
+            b[:, 1] + b[:, 3] / 2,
+        ],
+        1,
+    ) * [160, 120, 160, 120]
     np.testing.assert_allclose(ours.scores, logits[order].numpy(), atol=1e-4)
     np.testing.assert_allclose(ours.boxes, xyxy.clip(0, [160, 120, 160, 120]), atol=1e-3)
 
     # labels: predict lists every word above text_threshold; ours is one phrase among them
     hi = det.detect(image, ["dog", "red ball"], box_threshold=0.3, text_threshold=0.3)
-    _, lg, ph = predict(det.model, det.preprocess(image), "dog . red ball .", 0.3, 0.3, device="cpu")
+    _, lg, ph = predict(
+        det.model, det.preprocess(image), "dog . red ball .", 0.3, 0.3, device="cpu"
+    )
     by_score = {round(float(s), 5): p for s, p in zip(lg, ph)}
     assert len(hi) > 0
     for s, lab in zip(hi.scores, hi.labels):
@@ -79,7 +97,9 @@ def test_parity_with_groundingdino_predict(det):
 
 
 def test_both_phrases_can_win_boxes(det):
-    d = det.detect(random_image(seed=3), ["dog", "red ball", "cat"], box_threshold=0.0, text_threshold=0.0)
+    d = det.detect(
+        random_image(seed=3), ["dog", "red ball", "cat"], box_threshold=0.0, text_threshold=0.0
+    )
     assert set(d.labels) <= {"dog", "red ball", "cat"}
     assert len(set(d.labels)) >= 2
 
@@ -99,7 +119,9 @@ def test_compat_bert_matches_transformers_bert(files):
         ref = BertModel.forward(bert, input_ids=ids, attention_mask=mask).last_hidden_state
         ours = wrapped(input_ids=ids, attention_mask=mask)["last_hidden_state"]
         # a (B, L, L) mask equal to the 2-D one broadcast gives the same answer
-        ours3 = wrapped(input_ids=ids, attention_mask=mask[:, None, :].expand(1, 8, 8))["last_hidden_state"]
+        ours3 = wrapped(input_ids=ids, attention_mask=mask[:, None, :].expand(1, 8, 8))[
+            "last_hidden_state"
+        ]
     np.testing.assert_allclose(ours[0, :7], ref[0, :7], atol=1e-5)
     np.testing.assert_allclose(ours3, ours, atol=1e-6)
 

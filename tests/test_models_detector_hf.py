@@ -7,15 +7,18 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import models_tiny
 import numpy as np
 import pytest
 import torch
+from models_tiny import put_in_hub_cache, random_image, save_tiny_hf_gdino
 
-from models_tiny import no_network, put_in_hub_cache, random_image, save_tiny_hf_gdino  # noqa: F401
 from vidagent.models import registry
 from vidagent.models.detector_hf import HFGroundingDino
 from vidagent.models.weights import CheckpointError
 from vidagent.profiles import PROFILES
+
+no_network = models_tiny.no_network  # the fixture, shared by the model tests
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +34,9 @@ def _profile(model: str, **det):
 
 def test_parity_with_transformers_post_processing(gdino_dir):
     registry.clear_cache()
-    det = registry.load_detector(_profile(str(gdino_dir), nms_iou=None, max_boxes=None), offline=True)
+    det = registry.load_detector(
+        _profile(str(gdino_dir), nms_iou=None, max_boxes=None), offline=True
+    )
     assert isinstance(det, HFGroundingDino)
     image = random_image()
     phrases = ["dog", "red ball"]
@@ -39,8 +44,12 @@ def test_parity_with_transformers_post_processing(gdino_dir):
     assert len(ours) > 3  # the thresholds keep a real mix of boxes
 
     proc, model = det.processor, det.model
-    inputs = proc(images=image, text="dog. red ball.", size={"shortest_edge": 128, "longest_edge": 200},
-                  return_tensors="pt")
+    inputs = proc(
+        images=image,
+        text="dog. red ball.",
+        size={"shortest_edge": 128, "longest_edge": 200},
+        return_tensors="pt",
+    )
     with torch.no_grad():
         out = model(**inputs)
     ref = proc.post_process_grounded_object_detection(
@@ -89,8 +98,9 @@ def test_offline_load_from_the_hub_cache(gdino_dir, tmp_path, monkeypatch, no_ne
 
 
 def test_strict_loading_lists_missing_and_unexpected_keys(gdino_dir, tmp_path):
-    from safetensors.torch import load_file, save_file
     import shutil
+
+    from safetensors.torch import load_file, save_file
 
     bad = tmp_path / "bad"
     shutil.copytree(gdino_dir, bad)

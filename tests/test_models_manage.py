@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import models_tiny
 import pytest
+from models_tiny import put_in_hub_cache, save_tiny_hf_gdino
 
-from models_tiny import no_network, put_in_hub_cache, save_tiny_hf_gdino  # noqa: F401
 from vidagent.models import manage
 from vidagent.models.segmenter_sam import SAM_CHECKPOINTS
 from vidagent.profiles import PROFILES
+
+no_network = models_tiny.no_network  # the fixture, shared by the model tests
 
 
 @pytest.fixture
@@ -42,8 +45,10 @@ def test_cache_report_of_an_empty_cache(caches, no_network):
 
 
 def test_report_and_verify_a_cached_profile(caches, tmp_path, monkeypatch, no_network):
-    hub, home = caches
-    snap = put_in_hub_cache(save_tiny_hf_gdino(tmp_path / "g"), hub, "IDEA-Research/grounding-dino-tiny")
+    hub, _ = caches
+    snap = put_in_hub_cache(
+        save_tiny_hf_gdino(tmp_path / "g"), hub, "IDEA-Research/grounding-dino-tiny"
+    )
     w = SAM_CHECKPOINTS["vit_b"]
     w.path.parent.mkdir(parents=True)
     w.path.write_bytes(b"not the real checkpoint")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import models_tiny
 import pytest
-
-from models_tiny import no_network  # noqa: F401
 
 from vidagent.errors import WeightsMissingError
 from vidagent.models import registry
 from vidagent.profiles import PROFILES
+
+no_network = models_tiny.no_network  # the fixture, shared by the model tests
 
 
 @pytest.fixture
@@ -44,7 +45,10 @@ def test_missing_segmenter_weights_offline(name, empty_caches, no_network):
 
 def test_hf_segmenter_missing_offline(empty_caches, no_network):
     cpu = PROFILES["cpu"]
-    p = dataclasses.replace(cpu, segmenter=dataclasses.replace(cpu.segmenter, backend="hf", model="facebook/sam-vit-base"))
+    p = dataclasses.replace(
+        cpu,
+        segmenter=dataclasses.replace(cpu.segmenter, backend="hf", model="facebook/sam-vit-base"),
+    )
     with pytest.raises(WeightsMissingError, match="facebook/sam-vit-base"):
         registry.load_segmenter(p, offline=True)
     assert no_network == []

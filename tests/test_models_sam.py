@@ -8,8 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-
 from models_tiny import random_image, save_tiny_sam, tiny_sam_arch
+
 from vidagent.models import registry
 from vidagent.models.segmenter_sam import SAM_ARCHS, SamSegmenter, build_sam, load_sam
 from vidagent.models.weights import CheckpointError
@@ -43,7 +43,9 @@ def test_parity_with_sam_predictor(seg, ckpt, multimask):
     assert isinstance(seg, SamSegmenter) and not seg.is_image_set
     image = random_image(90, 120)
     seg.set_image(image)
-    masks, quality = seg.predict(boxes=BOXES, points=POINTS, point_labels=LABELS, multimask=multimask)
+    masks, quality = seg.predict(
+        boxes=BOXES, points=POINTS, point_labels=LABELS, multimask=multimask
+    )
     assert masks.shape == (3, 90, 120) and masks.dtype == bool and quality.dtype == np.float32
 
     ref_model = build_sam(tiny_sam_arch(), 256)
@@ -51,8 +53,9 @@ def test_parity_with_sam_predictor(seg, ckpt, multimask):
     ref = SamPredictor(ref_model)
     ref.set_image(image)
     for i in range(3):
-        m, q, _ = ref.predict(point_coords=POINTS[i], point_labels=LABELS[i], box=BOXES[i],
-                              multimask_output=multimask)
+        m, q, _ = ref.predict(
+            point_coords=POINTS[i], point_labels=LABELS[i], box=BOXES[i], multimask_output=multimask
+        )
         j = int(q.argmax())
         np.testing.assert_allclose(quality[i], q[j], atol=1e-4)
         assert (masks[i] == m[j]).mean() > 0.999  # equal but for pixels on the threshold
@@ -82,7 +85,9 @@ def test_best_of_multimask_is_the_highest_predicted_quality(seg):
     with torch.no_grad():
         b = seg.predictor.transform.apply_boxes_torch(torch.as_tensor(BOXES), st.original_size)
         sp, de = seg.model.prompt_encoder(points=None, boxes=b, masks=None)
-        _, iou = seg.model.mask_decoder(st.features, seg.model.prompt_encoder.get_dense_pe(), sp, de, True)
+        _, iou = seg.model.mask_decoder(
+            st.features, seg.model.prompt_encoder.get_dense_pe(), sp, de, True
+        )
     np.testing.assert_allclose(q_multi, iou.max(1).values.numpy(), atol=1e-6)
 
 
@@ -116,7 +121,11 @@ def test_strict_loading_lists_every_missing_and_unexpected_key(ckpt, tmp_path):
     with pytest.raises(CheckpointError) as e:
         load_sam(bad, tiny_sam_arch(), 256)
     msg = str(e.value)
-    for k in ("mask_decoder.iou_token.weight", "image_encoder.neck.0.weight", "image_encoder.extra.weight"):
+    for k in (
+        "mask_decoder.iou_token.weight",
+        "image_encoder.neck.0.weight",
+        "image_encoder.extra.weight",
+    ):
         assert k in msg
     assert "missing keys (2)" in msg and "unexpected keys (1)" in msg
 
@@ -141,7 +150,10 @@ def test_safetensors_checkpoints_load_too(ckpt, tmp_path):
     sd = torch.load(ckpt, weights_only=True)
     st = tmp_path / "sam.safetensors"
     save_file({k: v.contiguous() for k, v in sd.items()}, st)
-    a, b = SamSegmenter(load_sam(st, tiny_sam_arch(), 256)), SamSegmenter(load_sam(ckpt, tiny_sam_arch(), 256))
+    a, b = (
+        SamSegmenter(load_sam(st, tiny_sam_arch(), 256)),
+        SamSegmenter(load_sam(ckpt, tiny_sam_arch(), 256)),
+    )
     img = random_image(64, 64)
     a.set_image(img)
     b.set_image(img)

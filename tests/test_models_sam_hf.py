@@ -8,8 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-
 from models_tiny import random_image, save_tiny_hf_sam
+
 from vidagent.models import registry
 from vidagent.models.segmenter_hf import HFSamSegmenter
 from vidagent.profiles import PROFILES
@@ -46,7 +46,9 @@ def test_matches_the_model_called_directly(seg, multimask):
     inputs = proc(images=image, input_boxes=[BOXES.tolist()], return_tensors="pt")
     with torch.no_grad():
         out = model(**inputs, multimask_output=multimask)
-    ref = proc.post_process_masks(out.pred_masks, inputs["original_sizes"], inputs["reshaped_input_sizes"])[0]
+    ref = proc.post_process_masks(
+        out.pred_masks, inputs["original_sizes"], inputs["reshaped_input_sizes"]
+    )[0]
     best = out.iou_scores[0].argmax(1)
     for i in range(2):
         np.testing.assert_allclose(quality[i], out.iou_scores[0, i, best[i]].item(), atol=1e-4)

@@ -56,7 +56,15 @@ def test_profiles_are_plain_data():
     d = PROFILES["cpu"].to_json()
     assert d["detector"]["model"] == "IDEA-Research/grounding-dino-tiny"
     assert d["tracker"] == {"detect_every": 15, "stride": 3}
-    assert isinstance(Profile(**{**d, "detector": DetectorSpec(**d["detector"]),
-                                 "segmenter": SegmenterSpec(**d["segmenter"])}), Profile)
+    assert isinstance(
+        Profile(
+            **{
+                **d,
+                "detector": DetectorSpec(**d["detector"]),
+                "segmenter": SegmenterSpec(**d["segmenter"]),
+            }
+        ),
+        Profile,
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         PROFILES["cpu"].name = "x"

@@ -25,11 +25,15 @@ PropagatorKind = Literal["flow", "sam2_video"]
 class DetectorSpec:
     """Which open-vocabulary detector to load and how to run it."""
 
-    backend: DetectorBackend  # "hf" = transformers Grounding DINO; "groundingdino" = groundingdino-py
+    backend: (
+        DetectorBackend  # "hf" = transformers Grounding DINO; "groundingdino" = groundingdino-py
+    )
     model: str  # hub id or local dir ("hf"); hub repo of the .pth or a .pth path ("groundingdino")
     checkpoint: str | None = None  # "groundingdino" only: checkpoint file name inside ``model``
     config: str | None = None  # "groundingdino" only: model config .py (None = the package's own)
-    text_encoder: str = "bert-base-uncased"  # "groundingdino" only: tokenizer/BERT config hub id or dir
+    text_encoder: str = (
+        "bert-base-uncased"  # "groundingdino" only: tokenizer/BERT config hub id or dir
+    )
     short_side: int = 800  # frame resized so its short side is this many pixels before detection
     max_side: int = 1333  # ... and its long side at most this many pixels
     box_threshold: float = 0.35  # keep a box when its best token probability exceeds this
@@ -42,7 +46,9 @@ class DetectorSpec:
 class SegmenterSpec:
     """Which promptable image segmenter to load and at what resolution."""
 
-    backend: SegmenterBackend  # "segment_anything" = original SAM code; "hf" = transformers SAM family
+    backend: (
+        SegmenterBackend  # "segment_anything" = original SAM code; "hf" = transformers SAM family
+    )
     model: str  # "vit_b" | "vit_l" | "vit_h" (segment_anything) or hub id / local dir (hf)
     checkpoint: str | None = None  # .pth path; None = VIDAGENT_HOME/sam/<official file name>
     input_size: int = 1024  # long side fed to the image encoder (SAM was trained at 1024)
@@ -58,7 +64,9 @@ class Profile:
     segmenter: SegmenterSpec  # boxes -> masks on detection frames
     propagator: PropagatorKind  # how masks travel between detection frames (tracking engineer)
     video_model: str | None  # hub id of the SAM 2 family video model when propagator="sam2_video"
-    tracker: dict = field(default_factory=dict)  # kwargs of the tracker's config (detect_every, ...)
+    tracker: dict = field(
+        default_factory=dict
+    )  # kwargs of the tracker's config (detect_every, ...)
     llm: str = "smollm2-135m"  # language model: embedded GGUF name or a hub id of an instruct model
 
     def to_json(self) -> dict:
@@ -84,7 +92,7 @@ PROFILES: dict[str, Profile] = {
         segmenter=SegmenterSpec(
             backend="segment_anything",
             model="vit_b",
-            # ViT-B encoder, 2 cores: 1024 px ~13 s, 640 px ~4 s, 512 px ~2.5 s (scripts/latency.py);
+            # ViT-B encoder, 2 cores: 1024 px ~13 s, 640 ~4 s, 512 ~2.5 s (scripts/latency.py);
             # positional embeddings are interpolated from the 1024 checkpoint; masks get coarser
             # edges (64x64 -> 32x32 embedding grid), quality not measurable here without weights
             input_size=512,
@@ -98,7 +106,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "gpu": Profile(
         name="gpu",
-        description="strongest models for CUDA: Grounding DINO-B at 800 px, SAM ViT-H, SAM 2.1 video",
+        description="strongest models for CUDA: DINO-B at 800 px, SAM ViT-H, SAM 2.1 video",
         detector=DetectorSpec(
             backend="hf",
             model="IDEA-Research/grounding-dino-base",
@@ -120,7 +128,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "gpu-small": Profile(
         name="gpu-small",
-        description="smaller GPU set (<8 GB): Grounding DINO-T, SAM ViT-B, EdgeTAM video propagation",
+        description="smaller GPU set (<8 GB): DINO-T, SAM ViT-B, EdgeTAM video propagation",
         detector=DetectorSpec(
             backend="hf",
             model="IDEA-Research/grounding-dino-tiny",
@@ -135,7 +143,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "original": Profile(
         name="original",
-        description="the original code bases: groundingdino-py SwinT-OGC checkpoint + segment-anything ViT-H",
+        description="the original code: groundingdino-py SwinT-OGC + segment-anything ViT-H",
         detector=DetectorSpec(
             backend="groundingdino",
             model="ShilongLiu/GroundingDINO",  # hub repo holding the original checkpoints

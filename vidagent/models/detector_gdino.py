@@ -8,8 +8,8 @@ transformers-5 fixes) and its weights are loaded strictly from the ``.pth`` (rea
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -67,7 +67,9 @@ def load_groundingdino(
     model = build_groundingdino(config or default_config(), text_encoder_dir, **overrides)
     sd = read_state_dict(checkpoint, key="model")
     sd = {k.removeprefix("module."): v for k, v in sd.items()}
-    load_strict(model, sd, what=f"Grounding DINO ({checkpoint})", ignore_unexpected=GDINO_IGNORED_KEYS)
+    load_strict(
+        model, sd, what=f"Grounding DINO ({checkpoint})", ignore_unexpected=GDINO_IGNORED_KEYS
+    )
     return model.eval()
 
 
@@ -133,7 +135,9 @@ class OriginalGroundingDino(Detector):
 
         image = np.ascontiguousarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"detect expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}")
+            raise ValueError(
+                f"detect expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}"
+            )
         phrases = clean_phrases(phrases)
         bt = self.box_threshold if box_threshold is None else box_threshold
         tt = self.text_threshold if text_threshold is None else text_threshold

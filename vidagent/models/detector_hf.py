@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -72,7 +72,7 @@ class HFGroundingDino(Detector):
         self.device = device
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, **kwargs) -> "HFGroundingDino":
+    def from_pretrained(cls, path: str | Path, **kwargs) -> HFGroundingDino:
         """Load model and processor from a local folder (hub snapshot or ``save_pretrained``)."""
         from transformers import AutoModelForZeroShotObjectDetection, AutoProcessor
 
@@ -103,7 +103,9 @@ class HFGroundingDino(Detector):
 
         image = np.ascontiguousarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"detect expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}")
+            raise ValueError(
+                f"detect expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}"
+            )
         phrases = clean_phrases(phrases)
         bt = self.box_threshold if box_threshold is None else box_threshold
         tt = self.text_threshold if text_threshold is None else text_threshold

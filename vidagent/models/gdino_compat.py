@@ -79,7 +79,9 @@ class CompatBertWarper(nn.Module):
         out = self.encoder(hidden, attention_mask=mask)
         seq = out[0] if isinstance(out, tuple) else out.last_hidden_state
         pooled = self.pooler(seq) if self.pooler is not None else None
-        return BaseModelOutputWithPoolingAndCrossAttentions(last_hidden_state=seq, pooler_output=pooled)
+        return BaseModelOutputWithPoolingAndCrossAttentions(
+            last_hidden_state=seq, pooler_output=pooled
+        )
 
 
 def load_tokenizer(text_encoder_dir: str | Path):

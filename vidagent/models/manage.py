@@ -43,14 +43,18 @@ def _hub_snapshot(ref: WeightRef) -> Path | None:
 
     try:
         with hub_offline():
-            return Path(snapshot_download(ref.ref, allow_patterns=list(ref.patterns), local_files_only=True))
-    except Exception:
+            return Path(
+                snapshot_download(ref.ref, allow_patterns=list(ref.patterns), local_files_only=True)
+            )
+    except (OSError, ValueError):  # not cached, or not a valid repo id
         return None
 
 
 def _has_required(folder: Path, required) -> bool:
     names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
-    return all(any(fnmatch.fnmatch(n, g) for n in names for g in alts.split("|")) for alts in required)
+    return all(
+        any(fnmatch.fnmatch(n, g) for n in names for g in alts.split("|")) for alts in required
+    )
 
 
 def _locate(ref: WeightRef) -> tuple[str, bool]:
@@ -78,7 +82,15 @@ def cache_report(profile: str | None = None) -> list[dict]:
     out = []
     for ref in profile_weights(get_profile(profile)):
         where, present = _locate(ref)
-        out.append({"what": ref.what, "kind": ref.kind, "source": ref.ref, "where": where, "present": present})
+        out.append(
+            {
+                "what": ref.what,
+                "kind": ref.kind,
+                "source": ref.ref,
+                "where": where,
+                "present": present,
+            }
+        )
     return out
 
 
@@ -104,9 +116,11 @@ def download(profile_name: str | None = None, progress: bool = True) -> list[dic
                     elif ref.kind == "url":
                         row["where"] = str(download_url(ref.url_weight, progress=progress))
                     else:
-                        raise FileNotFoundError(f"{ref.ref} does not exist (a local path: fix the profile)")
+                        raise FileNotFoundError(
+                            f"{ref.ref} does not exist (a local path: fix the profile)"
+                        )
                     row["status"] = "downloaded"
-                except Exception as e:  # report every weight, then let the caller decide
+                except Exception as e:  # noqa: BLE001 - report every weight, then let the caller decide
                     row["status"], row["error"] = "failed", f"{type(e).__name__}: {e}"
             out.append(row)
     finally:
@@ -151,10 +165,24 @@ def verify(profile_name: str | None = None) -> list[dict]:
             if w.md5 is None:
                 size = w.path.stat().st_size
                 ok = None if w.size is None else size == w.size
-                out.append({"what": ref.what, "where": where, "ok": ok, "detail": f"{size} bytes; no checksum published"})
+                out.append(
+                    {
+                        "what": ref.what,
+                        "where": where,
+                        "ok": ok,
+                        "detail": f"{size} bytes; no checksum published",
+                    }
+                )
             else:
                 ok = file_digest(w.path, "md5") == w.md5
-                out.append({"what": ref.what, "where": where, "ok": ok, "detail": "md5 " + ("matches" if ok else "MISMATCH")})
+                out.append(
+                    {
+                        "what": ref.what,
+                        "where": where,
+                        "ok": ok,
+                        "detail": "md5 " + ("matches" if ok else "MISMATCH"),
+                    }
+                )
         elif ref.kind == "hub_file":
             ok, detail = _verify_hub_file(Path(where))
             out.append({"what": ref.what, "where": where, "ok": ok, "detail": detail})
@@ -162,7 +190,21 @@ def verify(profile_name: str | None = None) -> list[dict]:
             for f in sorted(Path(where).rglob("*")):
                 if f.is_file():
                     ok, detail = _verify_hub_file(f)
-                    out.append({"what": f"{ref.what}: {f.relative_to(where)}", "where": str(f), "ok": ok, "detail": detail})
+                    out.append(
+                        {
+                            "what": f"{ref.what}: {f.relative_to(where)}",
+                            "where": str(f),
+                            "ok": ok,
+                            "detail": detail,
+                        }
+                    )
         else:
-            out.append({"what": ref.what, "where": where, "ok": None, "detail": "local path; no hash known"})
+            out.append(
+                {
+                    "what": ref.what,
+                    "where": where,
+                    "ok": None,
+                    "detail": "local path; no hash known",
+                }
+            )
     return out

@@ -7,8 +7,8 @@ highest for it, so labels are always one of the phrases the caller asked for, ve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -45,7 +45,7 @@ class Caption:
     spans: list[tuple[int, int]]
 
     @classmethod
-    def build(cls, phrases: Sequence[str], sep: str) -> "Caption":
+    def build(cls, phrases: Sequence[str], sep: str) -> Caption:
         """Lower-cased caption ``p1<sep>p2<sep>`` (sep ``". "`` for transformers, ``" . "`` for
         groundingdino-py, as each library's own preprocessing writes it)."""
         text, spans = "", []
@@ -113,7 +113,12 @@ def select_boxes(
         return Detections.empty()
     b = np.asarray(boxes_cxcywh, dtype=np.float32)[idx]
     xyxy = np.stack(
-        [b[:, 0] - b[:, 2] / 2, b[:, 1] - b[:, 3] / 2, b[:, 0] + b[:, 2] / 2, b[:, 1] + b[:, 3] / 2],
+        [
+            b[:, 0] - b[:, 2] / 2,
+            b[:, 1] - b[:, 3] / 2,
+            b[:, 0] + b[:, 2] / 2,
+            b[:, 1] + b[:, 3] / 2,
+        ],
         axis=1,
     ) * np.array([w, h, w, h], dtype=np.float32)
     xyxy = np.clip(xyxy, 0, [w, h, w, h]).astype(np.float32)

@@ -65,7 +65,9 @@ def detector_weights(spec: DetectorSpec) -> list[WeightRef]:
     if spec.backend == "hf":
         return [
             _hub_or_local(
-                f"detector weights ({spec.model})", spec.model, HUB_PATTERNS,
+                f"detector weights ({spec.model})",
+                spec.model,
+                HUB_PATTERNS,
                 ("config.json", "*.safetensors", "preprocessor_config.json|processor_config.json"),
             )
         ]
@@ -74,7 +76,9 @@ def detector_weights(spec: DetectorSpec) -> list[WeightRef]:
     if p.is_file():
         refs.append(WeightRef(f"detector checkpoint ({p})", "local", str(p)))
     elif p.is_dir():
-        refs.append(WeightRef(f"detector checkpoint ({p})", "local", str(p / (spec.checkpoint or ""))))
+        refs.append(
+            WeightRef(f"detector checkpoint ({p})", "local", str(p / (spec.checkpoint or "")))
+        )
     else:
         refs.append(
             WeightRef(
@@ -102,7 +106,9 @@ def segmenter_weights(spec: SegmenterSpec) -> list[WeightRef]:
     if spec.backend == "hf":
         return [
             _hub_or_local(
-                f"segmenter weights ({spec.model})", spec.model, HUB_PATTERNS,
+                f"segmenter weights ({spec.model})",
+                spec.model,
+                HUB_PATTERNS,
                 ("config.json", "*.safetensors"),
             )
         ]
@@ -121,13 +127,18 @@ def profile_weights(profile: Profile | str | None) -> list[WeightRef]:
     refs = detector_weights(p.detector) + segmenter_weights(p.segmenter)
     if p.propagator == "sam2_video" and p.video_model:
         refs.append(
-            _hub_or_local(f"video model ({p.video_model})", p.video_model, HUB_PATTERNS,
-                          ("config.json", "*.safetensors"))
+            _hub_or_local(
+                f"video model ({p.video_model})",
+                p.video_model,
+                HUB_PATTERNS,
+                ("config.json", "*.safetensors"),
+            )
         )
     if "/" in p.llm:
         refs.append(
-            _hub_or_local(f"language model ({p.llm})", p.llm, HUB_PATTERNS,
-                          ("config.json", "*.safetensors"))
+            _hub_or_local(
+                f"language model ({p.llm})", p.llm, HUB_PATTERNS, ("config.json", "*.safetensors")
+            )
         )
     return refs
 
@@ -165,19 +176,22 @@ def load_detector(
     """
     p = _as_profile(profile, device)
     spec = p.detector
-    return _cached(("detector", spec, device), lambda: _offline(offline, _build_detector, spec, p.name, offline, device))
+    return _cached(
+        ("detector", spec, device),
+        lambda: _offline(offline, _build_detector, spec, p.name, offline, device),
+    )
 
 
 def _build_detector(spec: DetectorSpec, name: str, offline: bool, device: str) -> Detector:
-    kw = dict(
-        short_side=spec.short_side,
-        max_side=spec.max_side,
-        box_threshold=spec.box_threshold,
-        text_threshold=spec.text_threshold,
-        max_boxes=spec.max_boxes,
-        nms_iou=spec.nms_iou,
-        device=device,
-    )
+    kw = {
+        "short_side": spec.short_side,
+        "max_side": spec.max_side,
+        "box_threshold": spec.box_threshold,
+        "text_threshold": spec.text_threshold,
+        "max_boxes": spec.max_boxes,
+        "nms_iou": spec.nms_iou,
+        "device": device,
+    }
     if spec.backend == "hf":
         from vidagent.models.detector_hf import HFGroundingDino
 
@@ -194,12 +208,18 @@ def _build_detector(spec: DetectorSpec, name: str, offline: bool, device: str) -
 
         require_groundingdino()
         ckpt = resolve_hub_file(
-            spec.model, spec.checkpoint or "", offline=offline,
-            what=f"detector checkpoint ({spec.model})", profile=name,
+            spec.model,
+            spec.checkpoint or "",
+            offline=offline,
+            what=f"detector checkpoint ({spec.model})",
+            profile=name,
         )
         text_dir = resolve_hub_dir(
-            spec.text_encoder, offline=offline, allow_patterns=TEXT_ENCODER_PATTERNS,
-            what=f"detector text encoder tokenizer ({spec.text_encoder})", profile=name,
+            spec.text_encoder,
+            offline=offline,
+            allow_patterns=TEXT_ENCODER_PATTERNS,
+            what=f"detector text encoder tokenizer ({spec.text_encoder})",
+            profile=name,
         )
         return OriginalGroundingDino(load_groundingdino(ckpt, spec.config, text_dir), **kw)
     raise ValueError(f"unknown detector backend {spec.backend!r}")
@@ -215,7 +235,10 @@ def load_segmenter(
     """
     p = _as_profile(profile, device)
     spec = p.segmenter
-    return _cached(("segmenter", spec, device), lambda: _offline(offline, _build_segmenter, spec, p.name, offline, device))
+    return _cached(
+        ("segmenter", spec, device),
+        lambda: _offline(offline, _build_segmenter, spec, p.name, offline, device),
+    )
 
 
 def _build_segmenter(spec: SegmenterSpec, name: str, offline: bool, device: str) -> Segmenter:
@@ -229,7 +252,9 @@ def _build_segmenter(spec: SegmenterSpec, name: str, offline: bool, device: str)
             if not ckpt.is_file():
                 from vidagent.errors import InputError
 
-                raise InputError(f"SAM checkpoint {ckpt} (profile {name}) does not exist; fix the path")
+                raise InputError(
+                    f"SAM checkpoint {ckpt} (profile {name}) does not exist; fix the path"
+                )
         else:
             w = SAM_CHECKPOINTS[spec.model]
             ckpt = resolve_url_file(

@@ -36,7 +36,7 @@ class HFSamSegmenter(Segmenter):
         self._sizes: dict = {}
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> "HFSamSegmenter":
+    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> HFSamSegmenter:
         """Load model and processor from a local folder (hub snapshot or ``save_pretrained``)."""
         from transformers import AutoConfig, AutoProcessor, SamHQModel, SamModel
 
@@ -62,7 +62,9 @@ class HFSamSegmenter(Segmenter):
 
         image = np.ascontiguousarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"set_image expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}")
+            raise ValueError(
+                f"set_image expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}"
+            )
         enc = self.processor(images=image, return_tensors="pt")
         with torch.inference_mode():
             self._embedding = self.model.get_image_embeddings(enc["pixel_values"].to(self.device))
@@ -117,7 +119,11 @@ class HFSamSegmenter(Segmenter):
             best = iou.argmax(dim=1)
             rows = torch.arange(len(best), device=best.device)
             low, q = low[rows, best][:, None], iou[rows, best]
-            sizes = [self._sizes[k] for k in ("original_sizes", "reshaped_input_sizes") if k in self._sizes]
+            sizes = [
+                self._sizes[k]
+                for k in ("original_sizes", "reshaped_input_sizes")
+                if k in self._sizes
+            ]
             m = self.processor.post_process_masks(low[None].cpu(), *sizes)[0]  # (k, 1, H, W) bool
             masks_out.append(np.asarray(m[:, 0], dtype=bool))
             scores_out.append(q.float().cpu().numpy())

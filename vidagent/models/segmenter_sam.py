@@ -46,9 +46,15 @@ SAM_ARCHS: dict[str, SamArch] = {
 # official checkpoints; MD5 sums as published alongside them (their names carry the first six
 # hex digits). No SHA-256 is documented by the authors.
 SAM_CHECKPOINTS: dict[str, UrlWeight] = {
-    "vit_b": UrlWeight(SAM_URL + "sam_vit_b_01ec64.pth", "sam", md5="01ec64d29a2fca3f0661936605ae66f8"),
-    "vit_l": UrlWeight(SAM_URL + "sam_vit_l_0b3195.pth", "sam", md5="0b3195507c641ddb6910d2bb5adee89c"),
-    "vit_h": UrlWeight(SAM_URL + "sam_vit_h_4b8939.pth", "sam", md5="4b8939a88964f0f4ff5f5b2642c598a6"),
+    "vit_b": UrlWeight(
+        SAM_URL + "sam_vit_b_01ec64.pth", "sam", md5="01ec64d29a2fca3f0661936605ae66f8"
+    ),
+    "vit_l": UrlWeight(
+        SAM_URL + "sam_vit_l_0b3195.pth", "sam", md5="0b3195507c641ddb6910d2bb5adee89c"
+    ),
+    "vit_h": UrlWeight(
+        SAM_URL + "sam_vit_h_4b8939.pth", "sam", md5="4b8939a88964f0f4ff5f5b2642c598a6"
+    ),
 }
 
 
@@ -179,8 +185,12 @@ class SamSegmenter(Segmenter):
 
     @classmethod
     def from_checkpoint(
-        cls, checkpoint: str | Path, arch: SamArch | str, input_size: int = 1024, device: str = "cpu"
-    ) -> "SamSegmenter":
+        cls,
+        checkpoint: str | Path,
+        arch: SamArch | str,
+        input_size: int = 1024,
+        device: str = "cpu",
+    ) -> SamSegmenter:
         return cls(load_sam(checkpoint, arch, input_size), device=device)
 
     @property
@@ -198,7 +208,9 @@ class SamSegmenter(Segmenter):
 
         image = np.ascontiguousarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"set_image expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}")
+            raise ValueError(
+                f"set_image expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}"
+            )
         with torch.inference_mode():
             self.predictor.set_image(image, image_format="RGB")
         p = self.predictor
@@ -237,9 +249,13 @@ class SamSegmenter(Segmenter):
                 sl = slice(s, min(n, s + self.max_batch))
                 pts = None
                 if points is not None:
-                    c = torch.as_tensor(np.asarray(points, dtype=np.float32)[sl], device=self.device)
+                    c = torch.as_tensor(
+                        np.asarray(points, dtype=np.float32)[sl], device=self.device
+                    )
                     c = tr.apply_coords_torch(c, st.original_size)
-                    lab = torch.as_tensor(np.asarray(point_labels)[sl], dtype=torch.int, device=self.device)
+                    lab = torch.as_tensor(
+                        np.asarray(point_labels)[sl], dtype=torch.int, device=self.device
+                    )
                     pts = (c, lab)
                 bx = None
                 if boxes is not None:

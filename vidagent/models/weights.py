@@ -22,10 +22,10 @@ import os
 import shutil
 import tempfile
 import urllib.request
+from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from vidagent.errors import InputError, WeightsMissingError
 
@@ -120,13 +120,13 @@ def resolve_hub_dir(
             local = Path(snapshot_download(ref, allow_patterns=patterns, local_files_only=True))
         if (local / "config.json").is_file():
             return local
-    except Exception:
-        pass
+    except (OSError, ValueError):  # not cached (LocalEntryNotFoundError) or not a valid repo id
+        local = None
     if offline:
         raise WeightsMissingError(what, download_command(profile))
     try:
         return Path(snapshot_download(ref, allow_patterns=patterns))
-    except Exception as e:  # LocalEntryNotFoundError, network errors, unknown repo
+    except Exception as e:
         raise WeightsMissingError(
             f"{what} ({ref}: {type(e).__name__})", download_command(profile)
         ) from e
@@ -153,7 +153,7 @@ def resolve_hub_file(
     try:  # the cache first: a cached file never costs a network round trip
         with hub_offline():
             return Path(hf_hub_download(repo, filename, local_files_only=True))
-    except Exception:
+    except (OSError, ValueError):  # not cached (LocalEntryNotFoundError) or not a valid repo id
         if offline:
             raise WeightsMissingError(what, download_command(profile)) from None
     try:
@@ -196,13 +196,17 @@ def download_url(weight: UrlWeight, *, progress: bool = True) -> Path:
     try:
         with urllib.request.urlopen(weight.url, timeout=60) as r, os.fdopen(fd, "wb") as out:
             total = int(r.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress) as bar:
+            with tqdm(
+                total=total, unit="B", unit_scale=True, desc=dest.name, disable=not progress
+            ) as bar:
                 while chunk := r.read(1 << 20):
                     out.write(chunk)
                     md5.update(chunk)
                     bar.update(len(chunk))
         if weight.md5 is not None and md5.hexdigest() != weight.md5:
-            raise ValueError(f"MD5 {md5.hexdigest()} of {weight.url} is not the published {weight.md5}")
+            raise ValueError(
+                f"MD5 {md5.hexdigest()} of {weight.url} is not the published {weight.md5}"
+            )
         shutil.move(tmp, dest)
     finally:
         if os.path.exists(tmp):
