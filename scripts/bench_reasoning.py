@@ -7,6 +7,8 @@ and the mean J of referring segmentation (union mask of the selected ids vs the 
 Run from the repository root:
     .venv/bin/python -m scripts.bench_reasoning [--scenes 40] [--seed 0] [--jpeg 60] [--noise 6]
     [--no-frames]   (tracks only: colours unknown, so colour questions expect null)
+    [--parse]        (plans from the question texts by the rule parser, QueryParser(None),
+                      instead of the generated plans: parser + reasoning end to end)
     [--scale]        (also time a 50,000-frame x 20-object memory from small label maps)
     [--degrade 0.05] (imperfect tracks: masks eroded/dilated by 1 px, each object missed on
                       this share of its frames; truths stay those of the clean scene)
@@ -45,12 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-frames", action="store_true", help="memory from masks only")
     ap.add_argument("--degrade", type=float, default=0.0,
                     help="share of frames on which each object's mask is missed (imperfect tracks)")
+    ap.add_argument("--parse", action="store_true",
+                    help="parse the question texts with the rule parser instead of using the plans")
     ap.add_argument("--scale", action="store_true",
                     help="also build a 50,000-frame x 20-object memory and time it")
     ap.add_argument("--verbose", action="store_true", help="print every wrong answer")
     args = ap.parse_args(argv)
 
     rng = np.random.default_rng(args.seed)
+    parser = None
+    if args.parse:
+        from vidagent.query.parser import QueryParser
+
+        parser = QueryParser(None)
     right: dict[str, int] = defaultdict(int)
     total: dict[str, int] = defaultdict(int)
     js: list[float] = []
@@ -71,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         for q in make_questions(scene, rng):
             if args.no_frames and (q.task == "color" or _has_color(q.plan)):
                 q.expected, q.check = None, None  # unknown without frames
-            a = answer(q.plan, memory, q.text)
+            plan = parser.parse(q.text, expression=False) if parser else q.plan
+            a = answer(plan, memory, q.text)
             ok = q.correct(a.value)
             right[q.task] += ok
             total[q.task] += 1
@@ -81,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         for e in make_expressions(scene, rng):
             if args.no_frames and _has_color(e.plan):
                 e.ids = []  # cannot be resolved without colours: nothing is selected
-            ids = refer(e.plan, memory, e.text)
+            plan = parser.parse(e.text, expression=True) if parser else e.plan
+            ids = refer(plan, memory, e.text)
             j = j_score(scene, ids, e.ids, pred_maps=maps)
             js.append(j)
             total["segment"] += 1
@@ -93,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"scenes: {args.scenes} ({args.frames} frames, jpeg={args.jpeg or 'none'}, "
           f"noise={args.noise}, frames={'no' if args.no_frames else 'yes'}, "
-          f"degrade={args.degrade})")
+          f"degrade={args.degrade}, plans={'rule parser' if parser else 'given'})")
     print(f"{'task':10s} {'correct':>8s} {'total':>6s} {'accuracy':>9s}")
     qa_right = qa_total = 0
     for task in ("count", "exists", "when", "duration", "where", "color", "motion", "relation",

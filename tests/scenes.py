@@ -480,6 +480,9 @@ def make_questions(scene: Scene, rng: np.random.Generator) -> list[Question]:
                 add("compare", f"which is bigger, the {a.label} or the {b.label}?",
                     a.label if ratio > 1 else b.label, targets=[a.label, b.label],
                     compare={"by": "size"})
+                add("compare", f"which is smaller, the {a.label} or the {b.label}?",
+                    b.label if ratio > 1 else a.label, targets=[a.label, b.label],
+                    compare={"by": "size", "order": "least"})
             sa, sb = a.speed(fps), b.speed(fps)
             if max(sa, sb) > 8 and (sa >= 1.6 * sb or sb >= 1.6 * sa):
                 add("compare", f"which is faster, the {a.label} or the {b.label}?",
@@ -537,7 +540,8 @@ def make_expressions(scene: Scene, rng: np.random.Generator) -> list[Expression]
         gaps = np.diff([o.mean_center()[0] for o in xs])
         if (gaps > 0.08 * w).all():
             r = int(rng.integers(len(xs)))
-            add(f"the {label} number {r + 1} from the left", [xs[r].id], targets=[label],
+            nth = ("first", "second", "third", "fourth", "fifth")[r]
+            add(f"the {nth} {label} from the left", [xs[r].id], targets=[label],
                 ordinal={"rank": r + 1, "by": "left"})
             add(f"the {label} on the right", [xs[-1].id], targets=[label], position="right")
             if len(xs) < 3:

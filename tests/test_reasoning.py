@@ -183,6 +183,11 @@ def test_compare(memory):
     assert _cmp(memory, ["car", "ball"], "top").value == "ball"
     assert _cmp(memory, ["car", "ball"], "bottom").value == "car"
     assert _cmp(memory, ["car", "ball"], "duration").value == "ball"
+    assert _cmp(memory, ["car", "dog"], "size").value == "car"
+    a = ask(memory, "compare", ["car", "dog"], compare={"by": "size", "order": "least"})
+    assert a.value == "dog" and a.ids == [2] and "smaller" in a.answer  # the white dog
+    a = ask(memory, "compare", ["car", "person"], compare={"by": "speed", "order": "least"})
+    assert a.value == "car"
     # one phrase: which dog is biggest -> a dog, the brown one's id in evidence
     a = _cmp(memory, ["dog"], "size")
     assert a.value == "dog" and a.ids == [1]

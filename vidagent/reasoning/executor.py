@@ -260,8 +260,18 @@ _COMPARE = {
 }
 
 
+_LEAST_WORDS = {
+    "size": "smaller", "speed": "slower", "left": "further right", "right": "further left",
+    "top": "lower down", "bottom": "higher up", "earliest": "appears last",
+    "latest": "appears first", "duration": "visible for a shorter time",
+}
+
+
 def _compare(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     key, pick, word = _COMPARE[plan.compare.by]
+    if getattr(plan.compare, "order", "most") == "least":  # "which is smaller" etc.
+        pick = min if pick is max else max
+        word = _LEAST_WORDS.get(plan.compare.by, f"least ({word})")
     pool: list[tuple[ObjectMemory, str]] = []
     missing = []
     for i, phrase in enumerate(plan.targets):
