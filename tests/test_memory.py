@@ -89,7 +89,9 @@ def test_colour_comes_from_frames_and_is_bounded():
     b = SceneMemoryBuilder(10, 128, 96, 30, {1: "ball"}, color_bins=6, pixels_per_sample=64)
     for t in range(30):
         b.add_frame(t, scene.label_maps[t], scene.frames[t])
-    assert len(b._samples) <= 6 and all(len(p) <= 64 for p in b._samples.values())
+    for slots in b._slots:  # bounded: at most 6 views of at most 64 pixels
+        kept = [p for p in slots.pixels if p is not None]
+        assert 1 <= len(kept) <= 6 and all(len(p) <= 64 for p in kept)
     mem = b.build()
     assert mem.get(1).color == "orange" and mem.has_frames
 
@@ -181,3 +183,16 @@ def test_builder_from_tracks_meta():
         b.add_frame(t, lm)
     mem = b.build()
     assert [o.label for o in mem.objects] == ["dog", "ball"] and mem.fps == 10.0
+
+
+def test_colour_slots_spread_evenly_over_visible_frames():
+    from vidagent.memory import _ColorSlots
+
+    slots = _ColorSlots(4)
+    for n in range(37):
+        slot = slots.next_slot()
+        if slots.wants(slot, 100 + (n % 3)):
+            slots.put(slot, 100 + (n % 3), np.full((1, 3), n, np.uint8))
+    kept_frames = [int(p[0, 0]) for p in slots.pixels if p is not None]
+    assert len(slots.pixels) <= 4 and slots.step == 16
+    assert kept_frames[0] < 16 <= kept_frames[1] < 32 <= kept_frames[2]

@@ -3,7 +3,8 @@
 ``SceneMemoryBuilder`` takes one (H, W) uint8 label map per frame (pixel value = object id,
 0 = background, the tracks format) and optionally the (H, W, 3) uint8 RGB frame, and keeps only
 per-frame numbers per object (box, area, centroid, visibility) plus a bounded colour sample
-(at most ``color_bins`` frames per object, each at most ``pixels_per_sample`` pixels). Memory
+(at most ``color_bins`` views per object, evenly spread over its visible frames, each at most
+``pixels_per_sample`` pixels). Memory
 therefore grows with frames x objects, never with the frame size: 50,000 frames x 20 objects
 take about 30 MB.
 
@@ -310,6 +311,51 @@ class SceneMemory:
         return int(round(seconds * self.fps))
 
 
+class _ColorSlots:
+    """Colour samples of one object, evenly spread over its visible frames, at most
+    ``capacity`` of them, whatever the video's length.
+
+    Visible frame number n (counting only frames with RGB) falls in slot n // step; when the
+    slots are full, neighbouring pairs merge (keeping the view where the object is largest,
+    i.e. least hidden) and ``step`` doubles. Inside a slot a later view replaces the kept one
+    only when the object is clearly larger in it.
+    """
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = max(int(capacity), 2)
+        self.step = 1
+        self.seen = 0
+        self.areas: list[float] = []
+        self.pixels: list[np.ndarray | None] = []
+
+    def next_slot(self) -> int:
+        slot = self.seen // self.step
+        if slot >= self.capacity:
+            self.areas, self.pixels = self._halve()
+            self.step *= 2
+            slot = self.seen // self.step
+        self.seen += 1
+        while len(self.areas) <= slot:
+            self.areas.append(0.0)
+            self.pixels.append(None)
+        return slot
+
+    def _halve(self):
+        areas, pixels = [], []
+        for i in range(0, len(self.areas), 2):
+            j = i + 1 if i + 1 < len(self.areas) and self.areas[i + 1] > self.areas[i] else i
+            areas.append(self.areas[j])
+            pixels.append(self.pixels[j])
+        return areas, pixels
+
+    def wants(self, slot: int, area: float) -> bool:
+        return self.pixels[slot] is None or area > 1.1 * self.areas[slot]
+
+    def put(self, slot: int, area: float, pixels: np.ndarray) -> None:
+        self.areas[slot] = float(area)
+        self.pixels[slot] = pixels
+
+
 class SceneMemoryBuilder:
     """Builds a ``SceneMemory`` from label maps streamed frame by frame.
 
@@ -356,8 +402,7 @@ class SceneMemoryBuilder:
         self._boxes = np.full((cap, k, 4), np.nan, np.float32)
         self._areas = np.zeros((cap, k), np.float32)
         self._cents = np.full((cap, k, 2), np.nan, np.float32)
-        self._sample_area = np.zeros((k, self.color_bins), np.float64)
-        self._samples: dict[tuple[int, int], np.ndarray] = {}
+        self._slots = [_ColorSlots(self.color_bins) for _ in range(k)]
         self._touch: dict[tuple[int, int], list[int]] = {}
         diag = float(np.hypot(self.width, self.height))
         self._touch_px = max(1, int(round(TOUCH_TOLERANCE * diag)))
@@ -441,11 +486,10 @@ class SceneMemoryBuilder:
     def _sample_color(
         self, index: int, oid: int, k: int, box, lm: np.ndarray, frame: np.ndarray, area: int
     ) -> None:
-        """Keep, per time bin, the pixels of the frame where the object is largest (least
-        hidden)."""
-        n = max(self.num_frames, self._last_index + 1, 1)
-        b = min(index * self.color_bins // n, self.color_bins - 1)
-        if area <= self._sample_area[k, b] * 1.1:
+        """Offer this frame's view of object ``oid`` to its colour slots."""
+        slots = self._slots[k]
+        slot = slots.next_slot()
+        if not slots.wants(slot, area):
             return
         x0, y0, x1, y1 = (int(v) for v in box)
         frame = np.asarray(frame)
@@ -454,10 +498,9 @@ class SceneMemoryBuilder:
                 f"frame {index} is {frame.shape}, expected ({self.height}, {self.width}, 3)"
             )
         mask = lm[y0:y1, x0:x1] == oid
-        self._samples[(k, b)] = object_pixels(
+        slots.put(slot, area, object_pixels(
             frame[y0:y1, x0:x1], mask, self.pixels_per_sample, rng_seed=index
-        )
-        self._sample_area[k, b] = area
+        ))
 
     def _record_touching(
         self, index: int, lm: np.ndarray, present: np.ndarray, boxes: np.ndarray
@@ -497,7 +540,7 @@ class SceneMemoryBuilder:
         self._grow(max(t - 1, 0))
         objects = []
         for k, oid in enumerate(self.ids):
-            pix = [self._samples[(k, b)] for b in range(self.color_bins) if (k, b) in self._samples]
+            pix = [p for p in self._slots[k].pixels if p is not None]
             vote = color_vote(np.concatenate(pix)) if pix else None
             objects.append(
                 ObjectMemory(
