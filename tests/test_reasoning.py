@@ -207,6 +207,8 @@ def test_describe_template(memory):
     assert len(a.evidence) == 5
     a = answer(Plan(task="describe", targets=["car"]), memory)
     assert "car" in a.answer and "dog" not in a.answer and a.ids == [4]
+    a = answer(Plan(task="describe", targets=["zebra"]), memory)
+    assert a.answer == "No zebra appears in the video." and a.evidence == []
 
 
 class StubLLM:

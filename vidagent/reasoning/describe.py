@@ -102,6 +102,9 @@ def mentions_unknown_objects(text: str, labels: list[str]) -> bool:
 def describe(plan: Plan, memory: SceneMemory, llm=None) -> tuple[str, list[ObjectMemory]]:
     """(summary text, objects it is about). The language model is optional; see module doc."""
     objects = _objects_for(plan, memory)
+    if plan.targets and not objects:
+        names = " or ".join(display_name(t, 1) for t in plan.targets)
+        return f"No {names} appears in the video.", []
     template = template_summary(objects, memory)
     if llm is None:
         return template, objects
