@@ -112,3 +112,33 @@ def test_strict_loading_lists_missing_and_unexpected_keys(gdino_dir, tmp_path):
     with pytest.raises(CheckpointError) as e:
         HFGroundingDino.from_pretrained(bad)
     assert dropped in str(e.value) and "model.bogus.weight" in str(e.value)
+
+
+def test_mm_grounding_dino_loads_the_same_way(tmp_path):
+    from models_tiny import bert_tokenizer, tiny_bert_config
+    from transformers import (
+        GroundingDinoImageProcessor,
+        GroundingDinoProcessor,
+        MMGroundingDinoConfig,
+        MMGroundingDinoForObjectDetection,
+        SwinConfig,
+    )
+
+    backbone = SwinConfig(
+        embed_dim=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], window_size=7,
+        out_features=["stage2", "stage3", "stage4"],
+    )  # fmt: skip
+    cfg = MMGroundingDinoConfig(
+        backbone_config=backbone, text_config=tiny_bert_config(16), d_model=32, encoder_layers=1,
+        decoder_layers=2, encoder_ffn_dim=16, decoder_ffn_dim=16, encoder_attention_heads=2,
+        decoder_attention_heads=2, num_queries=30, encoder_n_points=1, decoder_n_points=1,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    MMGroundingDinoForObjectDetection(cfg).save_pretrained(tmp_path)
+    GroundingDinoProcessor(
+        image_processor=GroundingDinoImageProcessor(), tokenizer=bert_tokenizer()
+    ).save_pretrained(tmp_path)
+    det = registry.load_detector(_profile(str(tmp_path)), offline=True)
+    assert type(det.model).__name__ == "MMGroundingDinoForObjectDetection"
+    d = det.detect(random_image(), ["dog", "red ball"], box_threshold=0.0, text_threshold=0.0)
+    assert len(d) > 0 and set(d.labels) <= {"dog", "red ball"}
