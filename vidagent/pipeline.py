@@ -162,6 +162,15 @@ class Agent:
                 self._models["propagator"] = load_propagator(self._profile, offline=self.offline, device=self.device)
             return self._models["propagator"]
 
+    def use_models(self, detector=None, segmenter=None, llm=None, parser=None) -> "Agent":
+        """Use these already-built models instead of loading the profile's (benchmarks, tests,
+        custom backends). Each must implement the interface of ``vidagent.models.base``."""
+        with self._lock:
+            for name, model in (("detector", detector), ("segmenter", segmenter), ("llm", llm), ("parser", parser)):
+                if model is not None:
+                    self._models[name] = model
+        return self
+
     def load_models(self, detector: bool = True) -> None:
         """Load every model the profile needs now (else they load on first use)."""
         self.llm
