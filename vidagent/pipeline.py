@@ -157,9 +157,11 @@ class Agent:
     def _propagator(self):
         with self._lock:
             if "propagator" not in self._models:
-                from vidagent.tracking import load_propagator
+                from vidagent.tracking.propagators import load_video_propagator
 
-                self._models["propagator"] = load_propagator(self._profile, offline=self.offline, device=self.device)
+                self._models["propagator"] = load_video_propagator(
+                    self._profile.video_model, offline=self.offline, device=self.device
+                )
             return self._models["propagator"]
 
     def use_models(self, detector=None, segmenter=None, llm=None, parser=None) -> "Agent":
@@ -245,8 +247,9 @@ class Agent:
         else:
             detector = None
             segmenter = self._segmenter_if_needed(detections)
-        config = TrackerConfig.from_profile(self._profile)
-        tracker = Tracker(config, detector=detector, segmenter=segmenter)
+        config = TrackerConfig.from_dict(self._profile.tracker)
+        propagator = self._propagator() if detections is None and self._profile.propagator == "sam2_video" else None
+        tracker = Tracker(config, detector=detector, segmenter=segmenter, propagator=propagator)
         writer = TracksWriter(out, info.fps, info.width, info.height, info.num_frames, rle=False)
         t0 = time.perf_counter()
         try:
@@ -254,12 +257,16 @@ class Agent:
 
                 def on_frame(index, label_map):
                     writer.write(index, label_map)
-                    bar.update(1)
+
+                def progress(done, total):
+                    bar.n = done
+                    bar.refresh()
                     if on_progress is not None:
-                        on_progress((index + 1) / info.num_frames, "tracking")
+                        on_progress(done / max(1, total), "tracking")
 
                 objects = tracker.run(
-                    video.frames(), info.num_frames, list(targets), on_frame, detections=detections
+                    video.frames(), info.num_frames, list(targets), on_frame,
+                    detections=detections, progress=progress,
                 )
             writer.close(objects)
         except BaseException:
