@@ -25,6 +25,8 @@ class FlowPair:
     full-resolution copies (what a buffered pair keeps is a few hundred kB).
     """
 
+    exact_backward = False  # True: a second DIS run for the backward flow, not the inverse
+
     def __init__(self, a_small: np.ndarray, b_small: np.ndarray, shape: tuple[int, int],
                  dis, _shared: dict | None = None, _swap: bool = False) -> None:
         self._a, self._b = a_small, b_small
@@ -37,11 +39,7 @@ class FlowPair:
         full = self._cache.get(key + "_full")
         if full is not None:
             return full
-        small = self._cache.get(key)
-        if small is None:
-            a, b = (self._a, self._b) if key == "fwd" else (self._b, self._a)
-            small = self._dis.calc(a, b, None)
-            self._cache[key] = small
+        small = self._small(key)
         h, w = self.shape
         sh, sw = small.shape[:2]
         full = small
@@ -59,6 +57,49 @@ class FlowPair:
     @property
     def backward(self) -> np.ndarray:
         return self._get("fwd" if self._swap else "bwd")
+
+    def _small(self, key: str) -> np.ndarray:
+        small = self._cache.get(key)
+        if small is None:
+            a, b = (self._a, self._b) if key == "fwd" else (self._b, self._a)
+            small = self._dis.calc(a, b, None)
+            self._cache[key] = small
+        return small
+
+    def _sample(self, key: str, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        small = self._small(key)
+        h, w = self.shape
+        sh, sw = small.shape[:2]
+        sx, sy = sw / w, sh / h
+        mx = ((np.asarray(xs) + 0.5) * sx - 0.5).astype(np.float32).reshape(1, -1)
+        my = ((np.asarray(ys) + 0.5) * sy - 0.5).astype(np.float32).reshape(1, -1)
+        v = cv2.remap(small, mx, my, interpolation=cv2.INTER_LINEAR,
+                      borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)
+        return v / np.array([sx, sy], np.float32)
+
+    def _inverse_of_fwd(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """Backward flow at (xs, ys) of B from the forward flow alone: the fixed point of
+        b = -F(x + b), two iterations (exact for locally constant motion). Saves the second
+        DIS run per frame."""
+        xs = np.asarray(xs, np.float32)
+        ys = np.asarray(ys, np.float32)
+        b = -self._sample("fwd", xs, ys)
+        for _ in range(2):
+            b = -self._sample("fwd", xs + b[:, 0], ys + b[:, 1])
+        return b
+
+    def _backward_at(self, xs, ys) -> np.ndarray:
+        if self.exact_backward or "bwd" in self._cache:
+            return self._sample("bwd", xs, ys)
+        return self._inverse_of_fwd(xs, ys)
+
+    def sample_forward(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """(N, 2) forward flow at full-resolution pixels (xs, ys), bilinear from the small flow."""
+        return self._backward_at(xs, ys) if self._swap else self._sample("fwd", xs, ys)
+
+    def sample_backward(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+        """(N, 2) backward flow at full-resolution pixels (xs, ys)."""
+        return self._sample("fwd", xs, ys) if self._swap else self._backward_at(xs, ys)
 
     def reversed(self) -> "FlowPair":
         """The same pair seen from B to A (to move label maps back in time)."""
@@ -116,21 +157,26 @@ def warp_labels(labels: np.ndarray, backward_flow: np.ndarray) -> np.ndarray:
     return out.astype(labels.dtype, copy=False)
 
 
-def _object_transform(mask: np.ndarray, forward: np.ndarray, rng: np.random.Generator,
-                      prior: np.ndarray | None = None) -> np.ndarray:
-    """2x3 similarity transform that moves ``mask`` (H, W bool) along ``forward`` flow.
+def _object_transform(mask: np.ndarray, origin: tuple[int, int], flows: FlowPair,
+                      rng: np.random.Generator, prior: np.ndarray | None = None) -> np.ndarray:
+    """2x3 similarity transform (full-frame pixels) that moves ``mask`` along the forward flow.
 
-    A mask too thin to have an interior (a sliver entering at the frame edge or coming out
-    from behind something, where flow is unreliable) reuses ``prior``, its last transform
-    (constant velocity), when there is one."""
-    interior = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    if interior.sum() < 30 and prior is not None:
+    ``mask`` is a bool crop whose top-left pixel is ``origin`` (x, y) of the frame. A mask too
+    thin to have an interior (a sliver entering at the frame edge or coming out from behind
+    something, where flow is unreliable) reuses ``prior``, its last transform (constant
+    velocity), when there is one."""
+    interior = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8),
+                         borderType=cv2.BORDER_REPLICATE).astype(bool)
+    n_in = int(np.count_nonzero(interior))
+    if n_in < 30 and prior is not None:
         return prior
-    ys, xs = np.nonzero(interior if interior.sum() >= 30 else mask)
+    ys, xs = np.nonzero(interior if n_in >= 30 else mask)
     if len(xs) > 400:
         pick = rng.choice(len(xs), 400, replace=False)
         ys, xs = ys[pick], xs[pick]
-    fl = forward[ys, xs]
+    xs = xs + origin[0]
+    ys = ys + origin[1]
+    fl = flows.sample_forward(xs, ys)
     src = np.stack([xs, ys], 1).astype(np.float32)
     dst = src + fl
     if len(xs) >= 12:
@@ -144,6 +190,36 @@ def _object_transform(mask: np.ndarray, forward: np.ndarray, rng: np.random.Gene
     return np.array([[1, 0, t[0]], [0, 1, t[1]]], np.float32)
 
 
+def object_slices(labels: np.ndarray) -> dict[int, tuple[slice, slice]]:
+    """id -> (row slice, column slice) bounding each object of an (H, W) label map."""
+    from scipy import ndimage
+
+    return {i + 1: sl for i, sl in enumerate(ndimage.find_objects(labels)) if sl is not None}
+
+
+def _move(mask: np.ndarray, origin: tuple[int, int], a: np.ndarray, shape: tuple[int, int]):
+    """Apply the 2x3 transform ``a`` to a mask crop; returns (moved crop, its origin) or None
+    when it lands outside the frame."""
+    h, w = shape
+    ch, cw = mask.shape
+    x0, y0 = origin
+    corners = np.array([[x0, y0, 1], [x0 + cw, y0, 1], [x0, y0 + ch, 1], [x0 + cw, y0 + ch, 1]],
+                       np.float32) @ a.T
+    nx0 = max(int(np.floor(corners[:, 0].min())) - 1, 0)
+    ny0 = max(int(np.floor(corners[:, 1].min())) - 1, 0)
+    nx1 = min(int(np.ceil(corners[:, 0].max())) + 2, w)
+    ny1 = min(int(np.ceil(corners[:, 1].max())) + 2, h)
+    if nx1 <= nx0 or ny1 <= ny0:
+        return None
+    # crop coordinates: dst = a @ (src + origin) - new_origin
+    local = a.copy()
+    local[:, 2] = a[:, :2] @ np.array([x0, y0], np.float32) + a[:, 2] - np.array([nx0, ny0])
+    moved = cv2.warpAffine(mask.astype(np.uint8), local, (nx1 - nx0, ny1 - ny0),
+                           flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
+                           borderValue=0).astype(bool)
+    return moved, (nx0, ny0)
+
+
 def propagate_labels(labels: np.ndarray, flows: FlowPair, motion: dict | None = None,
                      seed: int = 0) -> np.ndarray:
     """Label map (H, W) of the current frame from ``labels`` of the previous one; same dtype.
@@ -152,32 +228,41 @@ def propagate_labels(labels: np.ndarray, flows: FlowPair, motion: dict | None = 
     to the object the backward per-pixel warp puts there, else to the smaller object (an
     object seen through or in front of a larger one is usually the smaller). ``motion``
     (id -> 2x3 transform), when given, supplies each object's last transform for masks too
-    thin to measure and is updated with the transforms used.
+    thin to measure and is updated with the transforms used. Work is done on each object's
+    bounding box; flow is sampled at the small resolution it was computed at.
     """
     h, w = labels.shape
-    ids = [int(i) for i in np.unique(labels) if i != 0]
     out = np.zeros_like(labels)
-    if not ids:
+    slices = object_slices(labels)
+    if not slices:
         return out
     rng = np.random.default_rng(seed)
     moved = []
-    for i in ids:
-        m = labels == i
-        a = _object_transform(m, flows.forward, rng, None if motion is None else motion.get(i))
+    for i, sl in slices.items():
+        crop = labels[sl] == i
+        origin = (sl[1].start, sl[0].start)
+        a = _object_transform(crop, origin, flows, rng, None if motion is None else motion.get(i))
         if motion is not None:
             motion[i] = a
-        mm = cv2.warpAffine(m.astype(np.uint8), a, (w, h), flags=cv2.INTER_NEAREST,
-                            borderMode=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
-        moved.append((i, mm))
+        res = _move(crop, origin, a, (h, w))
+        if res is not None and res[0].any():
+            moved.append((i, res[0], res[1], int(np.count_nonzero(res[0]))))
     count = np.zeros((h, w), np.uint8)
-    for i, mm in sorted(moved, key=lambda x: -int(x[1].sum())):  # larger first, smaller on top
-        out[mm] = i
-        count += mm
-    overlap = count > 1
-    if overlap.any():
-        back = warp_labels(labels, flows.backward)
-        claim = np.zeros((h, w), bool)
-        for i, mm in moved:
-            claim |= mm & overlap & (back == i)
-        out[claim] = back[claim]
+    for i, mm, (x0, y0), _ in sorted(moved, key=lambda x: -x[3]):  # larger first, smaller on top
+        region = (slice(y0, y0 + mm.shape[0]), slice(x0, x0 + mm.shape[1]))
+        out[region][mm] = i
+        count[region] += mm
+    if len(moved) > 1 and count.max() > 1:
+        ys, xs = np.nonzero(count > 1)
+        back = flows.sample_backward(xs, ys)
+        sx = np.clip(np.round(xs + back[:, 0]).astype(int), 0, w - 1)
+        sy = np.clip(np.round(ys + back[:, 1]).astype(int), 0, h - 1)
+        src = labels[sy, sx]
+        for i, mm, (x0, y0), _ in moved:
+            # overlap pixels inside this object's moved mask whose backward source is this object
+            inside = (xs >= x0) & (xs < x0 + mm.shape[1]) & (ys >= y0) & (ys < y0 + mm.shape[0])
+            idx = np.nonzero(inside & (src == i))[0]
+            if len(idx):
+                keep = mm[ys[idx] - y0, xs[idx] - x0]
+                out[ys[idx][keep], xs[idx][keep]] = i
     return out

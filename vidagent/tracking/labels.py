@@ -6,14 +6,43 @@ import cv2
 import numpy as np
 
 
+def _boxes_and_areas(masks: list[np.ndarray]):
+    boxes, areas = [], []
+    for m in masks:
+        rows = np.flatnonzero(m.any(axis=1))
+        if len(rows):
+            cols = np.flatnonzero(m[rows[0]:rows[-1] + 1].any(axis=0))
+            boxes.append((rows[0], rows[-1] + 1, cols[0], cols[-1] + 1))
+        else:
+            boxes.append(None)
+        areas.append(int(np.count_nonzero(m[rows[0]:rows[-1] + 1])) if len(rows) else 0)
+    return boxes, np.array(areas, np.float64)
+
+
+def _intersections(a: list[np.ndarray], b: list[np.ndarray]):
+    """Pairwise intersection areas, each computed on the overlap of the two bounding boxes."""
+    ba, aa = _boxes_and_areas(a)
+    bb, ab = _boxes_and_areas(b)
+    inter = np.zeros((len(a), len(b)))
+    for i, p in enumerate(ba):
+        if p is None:
+            continue
+        for j, q in enumerate(bb):
+            if q is None:
+                continue
+            y0, y1 = max(p[0], q[0]), min(p[1], q[1])
+            x0, x1 = max(p[2], q[2]), min(p[3], q[3])
+            if y1 > y0 and x1 > x0:
+                inter[i, j] = np.count_nonzero(a[i][y0:y1, x0:x1] & b[j][y0:y1, x0:x1])
+    return inter, aa, ab
+
+
 def mask_iou_matrix(a: list[np.ndarray], b: list[np.ndarray]) -> np.ndarray:
     """(len(a), len(b)) float IoU between two lists of (H, W) bool masks."""
     if not a or not b:
         return np.zeros((len(a), len(b)), np.float32)
-    fa = np.stack([m.reshape(-1) for m in a]).astype(np.float32)
-    fb = np.stack([m.reshape(-1) for m in b]).astype(np.float32)
-    inter = fa @ fb.T
-    union = fa.sum(1)[:, None] + fb.sum(1)[None, :] - inter
+    inter, aa, ab = _intersections(a, b)
+    union = aa[:, None] + ab[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1), 0.0).astype(np.float32)
 
 
@@ -21,13 +50,12 @@ def match_scores(tracks: list[np.ndarray], dets: list[np.ndarray]) -> np.ndarray
     """(T, D) association scores: mask IoU, or 0.6 x the share of the smaller mask inside the
     other when that is larger (an object coming out from behind another, or entering the frame,
     has a flow mask much smaller than its detection)."""
-    iou = mask_iou_matrix(tracks, dets)
-    if not iou.size:
-        return iou
-    ft = np.stack([m.reshape(-1) for m in tracks]).astype(np.float32)
-    fd = np.stack([m.reshape(-1) for m in dets]).astype(np.float32)
-    inter = ft @ fd.T
-    smaller = np.minimum(ft.sum(1)[:, None], fd.sum(1)[None, :])
+    if not tracks or not dets:
+        return np.zeros((len(tracks), len(dets)), np.float32)
+    inter, at, ad = _intersections(tracks, dets)
+    union = at[:, None] + ad[None, :] - inter
+    iou = np.where(union > 0, inter / np.maximum(union, 1), 0.0)
+    smaller = np.minimum(at[:, None], ad[None, :])
     contain = np.where(smaller > 0, inter / np.maximum(smaller, 1), 0.0)
     return np.maximum(iou, 0.6 * contain).astype(np.float32)
 
@@ -45,10 +73,11 @@ def box_mask(box: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def mask_box(mask: np.ndarray) -> np.ndarray | None:
     """XYXY float32 box (x2/y2 exclusive) of a bool mask, or None when empty."""
-    ys, xs = np.nonzero(mask)
-    if not len(xs):
+    rows = np.flatnonzero(mask.any(axis=1))
+    if not len(rows):
         return None
-    return np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32)
+    cols = np.flatnonzero(mask[rows[0]:rows[-1] + 1].any(axis=0))
+    return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], np.float32)
 
 
 def paint(labels: np.ndarray, masks: dict[int, np.ndarray]) -> np.ndarray:
@@ -114,17 +143,28 @@ def blend_labels(forward: np.ndarray, backward: np.ndarray, weight: float,
     """Interpolate two label maps of one frame: each id's mask is the signed-distance blend of
     its two masks (``weight`` on ``backward``); an id in only one map keeps that mask. Overlaps
     go to the smaller object, except where both maps agree on an id."""
-    ids = sorted({int(i) for i in np.unique(forward) if i} | {int(i) for i in np.unique(backward) if i})
-    masks = {}
-    for i in ids:
-        mf, mb = forward == i, backward == i
-        if mf.sum() > min_area and mb.sum() > min_area:
-            masks[i] = fuse_masks(mf, mb, weight)
+    from vidagent.tracking.flow import object_slices
+
+    sf, sb = object_slices(forward), object_slices(backward)
+    h, w = forward.shape
+    pieces = []
+    for i in sorted(set(sf) | set(sb)):
+        boxes = [sl for sl in (sf.get(i), sb.get(i)) if sl is not None]
+        y0 = max(min(sl[0].start for sl in boxes) - 4, 0)
+        y1 = min(max(sl[0].stop for sl in boxes) + 4, h)
+        x0 = max(min(sl[1].start for sl in boxes) - 4, 0)
+        x1 = min(max(sl[1].stop for sl in boxes) + 4, w)
+        mf = forward[y0:y1, x0:x1] == i
+        mb = backward[y0:y1, x0:x1] == i
+        nf, nb = int(np.count_nonzero(mf)), int(np.count_nonzero(mb))
+        if nf > min_area and nb > min_area:
+            m = fuse_masks(mf, mb, weight)
         else:
-            masks[i] = mf if mf.sum() >= mb.sum() else mb
+            m = mf if nf >= nb else mb
+        pieces.append((i, m, y0, x0, int(np.count_nonzero(m))))
     out = np.zeros_like(forward)
-    for i, m in sorted(masks.items(), key=lambda kv: -int(kv[1].sum())):
-        out[m] = i
+    for i, m, y0, x0, _ in sorted(pieces, key=lambda p: -p[4]):
+        out[y0:y0 + m.shape[0], x0:x0 + m.shape[1]][m] = i
     agree = (forward == backward) & (forward > 0)
     out[agree] = forward[agree]
     return out

@@ -35,7 +35,7 @@ from scipy.optimize import linear_sum_assignment
 
 from vidagent.models.base import Detector, Segmenter
 from vidagent.tracking.config import TrackerConfig
-from vidagent.tracking.flow import FlowPair, FlowWarper, propagate_labels
+from vidagent.tracking.flow import FlowPair, FlowWarper, object_slices, propagate_labels
 from vidagent.tracking.labels import (
     appearance,
     blend_labels,
@@ -146,7 +146,7 @@ class Tracker:
         self._next_object_id = 1
         self._warned_full = False
         self._motion: dict[int, np.ndarray] = {}  # last per-object transform (forward in time)
-        warper = FlowWarper(cfg.flow_size)
+        warper = FlowWarper(cfg.flow_size, cfg.flow_finest_scale)
         # a new track is decided (confirmed or deleted) within this many detection rounds
         rounds = cfg.confirm_hits + cfg.tentative_max_misses
         gap = cfg.detect_every
@@ -375,12 +375,13 @@ class Tracker:
         self, index: int, frame: np.ndarray, labels: np.ndarray, detection_frame: bool
     ) -> np.ndarray:
         cfg = self.config
-        present = np.bincount(labels.reshape(-1), minlength=1)
+        slices = object_slices(labels)
         removed = []
         for t in self._tracks.values():
             if t.state not in (TENTATIVE, CONFIRMED):
                 continue
-            area = int(present[t.tid]) if t.tid < len(present) else 0
+            sl = slices.get(t.tid)
+            area = 0 if sl is None else int(np.count_nonzero(labels[sl] == t.tid))
             if t.state == TENTATIVE and (t.misses > cfg.tentative_max_misses or area < cfg.min_area):
                 t.state = DELETED
                 removed.append(t.tid)
