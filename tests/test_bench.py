@@ -1,0 +1,154 @@
+"""The bench logic on tiny models of the real architectures (a few frames, fast)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tests.models_tiny import random_image, save_tiny_hf_gdino, tiny_sam_arch
+from vidagent.bench import (
+    BenchModels,
+    BenchSettings,
+    BoxClippedSegmenter,
+    TopKDetector,
+    format_text,
+    run_bench,
+)
+
+S = 64  # tiny SAM 2 input size
+
+
+def _tiny_sam2():
+    import torch
+    from transformers import (
+        Sam2ImageProcessor,
+        Sam2VideoConfig,
+        Sam2VideoModel,
+        Sam2VideoProcessor,
+        Sam2VideoVideoProcessor,
+    )
+
+    backbone = dict(
+        model_type="sam2_hiera_det_model", hidden_size=16, num_attention_heads=1,
+        image_size=[S, S], blocks_per_stage=[1, 1, 2, 1], embed_dim_per_stage=[16, 32, 64, 128],
+        num_attention_heads_per_stage=[1, 1, 2, 2], window_size_per_stage=[4, 4, 4, 4],
+        global_attention_blocks=[3], window_positional_embedding_background_size=[2, 2],
+    )
+    vision = dict(
+        model_type="sam2_vision_model", backbone_config=backbone,
+        backbone_channel_list=[128, 64, 32, 16],
+        backbone_feature_sizes=[[S // 4, S // 4], [S // 8, S // 8], [S // 16, S // 16]],
+        fpn_hidden_size=128,
+    )
+    config = Sam2VideoConfig(
+        vision_config=vision,
+        prompt_encoder_config=dict(hidden_size=128, image_size=S, patch_size=16,
+                                   mask_input_channels=4),
+        mask_decoder_config=dict(hidden_size=128, mlp_dim=64, num_attention_heads=2,
+                                 iou_head_hidden_dim=32),
+        image_size=S, num_maskmem=3, max_object_pointers_in_encoder=4,
+        memory_attention_hidden_size=128, memory_attention_num_layers=1,
+        memory_attention_feed_forward_hidden_size=64,
+        memory_attention_rope_feat_sizes=[S // 16, S // 16],
+        memory_encoder_hidden_size=128, memory_encoder_output_channels=64,
+        mask_downsampler_embed_dim=128, memory_fuser_embed_dim=128,
+        memory_fuser_intermediate_dim=64,
+    )
+    torch.manual_seed(0)
+    model = Sam2VideoModel(config).eval()
+    processor = Sam2VideoProcessor(
+        image_processor=Sam2ImageProcessor(size={"height": S, "width": S},
+                                           mask_size={"height": S // 4, "width": S // 4}),
+        video_processor=Sam2VideoVideoProcessor(size={"height": S, "width": S}),
+        target_size=S,
+    )
+    return model, processor
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    import torch
+
+    from vidagent.models.detector_hf import HFGroundingDino
+    from vidagent.models.segmenter_sam import SamSegmenter, build_sam
+    from vidagent.query.parser import QueryParser
+
+    folder = save_tiny_hf_gdino(tmp_path_factory.mktemp("gdino"))
+    built = {"sizes": []}
+
+    def detector(short_side, max_side):
+        return HFGroundingDino.from_pretrained(folder, short_side=min(short_side, 96),
+                                               max_side=min(max_side, 160))
+
+    def segmenter(arch, input_size):
+        built["sizes"].append((arch, input_size))
+        torch.manual_seed(0)
+        return SamSegmenter(build_sam(tiny_sam_arch(), 128))
+
+    models = BenchModels(detector, segmenter, _tiny_sam2, lambda: QueryParser(None), "tiny")
+    return models, built
+
+
+def test_bench_json_keys_and_ratios(tiny_models):
+    models, built = tiny_models
+    settings = BenchSettings(seconds=0.6, fps=30, width=160, height=96, sample=2, objects=3)
+    r = run_bench(settings, models)
+    for key in ("vidagent_s", "per_frame_s", "grounded_sam2_s", "ratio_vs_per_frame",
+                "ratio_vs_grounded_sam2", "second_question_s", "stages", "notes"):
+        assert key in r, key
+    n = r["clip"]["frames"]
+    assert n == 18
+    assert r["vidagent_s"] > 0
+    # ratios come from the measured seconds
+    assert r["ratio_vs_per_frame"] == pytest.approx(r["per_frame_s"] / r["vidagent_s"])
+    assert r["ratio_vs_grounded_sam2"] == pytest.approx(r["grounded_sam2_s"] / r["vidagent_s"])
+    # baselines are per-frame costs extrapolated linearly to the clip
+    pf = r["per_frame_costs"]["per_frame"]
+    assert r["per_frame_s"] == pytest.approx(sum(pf.values()) * n)
+    assert sum(r["stages"]["per_frame"].values()) == pytest.approx(r["per_frame_s"])
+    gs = r["per_frame_costs"]["grounded_sam2"]
+    assert r["grounded_sam2_s"] == pytest.approx(gs["sam2_video"] * n + math.ceil(n / 20) * gs["detect"])
+    assert gs["detect"] == pytest.approx(pf["detect"])  # same detector, same size
+    # vidagent's stages add up to its wall time; the work follows the cpu profile's schedule
+    assert sum(r["stages"]["vidagent"].values()) == pytest.approx(r["vidagent_s"], rel=1e-6)
+    v = r["vidagent"]
+    assert v["detector_calls"] == math.ceil(n / v["tracker"]["detect_every"])
+    assert v["sam_embeddings"] >= 1
+    assert r["vidagent"]["second_question_timings"].get("detect") is None  # answered from cache
+    # the naive baseline's SAM is built at the native 1024 px
+    assert ("vit_b", 1024) in built["sizes"]
+    assert r["baselines"]["grounded_sam2"]["frames_fed"] == 7 + 2
+    text = format_text(r)
+    assert "Grounded-SAM-2" in text and "extrapolated" in text
+
+
+def test_bench_skip_and_bad_settings(tiny_models):
+    from vidagent.errors import InputError
+
+    models, _ = tiny_models
+    r = run_bench(BenchSettings(seconds=0.2, width=128, height=96, skip=("per_frame", "grounded_sam2")),
+                  models)
+    assert r["per_frame_s"] is None and r["ratio_vs_grounded_sam2"] is None
+    with pytest.raises(InputError):
+        run_bench(BenchSettings(seconds=0.2, profile="gpu"), models)
+    with pytest.raises(InputError):
+        run_bench(BenchSettings(seconds=0.0), models)
+
+
+def test_top_k_detector_and_box_clipped_segmenter(tiny_models):
+    models, _ = tiny_models
+    image = random_image(96, 128)
+    det = TopKDetector(models.detector(96, 160), k=3)
+    d = det.detect(image, ["ball"], box_threshold=0.99, text_threshold=0.99, max_boxes=1)
+    assert len(d) == 3 and det.calls == 1 and det.seconds > 0
+    seg = BoxClippedSegmenter(models.segmenter("vit_b", 128))
+    seg.set_image(image)
+    boxes = np.array([[10, 20, 50, 60], [60, 10, 120, 90]], np.float32)
+    masks, scores = seg.predict(boxes=boxes)
+    assert masks.shape == (2, 96, 128) and seg.embeddings == 1 and seg.decodes == 1
+    for m, (x1, y1, x2, y2) in zip(masks, boxes.astype(int)):
+        inside = m[y1:y2, x1:x2].sum()
+        assert m.sum() == inside  # nothing outside the prompt box
+        assert inside >= 0.5 * (x2 - x1) * (y2 - y1)
