@@ -104,6 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--seconds", type=float, default=10.0, help="clip length")
     b.add_argument("--sample", type=int, default=3, help="frames to time per baseline")
     b.add_argument("--profile", default=None)
+    b.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    b.add_argument("--objects", type=int, default=3, help="boxes every detector returns (top-k)")
+    b.add_argument("--skip", action="append", choices=["per_frame", "grounded_sam2"], default=[],
+                   help="leave a baseline out (repeatable)")
     return p
 
 
