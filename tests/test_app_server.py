@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -365,8 +366,8 @@ MAIN_LABELS = [
 ]
 
 
-def screenshot(url: str, out: Path, profile_dir: Path) -> Path:
-    """Headless Chromium screenshot of ``url`` (1280x1600) to ``out``."""
+def chromium(url: str, profile_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    """Headless Chromium on ``url`` with a fresh profile and no network services of its own."""
     profile_dir.mkdir(parents=True, exist_ok=True)
     cmd = [
         str(CHROMIUM),
@@ -379,13 +380,18 @@ def screenshot(url: str, out: Path, profile_dir: Path) -> Path:
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={profile_dir}",
-        f"--screenshot={out}",
         "--window-size=1280,1600",
         "--virtual-time-budget=15000",
         "--hide-scrollbars",
+        *args,
         url,
     ]
-    subprocess.run(cmd, capture_output=True, timeout=90, check=False)
+    return subprocess.run(cmd, capture_output=True, timeout=90, check=False, text=True)
+
+
+def screenshot(url: str, out: Path, profile_dir: Path) -> Path:
+    """Headless Chromium screenshot of ``url`` (1280x1600) to ``out``."""
+    chromium(url, profile_dir, f"--screenshot={out}")
     return out
 
 
@@ -415,6 +421,16 @@ def test_page_renders_main_controls_in_chromium(app, tmp_path):
     # something is drawn in each quarter of the upper page (inputs left, outputs right)
     for part in (page[:800, :640], page[:800, 640:], page[800:, :640]):
         assert part.std() > 5.0
+    # the page's DOM after the scripts ran: the controls were rendered by the frontend
+    dom = chromium(url, tmp_path / "chrome3", "--dump-dom").stdout
+    infos = {m.strip() for m in re.findall(r'data-testid="block-info"[^>]*>([^<]+)<', dom)}
+    assert {"Mode", "Question or referring expression", "Profile", "Answer"} <= infos
+    buttons = [
+        re.sub(r"<[^>]+>", "", b).strip()
+        for b in re.findall(r"<button[^>]*>(.*?)</button>", dom, re.DOTALL)
+    ]
+    assert "Run" in buttons
+    assert "Drop Video Here" in dom and "<textarea" in dom
     # the Run button (the app's primary colour, orange) is on the page
     rgb = np.asarray(Image.open(shot).convert("RGB"), dtype=np.int32)
     orange = (rgb[..., 0] > 200) & (rgb[..., 1] > 90) & (rgb[..., 1] < 160) & (rgb[..., 2] < 80)
