@@ -25,7 +25,6 @@ from vidagent.synth import (
 )
 from vidagent.tracking import Tracker, TrackerConfig
 
-
 STRIDES = (1, 2, 3, 5, 8)
 
 
@@ -36,8 +35,13 @@ def run(video, tracker, detections=None):
         pred[i] = m
 
     t0 = time.perf_counter()
-    tracker.run(((i, f) for i, f in enumerate(video.frames)), video.num_frames,
-                sorted(set(video.labels.values())), on_frame, detections=detections)
+    tracker.run(
+        ((i, f) for i, f in enumerate(video.frames)),
+        video.num_frames,
+        sorted(set(video.labels.values())),
+        on_frame,
+        detections=detections,
+    )
     return tracking_scores(pred, video.masks), time.perf_counter() - t0
 
 
@@ -49,10 +53,14 @@ def main() -> None:
     args = ap.parse_args()
     seeds = range(args.seeds)
     videos = [make_synthetic_video(num_frames=args.frames, seed=s) for s in seeds]
-    print(f"synthetic video: {args.frames} frames 320x240, 4 objects (occluder, hidden-and-back, "
-          f"late entrant, leaves-and-returns), {args.seeds} seeds")
-    print(f"SAM+flow engine, detector every {args.detect_every} frames (boxes jittered 2 px), "
-          "segmenter masks dilated/eroded 1..2 px")
+    print(
+        f"synthetic video: {args.frames} frames 320x240, 4 objects (occluder, hidden-and-back, "
+        f"late entrant, leaves-and-returns), {args.seeds} seeds"
+    )
+    print(
+        f"SAM+flow engine, detector every {args.detect_every} frames (boxes jittered 2 px), "
+        "segmenter masks dilated/eroded 1..2 px"
+    )
     print("| stride | segmenter frames | mean J | id consistency | s/video (flow+tracking) |")
     print("|---|---|---|---|---|")
     for stride in STRIDES:
@@ -66,11 +74,15 @@ def main() -> None:
             ids.append(sc["id_consistency"])
             secs.append(sec)
             emb.append(seg.embeddings)
-        print(f"| {stride} | {np.mean(emb):.0f} / {args.frames} | {np.mean(js):.3f} | "
-              f"{np.mean(ids):.3f} | {np.mean(secs):.2f} |")
+        print(
+            f"| {stride} | {np.mean(emb):.0f} / {args.frames} | {np.mean(js):.3f} | "
+            f"{np.mean(ids):.3f} | {np.mean(secs):.2f} |"
+        )
     print()
-    print("noisy detection masks every 5 frames (dilated/eroded 1-2 px, 10% dropped, a false "
-          "15x15 blob on 10% of detection frames, order shuffled), flow only:")
+    print(
+        "noisy detection masks every 5 frames (dilated/eroded 1-2 px, 10% dropped, a false "
+        "15x15 blob on 10% of detection frames, order shuffled), flow only:"
+    )
     print("| seed | mean J | id consistency | per object (J, id) |")
     print("|---|---|---|---|")
     js, ids = [], []
@@ -78,8 +90,9 @@ def main() -> None:
         sc, _ = run(v, Tracker(TrackerConfig()), noisy_detections(v, every=5, seed=s))
         js.append(sc["J"])
         ids.append(sc["id_consistency"])
-        per = ", ".join(f"{o['gt_id']}: ({o['J']:.2f}, {o['id_consistency']:.2f})"
-                        for o in sc["objects"])
+        per = ", ".join(
+            f"{o['gt_id']}: ({o['J']:.2f}, {o['id_consistency']:.2f})" for o in sc["objects"]
+        )
         print(f"| {s} | {sc['J']:.3f} | {sc['id_consistency']:.3f} | {per} |")
     print(f"| mean | {np.mean(js):.3f} | {np.mean(ids):.3f} | |")
 

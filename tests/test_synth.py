@@ -33,7 +33,7 @@ def test_noisy_detections_shape_and_noise():
     v = make_synthetic_video(num_frames=30, seed=1)
     dets = noisy_detections(v, every=5, seed=1)
     assert sorted(dets) == [0, 5, 10, 15, 20, 25]
-    for t, d in dets.items():
+    for d in dets.values():
         assert d.masks.shape[1:] == (240, 320)
         assert set(d.labels) <= {"box", "ball"}
 

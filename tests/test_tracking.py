@@ -41,7 +41,7 @@ class BoxOracleSegmenter(Segmenter):
         out = []
         for b in np.asarray(boxes):
             x1, y1, x2, y2 = np.round(b).astype(int)
-            crop = gt[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)]
+            crop = gt[max(y1, 0) : max(y2, 0), max(x1, 0) : max(x2, 0)]
             ids, counts = np.unique(crop[crop > 0], return_counts=True)
             m = gt == ids[counts.argmax()] if len(ids) else np.zeros_like(gt, bool)
             op = cv2.dilate if self.rng.random() < 0.5 else cv2.erode
@@ -58,8 +58,13 @@ def _run(tracker, video, detections=None, phrases=("box", "ball")):
         assert m.dtype == np.uint8 and m.shape == video.masks.shape[1:]
         pred[i] = m
 
-    objs = tracker.run(((i, f) for i, f in enumerate(video.frames)), video.num_frames,
-                       list(phrases), on_frame, detections=detections)
+    objs = tracker.run(
+        ((i, f) for i, f in enumerate(video.frames)),
+        video.num_frames,
+        list(phrases),
+        on_frame,
+        detections=detections,
+    )
     assert calls == list(range(video.num_frames))  # exactly once per frame, in order
     return pred, objs
 
@@ -125,7 +130,9 @@ def test_one_false_detection_never_becomes_an_object():
     fake = np.zeros((h, w), bool)
     fake[5:20, 5:20] = True  # background in every frame
     d = dets[10]
-    dets[10] = Detections.merge([d, Detections([[5, 5, 20, 20]], [0.9], ["ball"], masks=fake[None])])
+    dets[10] = Detections.merge(
+        [d, Detections([[5, 5, 20, 20]], [0.9], ["ball"], masks=fake[None])]
+    )
     pred, objs = _run(Tracker(TrackerConfig()), v, dets)
     assert sorted(o.label for o in objs) == ["ball", "ball", "box", "box"]
     assert not pred[:, 5:20, 5:20].any()
@@ -146,7 +153,7 @@ def test_sam_flow_engine_with_segmenter_double():
     v = make_synthetic_video(num_frames=40, seed=2)
     dets = noisy_detections(v, every=10, seed=2, drop=0.0, false_rate=0.0, with_masks=False)
     seg = BoxOracleSegmenter(v)
-    pred, objs = _run(Tracker(TrackerConfig(detect_every=10, stride=2), segmenter=seg), v, dets)
+    pred, _objs = _run(Tracker(TrackerConfig(detect_every=10, stride=2), segmenter=seg), v, dets)
     s = tracking_scores(pred, v.masks)
     assert s["J"] > 0.7 and s["id_consistency"] > 0.85
     assert seg.calls == 21  # one per key frame 0, 2, .., 38 and the last; detection frames reuse it
@@ -173,8 +180,9 @@ class GridDetector:
 def test_detector_runs_every_k_frames():
     v = make_synthetic_video(num_frames=25, seed=0)
     det = GridDetector(v)
-    pred, objs = _run(Tracker(TrackerConfig(detect_every=8), detector=det,
-                              segmenter=BoxOracleSegmenter(v)), v)
+    _pred, objs = _run(
+        Tracker(TrackerConfig(detect_every=8), detector=det, segmenter=BoxOracleSegmenter(v)), v
+    )
     assert det.frames_seen == [0, 8, 16, 24]
     assert len(objs) == 4
 
@@ -185,14 +193,57 @@ def test_tiny_real_sam_engine_runs():
     from vidagent.models.segmenter_sam import SamArch, SamSegmenter, build_sam
 
     torch.manual_seed(0)
-    arch = SamArch(embed_dim=32, depth=2, num_heads=2, global_attn_indexes=(1,), window_size=4,
-                   prompt_dim=32, decoder_mlp_dim=64, decoder_heads=2)
+    arch = SamArch(
+        embed_dim=32,
+        depth=2,
+        num_heads=2,
+        global_attn_indexes=(1,),
+        window_size=4,
+        prompt_dim=32,
+        decoder_mlp_dim=64,
+        decoder_heads=2,
+    )
     seg = SamSegmenter(build_sam(arch, input_size=128))
     v = make_synthetic_video(num_frames=12, height=96, width=128, seed=0)
     dets = noisy_detections(v, every=4, seed=0, drop=0.0, false_rate=0.0, with_masks=False)
-    pred, objs = _run(Tracker(TrackerConfig(detect_every=4, stride=2, min_area=4)), v, dets)
-    pred2, objs2 = _run(Tracker(TrackerConfig(detect_every=4, stride=2, min_area=4),
-                                segmenter=seg), v, dets)
+    _pred, _objs = _run(Tracker(TrackerConfig(detect_every=4, stride=2, min_area=4)), v, dets)
+    pred2, objs2 = _run(
+        Tracker(TrackerConfig(detect_every=4, stride=2, min_area=4), segmenter=seg), v, dets
+    )
     # random weights give arbitrary masks; the engine must still keep the contract
     assert all(1 <= o.id <= 255 for o in objs2)
     assert set(np.unique(pred2)) - {0} <= {o.id for o in objs2}
+
+
+def test_max_objects_caps_ids():
+    v = make_synthetic_video(num_frames=30, seed=0)
+    dets = noisy_detections(v, every=5, seed=0, drop=0.0, false_rate=0.0, max_radius=1)
+    pred, objs = _run(Tracker(TrackerConfig(max_objects=2)), v, dets)
+    assert [o.id for o in objs] == [1, 2]
+    assert set(np.unique(pred)) <= {0, 1, 2}
+
+
+def test_emission_lag_is_bounded():
+    """Label maps are emitted within a fixed window of the frame read (memory bounded in video
+    length, not the whole video buffered)."""
+    v = make_synthetic_video(num_frames=60, seed=0)
+    dets = noisy_detections(v, every=5, seed=0)
+    pulled = []
+    lags = []
+
+    def frames():
+        for i, f in enumerate(v.frames):
+            pulled.append(i)
+            yield i, f
+
+    cfg = TrackerConfig()
+    Tracker(cfg).run(
+        frames(),
+        v.num_frames,
+        ["box", "ball"],
+        lambda i, m: lags.append(pulled[-1] - i),
+        detections=dets,
+    )
+    window = 5 * (cfg.confirm_hits + cfg.tentative_max_misses) + 1
+    assert max(lags) <= window
+    assert len(lags) == 60

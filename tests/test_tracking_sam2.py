@@ -8,9 +8,9 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from vidagent.synth import make_synthetic_video, noisy_detections  # noqa: E402
-from vidagent.tracking import Tracker, TrackerConfig  # noqa: E402
-from vidagent.tracking.sam2_video import Sam2VideoPropagator  # noqa: E402
+from vidagent.synth import make_synthetic_video, noisy_detections
+from vidagent.tracking import Tracker, TrackerConfig
+from vidagent.tracking.sam2_video import Sam2VideoPropagator
 
 S = 64  # model input size
 
@@ -24,35 +24,60 @@ def _tiny_sam2(path):
         Sam2VideoVideoProcessor,
     )
 
-    backbone = dict(
-        model_type="sam2_hiera_det_model", hidden_size=16, num_attention_heads=1, image_size=[S, S],
-        blocks_per_stage=[1, 1, 2, 1], embed_dim_per_stage=[16, 32, 64, 128],
-        num_attention_heads_per_stage=[1, 1, 2, 2], window_size_per_stage=[4, 4, 4, 4],
-        global_attention_blocks=[3], window_positional_embedding_background_size=[2, 2],
-    )
-    vision = dict(
-        model_type="sam2_vision_model", backbone_config=backbone,
-        backbone_channel_list=[128, 64, 32, 16],
-        backbone_feature_sizes=[[S // 4, S // 4], [S // 8, S // 8], [S // 16, S // 16]],
-        fpn_hidden_size=128,
-    )
+    backbone = {
+        "model_type": "sam2_hiera_det_model",
+        "hidden_size": 16,
+        "num_attention_heads": 1,
+        "image_size": [S, S],
+        "blocks_per_stage": [1, 1, 2, 1],
+        "embed_dim_per_stage": [16, 32, 64, 128],
+        "num_attention_heads_per_stage": [1, 1, 2, 2],
+        "window_size_per_stage": [4, 4, 4, 4],
+        "global_attention_blocks": [3],
+        "window_positional_embedding_background_size": [2, 2],
+    }
+    vision = {
+        "model_type": "sam2_vision_model",
+        "backbone_config": backbone,
+        "backbone_channel_list": [128, 64, 32, 16],
+        "backbone_feature_sizes": [[S // 4, S // 4], [S // 8, S // 8], [S // 16, S // 16]],
+        "fpn_hidden_size": 128,
+    }
     # hidden 128 > memory 64: transformers splits object pointers only when they differ, and
     # the memory attention's key/value width is fixed at 64
     config = Sam2VideoConfig(
         vision_config=vision,
-        prompt_encoder_config=dict(hidden_size=128, image_size=S, patch_size=16, mask_input_channels=4),
-        mask_decoder_config=dict(hidden_size=128, mlp_dim=64, num_attention_heads=2, iou_head_hidden_dim=32),
-        image_size=S, num_maskmem=3, max_object_pointers_in_encoder=4,
-        memory_attention_hidden_size=128, memory_attention_num_layers=1,
-        memory_attention_feed_forward_hidden_size=64, memory_attention_rope_feat_sizes=[S // 16, S // 16],
-        memory_encoder_hidden_size=128, memory_encoder_output_channels=64,
-        mask_downsampler_embed_dim=128, memory_fuser_embed_dim=128, memory_fuser_intermediate_dim=64,
+        prompt_encoder_config={
+            "hidden_size": 128,
+            "image_size": S,
+            "patch_size": 16,
+            "mask_input_channels": 4,
+        },
+        mask_decoder_config={
+            "hidden_size": 128,
+            "mlp_dim": 64,
+            "num_attention_heads": 2,
+            "iou_head_hidden_dim": 32,
+        },
+        image_size=S,
+        num_maskmem=3,
+        max_object_pointers_in_encoder=4,
+        memory_attention_hidden_size=128,
+        memory_attention_num_layers=1,
+        memory_attention_feed_forward_hidden_size=64,
+        memory_attention_rope_feat_sizes=[S // 16, S // 16],
+        memory_encoder_hidden_size=128,
+        memory_encoder_output_channels=64,
+        mask_downsampler_embed_dim=128,
+        memory_fuser_embed_dim=128,
+        memory_fuser_intermediate_dim=64,
     )
     torch.manual_seed(0)
     model = Sam2VideoModel(config).eval()
     processor = Sam2VideoProcessor(
-        image_processor=Sam2ImageProcessor(size={"height": S, "width": S},
-                                           mask_size={"height": S // 4, "width": S // 4}),
+        image_processor=Sam2ImageProcessor(
+            size={"height": S, "width": S}, mask_size={"height": S // 4, "width": S // 4}
+        ),
         video_processor=Sam2VideoVideoProcessor(size={"height": S, "width": S}),
         target_size=S,
     )
@@ -82,7 +107,9 @@ def test_parity_with_transformers_streaming_loop(tiny_path):
         ours.append(prop.last_output.pred_masks.clone())
         s = prop.session
         assert len(s.processed_frames) == 1  # raw frames are not kept
-        assert all(len(o["non_cond_frame_outputs"]) <= prop.window for o in s.output_dict_per_obj.values())
+        assert all(
+            len(o["non_cond_frame_outputs"]) <= prop.window for o in s.output_dict_per_obj.values()
+        )
 
     model = Sam2VideoModel.from_pretrained(tiny_path, local_files_only=True).eval()
     proc = Sam2VideoProcessor.from_pretrained(tiny_path, local_files_only=True)
@@ -92,7 +119,8 @@ def test_parity_with_transformers_streaming_loop(tiny_path):
             inputs = proc(images=f, return_tensors="pt")
             if i == 0:
                 proc.add_inputs_to_inference_session(
-                    session, frame_idx=0, obj_ids=[1, 2], input_masks=[seeds[1], seeds[2]])
+                    session, frame_idx=0, obj_ids=[1, 2], input_masks=[seeds[1], seeds[2]]
+                )
             out = model(inference_session=session, frame=inputs.pixel_values[0])
             assert out.object_ids == [1, 2]
             torch.testing.assert_close(ours[i], out.pred_masks)
@@ -122,8 +150,12 @@ def test_tracker_with_sam2_engine(tiny_path):
     prop = Sam2VideoPropagator.from_pretrained(tiny_path)
     calls = []
     objs = Tracker(TrackerConfig(detect_every=5, stride=2, min_area=4), propagator=prop).run(
-        ((i, f) for i, f in enumerate(v.frames)), v.num_frames, ["box", "ball"],
-        lambda i, m: calls.append((i, m)), detections=dets)
+        ((i, f) for i, f in enumerate(v.frames)),
+        v.num_frames,
+        ["box", "ball"],
+        lambda i, m: calls.append((i, m)),
+        detections=dets,
+    )
     assert [i for i, _ in calls] == list(range(10))
     ids = {o.id for o in objs}
     for _, m in calls:

@@ -115,7 +115,7 @@ def disk(radius: int) -> np.ndarray:
 
 
 def boundary_radius(shape: tuple[int, int]) -> int:
-    return int(math.ceil(BOUNDARY_TOLERANCE * math.hypot(shape[0], shape[1])))
+    return math.ceil(BOUNDARY_TOLERANCE * math.hypot(shape[0], shape[1]))
 
 
 class _Boundary:
@@ -248,8 +248,9 @@ def evaluate(pred_dir: str | Path, gt_dir: str | Path) -> dict:
     for a, g in enumerate(gt_list):
         if g in match:
             b = pred_list.index(match[g])
-            objects.append({"gt_id": g, "pred_id": match[g], "J": float(J[a, b]),
-                            "F": float(F[a, b])})
+            objects.append(
+                {"gt_id": g, "pred_id": match[g], "J": float(J[a, b]), "F": float(F[a, b])}
+            )
         else:
             empty = (T - present_gt.get(g, 0)) / T  # frames where the reference is empty too
             objects.append({"gt_id": g, "pred_id": None, "J": empty, "F": empty})
@@ -346,10 +347,18 @@ def tracking_scores(pred: np.ndarray, gt: np.ndarray) -> dict:
             counts = np.bincount(under.astype(np.int64))
             counts[0] = 0
             good += int(counts.any() and int(counts.argmax()) == p)
-        objects.append({"gt_id": g, "pred_id": p, "J": float(j),
-                        "id_consistency": good / seen if seen else 1.0})
+        objects.append(
+            {
+                "gt_id": g,
+                "pred_id": p,
+                "J": float(j),
+                "id_consistency": good / seen if seen else 1.0,
+            }
+        )
     return {
         "J": float(np.mean([o["J"] for o in objects])) if objects else 1.0,
-        "id_consistency": float(np.mean([o["id_consistency"] for o in objects])) if objects else 1.0,
+        "id_consistency": float(np.mean([o["id_consistency"] for o in objects]))
+        if objects
+        else 1.0,
         "objects": objects,
     }

@@ -83,23 +83,58 @@ def default_objects(height: int, width: int, num_frames: int, seed: int) -> list
     that comes back, and a distractor; trajectories jittered by ``seed``."""
     rng = np.random.default_rng(seed)
     H, W, T = height, width, num_frames - 1
-    j = lambda s: float(rng.uniform(-s, s))  # noqa: E731  small jitter
+    j = lambda s: float(rng.uniform(-s, s))
     s = min(H, W)
     objs = [
         # 1: a big box that slides across the middle, drawn on top (the occluder)
-        SyntheticObject(1, "box", "rect", (int(0.30 * s), int(0.42 * s)), (200, 60, 50),
-                        [(0, 0.20 * W + j(8), 0.50 * H + j(6)), (T, 0.78 * W + j(8), 0.52 * H)], z=3),
+        SyntheticObject(
+            1,
+            "box",
+            "rect",
+            (int(0.30 * s), int(0.42 * s)),
+            (200, 60, 50),
+            [(0, 0.20 * W + j(8), 0.50 * H + j(6)), (T, 0.78 * W + j(8), 0.52 * H)],
+            z=3,
+        ),
         # 2: a ball that moves the other way behind the box: hidden for a while, then back
-        SyntheticObject(2, "ball", "ellipse", (int(0.16 * s), int(0.16 * s)), (60, 90, 210),
-                        [(0, 0.85 * W + j(6), 0.50 * H + j(5)), (T, 0.12 * W + j(6), 0.48 * H)], z=1),
+        SyntheticObject(
+            2,
+            "ball",
+            "ellipse",
+            (int(0.16 * s), int(0.16 * s)),
+            (60, 90, 210),
+            [(0, 0.85 * W + j(6), 0.50 * H + j(5)), (T, 0.12 * W + j(6), 0.48 * H)],
+            z=1,
+        ),
         # 3: a ball that enters late from the bottom-left edge
-        SyntheticObject(3, "ball", "ellipse", (int(0.20 * s), int(0.14 * s)), (70, 190, 80),
-                        [(0, -0.3 * W, 0.80 * H), (0.25 * T, -0.12 * W, 0.80 * H + j(5)),
-                         (T, 0.45 * W + j(10), 0.78 * H)], z=2),
+        SyntheticObject(
+            3,
+            "ball",
+            "ellipse",
+            (int(0.20 * s), int(0.14 * s)),
+            (70, 190, 80),
+            [
+                (0, -0.3 * W, 0.80 * H),
+                (0.25 * T, -0.12 * W, 0.80 * H + j(5)),
+                (T, 0.45 * W + j(10), 0.78 * H),
+            ],
+            z=2,
+        ),
         # 4: a box near the top that leaves on the right and comes back
-        SyntheticObject(4, "box", "rect", (int(0.18 * s), int(0.15 * s)), (220, 200, 60),
-                        [(0, 0.60 * W + j(8), 0.18 * H + j(4)), (0.40 * T, 1.15 * W, 0.18 * H),
-                         (0.62 * T, 1.15 * W, 0.20 * H), (T, 0.70 * W + j(8), 0.20 * H)], z=2),
+        SyntheticObject(
+            4,
+            "box",
+            "rect",
+            (int(0.18 * s), int(0.15 * s)),
+            (220, 200, 60),
+            [
+                (0, 0.60 * W + j(8), 0.18 * H + j(4)),
+                (0.40 * T, 1.15 * W, 0.18 * H),
+                (0.62 * T, 1.15 * W, 0.20 * H),
+                (T, 0.70 * W + j(8), 0.20 * H),
+            ],
+            z=2,
+        ),
     ]
     return objs
 
@@ -137,7 +172,9 @@ def make_synthetic_video(
         img = bg.copy()
         lab = np.zeros((height, width), np.uint8)
         for o in sorted(objs, key=lambda o: o.z):
-            cx, cy = (float(np.round(c)) for c in o.center(t))  # whole pixels: texture and mask agree
+            cx, cy = (
+                float(np.round(c)) for c in o.center(t)
+            )  # whole pixels: texture and mask agree
             m = _shape_mask(o, cx, cy, height, width)
             if not m.any():
                 continue
@@ -155,16 +192,22 @@ def make_synthetic_video(
     return SyntheticVideo(frames, masks, {o.id: o.label for o in objs}, fps, objs)
 
 
-def save_tracks_folder(directory: str | Path, masks: np.ndarray, labels: dict[int, str],
-                       fps: float = 25.0) -> Path:
+def save_tracks_folder(
+    directory: str | Path, masks: np.ndarray, labels: dict[int, str], fps: float = 25.0
+) -> Path:
     """Write label maps (T, H, W) uint8 as a tracks-format folder (objects.json + masks/*.png)."""
     from PIL import Image
 
     d = Path(directory)
     (d / "masks").mkdir(parents=True, exist_ok=True)
     t, h, w = masks.shape
-    meta = {"fps": float(fps), "width": int(w), "height": int(h), "num_frames": int(t),
-            "objects": [{"id": int(i), "label": str(lab)} for i, lab in sorted(labels.items())]}
+    meta = {
+        "fps": float(fps),
+        "width": int(w),
+        "height": int(h),
+        "num_frames": int(t),
+        "objects": [{"id": int(i), "label": str(lab)} for i, lab in sorted(labels.items())],
+    }
     (d / "objects.json").write_text(json.dumps(meta))
     for i, m in enumerate(masks):
         Image.fromarray(np.asarray(m, np.uint8)).save(d / "masks" / f"{i:05d}.png")
@@ -177,12 +220,14 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: float = 25.0) -> Path:
 
     path = Path(path)
     with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=int(round(fps)))
+        stream = out.add_stream("libx264", rate=round(fps))
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
         stream.options = {"crf": "12"}
         for f in frames:
-            for pkt in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")):
+            for pkt in stream.encode(
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
+            ):
                 out.mux(pkt)
         for pkt in stream.encode():
             out.mux(pkt)
@@ -241,8 +286,10 @@ def noisy_detections(
         p = rng.permutation(len(ms))
         masks = np.array(ms, bool).reshape(-1, h, w)[p]
         out[t] = Detections(
-            np.array(bs, np.float32).reshape(-1, 4)[p], np.ones(len(ms), np.float32)[p],
-            np.array(ls, dtype=object)[p] if ls else [], masks=masks if with_masks else None,
+            np.array(bs, np.float32).reshape(-1, 4)[p],
+            np.ones(len(ms), np.float32)[p],
+            np.array(ls, dtype=object)[p] if ls else [],
+            masks=masks if with_masks else None,
         )
     return out
 
@@ -267,8 +314,14 @@ class SyntheticDetector(_FrameLookup):
     the ground-truth objects of the frame it is shown (>= ``min_area`` px visible), each
     dropped with probability ``drop`` and jittered by up to ``jitter`` px. Not a model."""
 
-    def __init__(self, video: SyntheticVideo, drop: float = 0.0, jitter: float = 0.0,
-                 seed: int = 0, min_area: int = 20) -> None:
+    def __init__(
+        self,
+        video: SyntheticVideo,
+        drop: float = 0.0,
+        jitter: float = 0.0,
+        seed: int = 0,
+        min_area: int = 20,
+    ) -> None:
         super().__init__(video)
         self.rng = np.random.default_rng(seed)
         self.drop, self.jitter, self.min_area = drop, jitter, min_area
@@ -280,8 +333,13 @@ class SyntheticDetector(_FrameLookup):
         t = self.frame_of(image)
         self.frames_seen.append(t)
         gt = self.video.masks[t]
-        ids = [i for i, lab in self.video.labels.items()
-               if lab in phrases and (gt == i).sum() >= self.min_area and self.rng.random() >= self.drop]
+        ids = [
+            i
+            for i, lab in self.video.labels.items()
+            if lab in phrases
+            and (gt == i).sum() >= self.min_area
+            and self.rng.random() >= self.drop
+        ]
         boxes = boxes_from_label_map(gt, ids).reshape(-1, 4)
         boxes += self.rng.uniform(-self.jitter, self.jitter, boxes.shape).astype(np.float32)
         return Detections(boxes, np.ones(len(ids)), [self.video.labels[i] for i in ids])

@@ -27,8 +27,15 @@ class FlowPair:
 
     exact_backward = False  # True: a second DIS run for the backward flow, not the inverse
 
-    def __init__(self, a_small: np.ndarray, b_small: np.ndarray, shape: tuple[int, int],
-                 dis, _shared: dict | None = None, _swap: bool = False) -> None:
+    def __init__(
+        self,
+        a_small: np.ndarray,
+        b_small: np.ndarray,
+        shape: tuple[int, int],
+        dis,
+        _shared: dict | None = None,
+        _swap: bool = False,
+    ) -> None:
         self._a, self._b = a_small, b_small
         self.shape = shape
         self._dis = dis
@@ -73,8 +80,9 @@ class FlowPair:
         sx, sy = sw / w, sh / h
         mx = ((np.asarray(xs) + 0.5) * sx - 0.5).astype(np.float32).reshape(1, -1)
         my = ((np.asarray(ys) + 0.5) * sy - 0.5).astype(np.float32).reshape(1, -1)
-        v = cv2.remap(small, mx, my, interpolation=cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)
+        v = cv2.remap(
+            small, mx, my, interpolation=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        ).reshape(-1, 2)
         return v / np.array([sx, sy], np.float32)
 
     def _inverse_of_fwd(self, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -101,7 +109,7 @@ class FlowPair:
         """(N, 2) backward flow at full-resolution pixels (xs, ys)."""
         return self._sample("fwd", xs, ys) if self._swap else self._backward_at(xs, ys)
 
-    def reversed(self) -> "FlowPair":
+    def reversed(self) -> FlowPair:
         """The same pair seen from B to A (to move label maps back in time)."""
         return FlowPair(self._a, self._b, self.shape, self._dis, self._cache, not self._swap)
 
@@ -130,7 +138,7 @@ class FlowWarper:
         h, w = grey.shape
         scale = min(1.0, self.flow_size / max(h, w))
         if scale < 1.0:
-            size = (max(int(round(w * scale)), 8), max(int(round(h * scale)), 8))
+            size = (max(round(w * scale), 8), max(round(h * scale), 8))
             grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
         return grey
 
@@ -152,21 +160,28 @@ def warp_labels(labels: np.ndarray, backward_flow: np.ndarray) -> np.ndarray:
     mx = gx + backward_flow[..., 0]
     my = gy + backward_flow[..., 1]
     src = labels if labels.dtype in (np.uint8, np.uint16) else labels.astype(np.float32)
-    out = cv2.remap(src, mx, my, interpolation=cv2.INTER_NEAREST,
-                    borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    out = cv2.remap(
+        src, mx, my, interpolation=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
     return out.astype(labels.dtype, copy=False)
 
 
-def _object_transform(mask: np.ndarray, origin: tuple[int, int], flows: FlowPair,
-                      rng: np.random.Generator, prior: np.ndarray | None = None) -> np.ndarray:
+def _object_transform(
+    mask: np.ndarray,
+    origin: tuple[int, int],
+    flows: FlowPair,
+    rng: np.random.Generator,
+    prior: np.ndarray | None = None,
+) -> np.ndarray:
     """2x3 similarity transform (full-frame pixels) that moves ``mask`` along the forward flow.
 
     ``mask`` is a bool crop whose top-left pixel is ``origin`` (x, y) of the frame. A mask too
     thin to have an interior (a sliver entering at the frame edge or coming out from behind
     something, where flow is unreliable) reuses ``prior``, its last transform (constant
     velocity), when there is one."""
-    interior = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8),
-                         borderType=cv2.BORDER_REPLICATE).astype(bool)
+    interior = cv2.erode(
+        mask.astype(np.uint8), np.ones((5, 5), np.uint8), borderType=cv2.BORDER_REPLICATE
+    ).astype(bool)
     n_in = int(np.count_nonzero(interior))
     if n_in < 30 and prior is not None:
         return prior
@@ -180,8 +195,9 @@ def _object_transform(mask: np.ndarray, origin: tuple[int, int], flows: FlowPair
     src = np.stack([xs, ys], 1).astype(np.float32)
     dst = src + fl
     if len(xs) >= 12:
-        m, inliers = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC,
-                                                 ransacReprojThreshold=1.0, maxIters=200)
+        m, inliers = cv2.estimateAffinePartial2D(
+            src, dst, method=cv2.RANSAC, ransacReprojThreshold=1.0, maxIters=200
+        )
         if m is not None and inliers is not None and inliers.sum() >= 6:
             scale = float(np.hypot(m[0, 0], m[1, 0]))
             if 0.8 < scale < 1.25:
@@ -203,8 +219,12 @@ def _move(mask: np.ndarray, origin: tuple[int, int], a: np.ndarray, shape: tuple
     h, w = shape
     ch, cw = mask.shape
     x0, y0 = origin
-    corners = np.array([[x0, y0, 1], [x0 + cw, y0, 1], [x0, y0 + ch, 1], [x0 + cw, y0 + ch, 1]],
-                       np.float32) @ a.T
+    corners = (
+        np.array(
+            [[x0, y0, 1], [x0 + cw, y0, 1], [x0, y0 + ch, 1], [x0 + cw, y0 + ch, 1]], np.float32
+        )
+        @ a.T
+    )
     nx0 = max(int(np.floor(corners[:, 0].min())) - 1, 0)
     ny0 = max(int(np.floor(corners[:, 1].min())) - 1, 0)
     nx1 = min(int(np.ceil(corners[:, 0].max())) + 2, w)
@@ -214,14 +234,20 @@ def _move(mask: np.ndarray, origin: tuple[int, int], a: np.ndarray, shape: tuple
     # crop coordinates: dst = a @ (src + origin) - new_origin
     local = a.copy()
     local[:, 2] = a[:, :2] @ np.array([x0, y0], np.float32) + a[:, 2] - np.array([nx0, ny0])
-    moved = cv2.warpAffine(mask.astype(np.uint8), local, (nx1 - nx0, ny1 - ny0),
-                           flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT,
-                           borderValue=0).astype(bool)
+    moved = cv2.warpAffine(
+        mask.astype(np.uint8),
+        local,
+        (nx1 - nx0, ny1 - ny0),
+        flags=cv2.INTER_NEAREST,
+        borderMode=cv2.BORDER_CONSTANT,
+        borderValue=0,
+    ).astype(bool)
     return moved, (nx0, ny0)
 
 
-def propagate_labels(labels: np.ndarray, flows: FlowPair, motion: dict | None = None,
-                     seed: int = 0) -> np.ndarray:
+def propagate_labels(
+    labels: np.ndarray, flows: FlowPair, motion: dict | None = None, seed: int = 0
+) -> np.ndarray:
     """Label map (H, W) of the current frame from ``labels`` of the previous one; same dtype.
 
     Each object moves by its own similarity transform (see the module docstring); overlaps go

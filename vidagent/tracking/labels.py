@@ -11,11 +11,11 @@ def _boxes_and_areas(masks: list[np.ndarray]):
     for m in masks:
         rows = np.flatnonzero(m.any(axis=1))
         if len(rows):
-            cols = np.flatnonzero(m[rows[0]:rows[-1] + 1].any(axis=0))
+            cols = np.flatnonzero(m[rows[0] : rows[-1] + 1].any(axis=0))
             boxes.append((rows[0], rows[-1] + 1, cols[0], cols[-1] + 1))
         else:
             boxes.append(None)
-        areas.append(int(np.count_nonzero(m[rows[0]:rows[-1] + 1])) if len(rows) else 0)
+        areas.append(int(np.count_nonzero(m[rows[0] : rows[-1] + 1])) if len(rows) else 0)
     return boxes, np.array(areas, np.float64)
 
 
@@ -76,7 +76,7 @@ def mask_box(mask: np.ndarray) -> np.ndarray | None:
     rows = np.flatnonzero(mask.any(axis=1))
     if not len(rows):
         return None
-    cols = np.flatnonzero(mask[rows[0]:rows[-1] + 1].any(axis=0))
+    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
     return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], np.float32)
 
 
@@ -132,14 +132,16 @@ def fuse_masks(current: np.ndarray, new: np.ndarray, weight: float) -> np.ndarra
     x2 = int(min(max(box_c[2], box_n[2]) + pad, w))
     y2 = int(min(max(box_c[3], box_n[3]) + pad, h))
     sd = (1.0 - weight) * _signed_distance(current[y1:y2, x1:x2]) + weight * _signed_distance(
-        new[y1:y2, x1:x2])
+        new[y1:y2, x1:x2]
+    )
     out = np.zeros_like(current)
     out[y1:y2, x1:x2] = sd > 0
     return out
 
 
-def blend_labels(forward: np.ndarray, backward: np.ndarray, weight: float,
-                 min_area: int = 0) -> np.ndarray:
+def blend_labels(
+    forward: np.ndarray, backward: np.ndarray, weight: float, min_area: int = 0
+) -> np.ndarray:
     """Interpolate two label maps of one frame: each id's mask is the signed-distance blend of
     its two masks (``weight`` on ``backward``); an id in only one map keeps that mask. Overlaps
     go to the smaller object, except where both maps agree on an id."""
@@ -164,7 +166,7 @@ def blend_labels(forward: np.ndarray, backward: np.ndarray, weight: float,
         pieces.append((i, m, y0, x0, int(np.count_nonzero(m))))
     out = np.zeros_like(forward)
     for i, m, y0, x0, _ in sorted(pieces, key=lambda p: -p[4]):
-        out[y0:y0 + m.shape[0], x0:x0 + m.shape[1]][m] = i
+        out[y0 : y0 + m.shape[0], x0 : x0 + m.shape[1]][m] = i
     agree = (forward == backward) & (forward > 0)
     out[agree] = forward[agree]
     return out

@@ -70,8 +70,14 @@ class SamFlowPropagator(Propagator):
     (a box prompt that landed on something else, an object going out of sight).
     """
 
-    def __init__(self, segmenter: Segmenter, accept_iou: float = 0.3, min_area: int = 16,
-                 fuse_iou: float = 0.65, weight: float = 0.5) -> None:
+    def __init__(
+        self,
+        segmenter: Segmenter,
+        accept_iou: float = 0.3,
+        min_area: int = 16,
+        fuse_iou: float = 0.65,
+        weight: float = 0.5,
+    ) -> None:
         self.segmenter = segmenter
         self.accept_iou = float(accept_iou)
         self.fuse_iou = float(fuse_iou)

@@ -36,14 +36,18 @@ class Sam2VideoPropagator(Propagator):
         max_cond_frames: prompted frames kept per object (the most recent).
     """
 
-    def __init__(self, model, processor, device: str = "cpu", window: int = 16,
-                 max_cond_frames: int = 4) -> None:
+    def __init__(
+        self, model, processor, device: str = "cpu", window: int = 16, max_cond_frames: int = 4
+    ) -> None:
         self.model = model.eval().to(device)
         self.processor = processor
         self.device = device
         cfg = model.config
-        self.window = max(int(window), int(getattr(cfg, "num_maskmem", 7)),
-                          int(getattr(cfg, "max_object_pointers_in_encoder", 16)))
+        self.window = max(
+            int(window),
+            int(getattr(cfg, "num_maskmem", 7)),
+            int(getattr(cfg, "max_object_pointers_in_encoder", 16)),
+        )
         self.max_cond_frames = max(int(max_cond_frames), 1)
         self.session = None
         self._k = 0  # session-local frame index (key frames are fed as consecutive frames)
@@ -51,7 +55,9 @@ class Sam2VideoPropagator(Propagator):
         self.last_output = None  # the model's output on the last key frame (for inspection)
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "cpu", **kwargs) -> "Sam2VideoPropagator":
+    def from_pretrained(
+        cls, path: str | Path, device: str = "cpu", **kwargs
+    ) -> Sam2VideoPropagator:
         """Load a SAM 2.1 / EdgeTAM video checkpoint from a local folder (no network)."""
         import transformers
         from transformers import AutoConfig, AutoProcessor
@@ -99,7 +105,9 @@ class Sam2VideoPropagator(Propagator):
             if inputs:
                 ids = list(inputs)
                 self.processor.add_inputs_to_inference_session(
-                    session, frame_idx=k, obj_ids=ids,
+                    session,
+                    frame_idx=k,
+                    obj_ids=ids,
                     input_masks=[np.asarray(inputs[i], bool) for i in ids],
                 )
             out = self.model(inference_session=session, frame=pixels, frame_idx=k)
@@ -124,8 +132,12 @@ class Sam2VideoPropagator(Propagator):
             return
         keep = [oid for oid in s.obj_ids if oid not in drop]
         old = {oid: s._obj_id_to_idx[oid] for oid in keep}
-        per_obj = ("point_inputs_per_obj", "mask_inputs_per_obj", "output_dict_per_obj",
-                   "frames_tracked_per_obj")
+        per_obj = (
+            "point_inputs_per_obj",
+            "mask_inputs_per_obj",
+            "output_dict_per_obj",
+            "frames_tracked_per_obj",
+        )
         for name in per_obj:
             table = getattr(s, name)
             setattr(s, name, {n: table[old[oid]] for n, oid in enumerate(keep)})

@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -104,9 +104,15 @@ class Tracker:
         self.segmenter = segmenter
         if propagator is None:
             propagator = (
-                SamFlowPropagator(segmenter, self.config.sam_accept_iou, self.config.min_area,
-                                  self.config.fuse_min_iou, self.config.det_weight)
-                if segmenter is not None else FlowOnlyPropagator()
+                SamFlowPropagator(
+                    segmenter,
+                    self.config.sam_accept_iou,
+                    self.config.min_area,
+                    self.config.fuse_min_iou,
+                    self.config.det_weight,
+                )
+                if segmenter is not None
+                else FlowOnlyPropagator()
             )
         self.propagator = propagator
 
@@ -222,8 +228,9 @@ class Tracker:
         else:
             if index % cfg.detect_every != 0:
                 return None
-            dets = self.detector.detect(frame, phrases, cfg.box_threshold, cfg.text_threshold,
-                                        cfg.max_boxes)
+            dets = self.detector.detect(
+                frame, phrases, cfg.box_threshold, cfg.text_threshold, cfg.max_boxes
+            )
         h, w = frame.shape[:2]
         if len(dets) == 0:
             return Detections.empty((h, w))
@@ -353,8 +360,9 @@ class Tracker:
     def _confirm(self, t: Track) -> None:
         if self._next_object_id > self.config.max_objects:
             if not self._warned_full:
-                log.warning("more than %d objects: later ones are not tracked",
-                            self.config.max_objects)
+                log.warning(
+                    "more than %d objects: later ones are not tracked", self.config.max_objects
+                )
                 self._warned_full = True
             t.state = DELETED
             return
@@ -382,7 +390,9 @@ class Tracker:
                 continue
             sl = slices.get(t.tid)
             area = 0 if sl is None else int(np.count_nonzero(labels[sl] == t.tid))
-            if t.state == TENTATIVE and (t.misses > cfg.tentative_max_misses or area < cfg.min_area):
+            if t.state == TENTATIVE and (
+                t.misses > cfg.tentative_max_misses or area < cfg.min_area
+            ):
                 t.state = DELETED
                 removed.append(t.tid)
             elif t.state == CONFIRMED and (t.misses > cfg.max_misses or area < cfg.min_area):
