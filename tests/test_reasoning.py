@@ -83,7 +83,7 @@ def test_when(memory):
     a = ask(memory, "when", ["person"], event="leave")
     assert a.value == pytest.approx(2.9) and "last seen at 2.90 s" in a.answer
     a = ask(memory, "when", ["car"], event="leave")
-    assert a.value == pytest.approx(4.9) and "still visible at the end" in a.answer
+    assert a.value == pytest.approx(4.9) and "still visible when the video ends" in a.answer
     # several dogs: the first time any dog appears, the chosen one first in evidence
     a = ask(memory, "when", ["dog"], event="appear")
     assert a.value == 0.0 and a.evidence[0]["id"] == 1 and len(a.evidence) == 2
@@ -323,3 +323,14 @@ def test_benchmark_generator_sample():
             js.append(j_score(scene, refer(e.plan, mem, e.text), e.ids))
     assert total >= 50 and right / total >= 0.95
     assert len(js) >= 8 and np.mean(js) >= 0.95
+
+
+def test_when_mentions_absences():
+    spec = ObjSpec(1, "cat", "black", (25, 25, 25), "circle", 10, (30, 30), (30, 30), 0, 39)
+    scene = render([spec], 80, 60, 40, noise=0)
+    maps = scene.label_maps.copy()
+    maps[10:20] = 0  # the cat is out of view on frames 10..19
+    mem = scene.memory(label_maps=maps)
+    a = answer(Plan(task="when", targets=["cat"], event="leave"), mem)
+    assert a.value == pytest.approx(3.9)
+    assert "out of view from 1.00 s to 1.90 s" in a.answer

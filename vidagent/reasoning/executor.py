@@ -85,8 +85,10 @@ def _empty(sel: Selection, value: Any) -> Answer:
 
 
 def _noun(sel: Selection, n: int = 1) -> str:
+    """The phrase in number n with the applied constraints: "dogs moving right"."""
     p = parse_phrase(sel.phrase)
-    return display_name(p.text or sel.phrase, n)
+    name = display_name(p.text or sel.phrase, n)
+    return f"{name} {sel.qualifier}" if sel.qualifier else name
 
 
 def _notes(sel: Selection) -> str:
@@ -166,6 +168,21 @@ def _event_from(question: str) -> str:
     return "leave" if _LEAVE_WORDS.search(question.lower()) else "appear"
 
 
+def _absences(o: ObjectMemory, limit: int = 3) -> str:
+    """" It is out of view from 1.20 s to 2.00 s." for the gaps inside an object's time on
+    screen (gaps shorter than the memory's gap filling are not counted), or ""."""
+    on = o.on_screen
+    first, last = o.first_frame, o.last_frame
+    off = ~on[first: last + 1]
+    if not off.any():
+        return ""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], off.astype(np.int8), [0]])))
+    spans = [(first + a, first + b - 1) for a, b in zip(edges[::2], edges[1::2])]
+    words = [f"from {a / o.fps:.2f} s to {b / o.fps:.2f} s" for a, b in spans[:limit]]
+    more = f" and {len(spans) - limit} more times" if len(spans) > limit else ""
+    return f" It is out of view {', '.join(words)}{more}."
+
+
 def _when(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
                         single=False)
@@ -177,8 +194,8 @@ def _when(plan: Plan, memory: SceneMemory, question: str) -> Answer:
         last = max(sel.objects, key=lambda o: o.last_frame)
         value = last.last_time
         if last.last_frame >= memory.num_frames - 1:
-            text = (f"The {noun} does not leave: it is still visible at the end of the video "
-                    f"(last frame {last.last_frame}, {_t(value)}).")
+            text = (f"The {noun} is still visible when the video ends (last frame "
+                    f"{last.last_frame}, {_t(value)}).")
         else:
             text = f"The {noun} is last seen at {_t(value)} (frame {last.last_frame})."
         chosen = last
@@ -186,6 +203,7 @@ def _when(plan: Plan, memory: SceneMemory, question: str) -> Answer:
         chosen = min(sel.objects, key=lambda o: o.first_frame)
         value = chosen.first_time
         text = f"The {noun} first appears at {_t(value)} (frame {chosen.first_frame})."
+    text += _absences(chosen)
     if len(sel.objects) > 1:
         text += f" ({len(sel.objects)} {_noun(sel, 2)} match; this is id {chosen.id}.)"
     ev = [chosen.evidence()] + [o.evidence() for o in sel.objects if o is not chosen]

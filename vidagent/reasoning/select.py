@@ -56,6 +56,7 @@ class Selection:
     reason: str | None = None
     notes: list[str] = field(default_factory=list)
     unknown: bool = False
+    qualifier: str = ""  # the applied subject constraints in words ("on the left", ...)
 
     @property
     def ids(self) -> list[int]:
@@ -196,6 +197,33 @@ def relation_holds(memory: SceneMemory, a: ObjectMemory, b: ObjectMemory, predic
     raise ValueError(f"unknown predicate {predicate!r}")
 
 
+def _nth(rank: int) -> str:
+    return {1: "1st", 2: "2nd", 3: "3rd"}.get(rank, f"{rank}th")
+
+
+def qualifier_text(plan: Plan, use_motion: bool = True, use_relation: bool = True) -> str:
+    """The subject constraints of a plan in words: "on the left moving right (2nd from the
+    left)"; empty without constraints."""
+    parts = []
+    if plan.position:
+        parts.append("in the center" if plan.position == "center" else f"on the {plan.position}")
+    if use_motion and plan.motion:
+        parts.append("that stays still" if plan.motion == "none" else f"moving {plan.motion}")
+    if use_relation and plan.relation:
+        pred = plan.relation.predicate.replace("_", " ")
+        parts.append(f"{pred} the {plan.relation.object}")
+    if plan.ordinal:
+        r, by = plan.ordinal.rank, plan.ordinal.by
+        if by in ("left", "right", "top", "bottom"):
+            parts.append(f"({_nth(r)} from the {by})")
+        elif by in ("largest", "smallest"):
+            parts.append(f"(the {by})" if r == 1 else f"({_nth(r)} {by})")
+        else:
+            which = "first" if by == "earliest" else "last"
+            parts.append(f"(the {which} to appear)" if r == 1 else f"({_nth(r)} {by} to appear)")
+    return " ".join(parts)
+
+
 def _name(phrase: str, n: int = 1) -> str:
     return display_name(phrase, n) if phrase else "object"
 
@@ -235,6 +263,10 @@ def select_phrase(
             else f"no {_name(phrase)} is visible{when}"
         return Selection(phrase, [], matched, plural, reason)
     sel = Selection(phrase, found, matched, plural)
+    if subject:
+        sel.qualifier = qualifier_text(
+            plan, use_motion, use_relation and plan.relation is not None
+            and plan.relation.subject == phrase and plan.relation.object != phrase)
     attrs = plan.attributes.get(phrase)
     color = (attrs.color if attrs else None) or parsed.color
     size = (attrs.size if attrs else None) or parsed.size
