@@ -21,6 +21,7 @@ from vidagent.errors import InputError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 MAX_SIDE = 8192  # largest accepted frame side, pixels
+MIN_SIDE = 16  # smallest accepted frame side, pixels (optical flow needs a few pixels each way)
 MAX_PIXELS = 8192 * 4608  # largest accepted frame area (8K UHD-ish)
 DEFAULT_FOLDER_FPS = 24.0  # DAVIS frames are 24 fps
 
@@ -64,6 +65,11 @@ class VideoInfo:
 def _check_size(width: int, height: int, path: str) -> None:
     if width <= 0 or height <= 0:
         raise InputError(f"{path}: the video has no picture size; is it a video file?")
+    if min(width, height) < MIN_SIDE:
+        raise InputError(
+            f"{path}: frames of {width}x{height} are too small to track; "
+            f"each side must be at least {MIN_SIDE} pixels"
+        )
     if max(width, height) > MAX_SIDE or width * height > MAX_PIXELS:
         raise InputError(
             f"{path}: frames of {width}x{height} exceed the {MAX_SIDE}px / 37 MP limit; "
@@ -212,7 +218,12 @@ def _probe_file(path: Path) -> VideoInfo:
                     count += 1
         except av.FFmpegError:
             pass  # a truncated file: count what is there
-        container.seek(0)
+        try:
+            container.seek(0)
+        except av.FFmpegError:  # some damaged files cannot seek: read the start afresh
+            container.close()
+            container = av.open(name)
+            stream = container.streams.video[0]
         rotation = 0
         width = height = 0
         try:
