@@ -4,9 +4,12 @@ A profile names the detector, the segmenter, the video propagator, the tracker s
 language model that one run uses. ``cpu`` (the default without CUDA) is sized so that a 10 s clip
 is answerable in about a minute on 2 cores; ``gpu`` takes the strongest models.
 
-Timings in the comments were measured on this project's 2-core CPU machine with random weights of
-the real architecture (same cost as trained weights), torch default threads; see
-``scripts/latency.py``, which prints the full table.
+Timings in the comments are CPU seconds of one thread on this project's 2-core machine (random
+weights of the real architecture, same cost as trained ones; 854x480 frame), from
+``python scripts/latency.py --threads 1``, which prints the full table. They were taken while
+other jobs loaded the machine, so CPU seconds (steady) rather than wall seconds are quoted. On a
+quieter run with torch's default 2 threads, DINO-T at 480 px took 3 s wall and the ViT-B encoder
+at 1024 px 11-15 s wall, i.e. about 0.45-0.85x the one-thread CPU seconds.
 """
 
 from __future__ import annotations
@@ -81,8 +84,8 @@ PROFILES: dict[str, Profile] = {
         detector=DetectorSpec(
             backend="hf",
             model="IDEA-Research/grounding-dino-tiny",
-            # DINO-T, 2 cores: 800 px ~10 s/frame, 480 px ~3 s, 384 px ~2 s (scripts/latency.py);
-            # 480 keeps small objects findable at a third of the 800 px cost
+            # DINO-T per frame: 800 px 17.6 CPU s, 480 px 6.5, 384 px 3.6; +0.06 s per extra
+            # phrase. 480 keeps small objects findable at ~1/3 of the 800 px cost
             short_side=480,
             max_side=800,
             box_threshold=0.35,
@@ -92,15 +95,16 @@ PROFILES: dict[str, Profile] = {
         segmenter=SegmenterSpec(
             backend="segment_anything",
             model="vit_b",
-            # ViT-B encoder, 2 cores: 1024 px ~13 s, 640 ~4 s, 512 ~2.5 s (scripts/latency.py);
-            # positional embeddings are interpolated from the 1024 checkpoint; masks get coarser
-            # edges (64x64 -> 32x32 embedding grid), quality not measurable here without weights
+            # ViT-B encoder: 1024 px 17.7 CPU s, 640 3.7, 512 2.4, 384 1.05; decoder 0.05 s for a
+            # box at 512 (0.48 s at 1024, mostly upsampling). Positional embeddings are
+            # interpolated from the 1024 checkpoint; masks get coarser (32x32 embedding grid
+            # instead of 64x64); the quality cost is not measurable here without real weights
             input_size=512,
         ),
         propagator="flow",
         video_model=None,
-        # 10 s clip at 25 fps: every 3rd frame processed, detection + SAM on every 15th of those
-        # -> ~6 detector+SAM frames x ~5.5 s = ~33 s of models
+        # 10 s clip at 25 fps: every 3rd frame processed, detector + SAM on every 15th of those
+        # -> 6 keyframes x ~9 CPU s (~5 s wall on 2 threads) = ~30 s of perception
         tracker={"detect_every": 15, "stride": 3},
         llm="smollm2-135m",
     ),
