@@ -247,3 +247,19 @@ def test_emission_lag_is_bounded():
     window = 5 * (cfg.confirm_hits + cfg.tentative_max_misses) + 1
     assert max(lags) <= window
     assert len(lags) == 60
+
+
+def test_user_detections_filtered_by_phrases_and_timings():
+    from vidagent.tracking.tracker import phrase_matches
+
+    assert phrase_matches("balls", ["ball"]) and phrase_matches("sports ball", ["ball"])
+    assert not phrase_matches("box", ["ball"])
+    v = make_synthetic_video(num_frames=30, seed=0)
+    dets = noisy_detections(v, every=5, seed=0, drop=0.0, false_rate=0.0, max_radius=1)
+    tracker = Tracker(TrackerConfig())
+    pred, objs = _run(tracker, v, dets, phrases=("balls",))
+    assert {o.label for o in objs} == {"ball"}
+    box_pixels = v.masks == 1
+    assert (pred[box_pixels] == 0).mean() > 0.85  # the box is not tracked (balls pass behind it)
+    assert set(tracker.timings) == {"detect", "segment", "propagate", "flow"}
+    assert tracker.timings["flow"] > 0

@@ -122,3 +122,34 @@ class SamFlowPropagator(Propagator):
         out = paint(labels, accepted)
         # seeds are kept as given: repaint them on top
         return paint(out, seeds) if seeds else out
+
+
+def load_video_propagator(
+    video_model: str | None,
+    offline: bool = False,
+    device: str = "cpu",
+    profile: str | None = None,
+) -> Propagator:
+    """The SAM 2 / EdgeTAM video propagator of a profile.
+
+    Args:
+        video_model: hub id (e.g. "facebook/sam2.1-hiera-tiny", "yonigozlan/EdgeTAM-hf") or a
+            local folder of a transformers ``sam2_video`` / ``edgetam_video`` checkpoint.
+        offline: never touch the network (cached weights only).
+        profile: named in the error when weights are missing.
+
+    Raises:
+        InputError: no video model named.
+        WeightsMissingError: not cached and offline (or the download failed).
+    """
+    from vidagent.errors import InputError
+    from vidagent.models.weights import hub_offline, resolve_hub_dir
+    from vidagent.tracking.sam2_video import Sam2VideoPropagator
+
+    if not video_model:
+        raise InputError("this profile names no video model; use a profile with one")
+    path = resolve_hub_dir(
+        video_model, offline=offline, what=f"video model {video_model} weights", profile=profile
+    )
+    with hub_offline():
+        return Sam2VideoPropagator.from_pretrained(path, device=device)

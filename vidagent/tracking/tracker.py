@@ -26,6 +26,7 @@ appear. Memory is bounded by that window, not by the video length.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -79,6 +80,32 @@ class Track:
     last_seen: int = 0
     hist: np.ndarray | None = field(default=None, repr=False)
     area: float = 0.0  # typical mask area (running mean at matched detections)
+
+
+def _norm_words(text: str) -> list[str]:
+    words = str(text).lower().replace("_", " ").split()
+    # crude singular: "balls" -> "ball", "boxes" -> "box"; enough to match a label to a phrase
+    out = []
+    for w in words:
+        if w.endswith("es") and len(w) > 4 and w[-3] in "sxz":
+            w = w[:-2]
+        elif w.endswith("s") and len(w) > 3 and not w.endswith("ss"):
+            w = w[:-1]
+        out.append(w)
+    return out
+
+
+def phrase_matches(label: str, phrases: list[str]) -> bool:
+    """True when a detection ``label`` names one of ``phrases``: the same words up to plural, or
+    one's words contained in the other's ("ball" and "sports ball")."""
+    lw = _norm_words(label)
+    for p in phrases:
+        pw = _norm_words(p)
+        if not lw or not pw:
+            continue
+        if lw == pw or set(pw) <= set(lw) or set(lw) <= set(pw):
+            return True
+    return False
 
 
 class Tracker:
@@ -135,11 +162,16 @@ class Tracker:
             phrases: detector phrases; an object's label is the phrase it was detected as.
             on_frame: called exactly once per frame, in order, with (index, (H, W) uint8 label
                 map of final object ids, 0 = background).
-            detections: the user's detections by frame index (boxes in original pixels, masks
-                optional). When given, the detector is not run: frames absent from the dict are
-                not detection frames. Detections without masks get them from the segmenter, or
-                -- without one -- are filled boxes.
+            detections: the user's detections by frame index, any Mapping int -> Detections
+                (boxes in original pixels, masks optional). When given, the detector is not run:
+                frames absent from it are not detection frames. Only detections whose label
+                names one of ``phrases`` are used (``phrase_matches``; all when ``phrases`` is
+                empty), and an object keeps the user's label. Detections without masks get them
+                from the segmenter, or -- without one -- are filled boxes.
             progress: called as progress(frames_done, num_frames).
+
+        After the run ``self.timings`` holds seconds spent in detect, segment, propagate (the
+        video engine) and flow (optical flow, mask moving, interpolation).
 
         Returns:
             The confirmed objects (ids 1..255, label = phrase), sorted by id.
@@ -152,6 +184,7 @@ class Tracker:
         self._next_object_id = 1
         self._warned_full = False
         self._motion: dict[int, np.ndarray] = {}  # last per-object transform (forward in time)
+        self.timings = {"detect": 0.0, "segment": 0.0, "propagate": 0.0, "flow": 0.0}
         warper = FlowWarper(cfg.flow_size, cfg.flow_finest_scale)
         # a new track is decided (confirmed or deleted) within this many detection rounds
         rounds = cfg.confirm_hits + cfg.tentative_max_misses
@@ -171,12 +204,14 @@ class Tracker:
             if not started:
                 self.propagator.reset(frame.shape[0], frame.shape[1])
                 started = True
+            t0 = time.perf_counter()
             flows = warper.push(frame)
             if labels is None or flows is None:
                 labels = np.zeros(frame.shape[:2], np.uint16)
             else:
                 labels = propagate_labels(labels, flows, self._motion)
                 flows.compact()
+            self.timings["flow"] += time.perf_counter() - t0
             self._born: set[int] = set()
             dets = self._detections_for(index, frame, phrases, detections)
             is_key = index % cfg.stride == 0 or dets is not None or index == num_frames - 1
@@ -186,13 +221,17 @@ class Tracker:
             if is_key:
                 live = [t for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)]
                 if live or seeds:
+                    t0 = time.perf_counter()
                     labels = self.propagator.step(index, frame, labels, seeds)
+                    self.timings["propagate"] += time.perf_counter() - t0
             labels = self._bookkeeping(index, frame, labels, dets is not None)
             buffer.append(_Pending(index, labels, flows))
             # an anchor is a frame where new evidence came in: detections, or a model key frame
             if dets is not None or (is_key and model_keys):
                 if cfg.fill_back:
+                    t0 = time.perf_counter()
                     self._fill_back(buffer, last_anchor, last_detection)
+                    self.timings["flow"] += time.perf_counter() - t0
                 last_anchor = index
             if dets is not None:
                 last_detection = index
@@ -225,12 +264,17 @@ class Tracker:
             if index not in given:
                 return None
             dets = given[index]
+            if phrases and len(dets):
+                keep = [k for k, lab in enumerate(dets.labels) if phrase_matches(lab, phrases)]
+                dets = dets[np.array(keep, dtype=int)]
         else:
             if index % cfg.detect_every != 0:
                 return None
+            t0 = time.perf_counter()
             dets = self.detector.detect(
                 frame, phrases, cfg.box_threshold, cfg.text_threshold, cfg.max_boxes
             )
+            self.timings["detect"] += time.perf_counter() - t0
         h, w = frame.shape[:2]
         if len(dets) == 0:
             return Detections.empty((h, w))
@@ -242,11 +286,13 @@ class Tracker:
                 )
             return dets
         if self.segmenter is not None:
+            t0 = time.perf_counter()
             if isinstance(self.propagator, SamFlowPropagator):
                 self.propagator.set_image(index, frame)
             else:
                 self.segmenter.set_image(frame)
             masks, _ = self.segmenter.predict(boxes=dets.boxes, multimask=True)
+            self.timings["segment"] += time.perf_counter() - t0
         else:
             masks = np.stack([box_mask(b, (h, w)) for b in dets.boxes])
         return Detections(dets.boxes, dets.scores, dets.labels, masks=masks)
