@@ -172,18 +172,21 @@ def _object_transform(
     flows: FlowPair,
     rng: np.random.Generator,
     prior: np.ndarray | None = None,
+    touches_border: bool = False,
 ) -> np.ndarray:
     """2x3 similarity transform (full-frame pixels) that moves ``mask`` along the forward flow.
 
     ``mask`` is a bool crop whose top-left pixel is ``origin`` (x, y) of the frame. A mask too
     thin to have an interior (a sliver entering at the frame edge or coming out from behind
     something, where flow is unreliable) reuses ``prior``, its last transform (constant
-    velocity), when there is one."""
+    velocity), when there is one; so does a mask touching the frame edge, where flow is
+    unreliable too (the content comes from, or goes to, outside): an object half out of view
+    keeps moving and leaves instead of sticking to the edge."""
     interior = cv2.erode(
         mask.astype(np.uint8), np.ones((5, 5), np.uint8), borderType=cv2.BORDER_REPLICATE
     ).astype(bool)
     n_in = int(np.count_nonzero(interior))
-    if n_in < 30 and prior is not None:
+    if prior is not None and (n_in < 30 or touches_border):
         return prior
     ys, xs = np.nonzero(interior if n_in >= 30 else mask)
     if len(xs) > 400:
@@ -267,7 +270,9 @@ def propagate_labels(
     for i, sl in slices.items():
         crop = labels[sl] == i
         origin = (sl[1].start, sl[0].start)
-        a = _object_transform(crop, origin, flows, rng, None if motion is None else motion.get(i))
+        border = sl[0].start == 0 or sl[1].start == 0 or sl[0].stop == h or sl[1].stop == w
+        prior = None if motion is None else motion.get(i)
+        a = _object_transform(crop, origin, flows, rng, prior, border)
         if motion is not None:
             motion[i] = a
         res = _move(crop, origin, a, (h, w))
