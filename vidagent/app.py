@@ -753,5 +753,13 @@ def launch(
     """Build and serve the app (``vidagent app`` / ``python app.py``); blocks until stopped unless
     ``block=False``, which returns ``(demo, local_url)``."""
     demo = build_app(agent_factory, profile=profile, device=device, offline=offline)
-    _, url = serve(demo, host, port, share, block)
+    url = None
+    try:
+        _, url = serve(demo, host, port, share, block)
+    except KeyboardInterrupt:  # Ctrl-C is how a served app stops: not an error
+        pass
+    finally:
+        if block:
+            demo.close()
+            demo.vidagent_sessions.close_all()
     return demo, url
