@@ -114,3 +114,14 @@ def test_tracking_scores_id_switch():
     s = tracking_scores(pred, gt)
     assert s["objects"][0]["id_consistency"] == pytest.approx(0.75)
     assert s["J"] == pytest.approx(0.75)
+
+
+def test_void_pixels_are_ignored(tmp_path):
+    gt = np.zeros((2, 32, 32), np.uint8)
+    gt[:, 4:12, 4:12] = 1
+    gt[:, 12:16, 4:12] = 255  # void band next to the object (DAVIS convention)
+    pred = np.zeros_like(gt)
+    pred[:, 4:16, 4:12] = 1  # spills over the void band only
+    r = evaluate(_write_pngs(tmp_path / "p", pred), _write_pngs(tmp_path / "g", gt))
+    assert [o["gt_id"] for o in r["objects"]] == [1]
+    assert r["J"] == 1.0

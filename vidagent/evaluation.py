@@ -14,8 +14,9 @@ Definitions (as the DAVIS 2017 evaluation code defines them):
 - Objects are matched one to one by Hungarian assignment on each pair's (J+F)/2 averaged over
   all frames (the DAVIS unsupervised protocol); a reference object left unmatched is scored
   against an empty mask. J and F are averaged over all frames per object, then over reference
-  objects. Unlike the DAVIS challenge scripts this averages over *all* frames (the challenge
-  drops the first and last frame), as the vidagent contract specifies.
+  objects. All frames count (as the DAVIS unsupervised evaluation does; its semi-supervised
+  one drops the first and last). Reference pixels of value 255 are void (DAVIS) and count for
+  neither J nor F, unless the reference is a tracks folder that lists 255 as an object.
 - Identity: IDF1, IDP, IDR, ID switches and MOTA from py-motmetrics, with mask IoU >= 0.5 as
   the match gate and 1 - IoU as the distance.
 """
@@ -177,6 +178,8 @@ def evaluate(pred_dir: str | Path, gt_dir: str | Path) -> dict:
             )
         pred_seq.paths = [names[p.name] for p in gt_seq.paths]
     T = len(gt_seq.paths)
+    # a plain DAVIS folder marks void pixels 255; in a tracks folder 255 may be an object id
+    void_label = 255 if gt_seq.labels is None or 255 not in gt_seq.labels else None
     j_sum: dict[tuple[int, int], float] = {}
     f_sum: dict[tuple[int, int], float] = {}
     gt_frames: dict[int, int] = {}  # frames where a gt object is non-empty (for unmatched scoring)
@@ -197,6 +200,11 @@ def evaluate(pred_dir: str | Path, gt_dir: str | Path) -> dict:
                 f"mask size differs: {gt_seq.paths[k].name} is {gt.shape[::-1]} in the reference"
                 f" and {pr.shape[::-1]} in the prediction (width, height)"
             )
+        if void_label is not None:
+            void = gt == void_label
+            if void.any():  # DAVIS: void pixels count for neither J nor F
+                gt = np.where(void, 0, gt)
+                pr = np.where(void, 0, pr)
         g_ids = [int(i) for i in np.unique(gt) if i]
         p_ids = [int(i) for i in np.unique(pr) if i]
         gt_ids_all.update(g_ids)
