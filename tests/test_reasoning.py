@@ -237,6 +237,23 @@ def test_describe_with_llm_is_grounded(memory):
         assert a.answer.startswith("The video lasts")
 
 
+@pytest.mark.parametrize(
+    "text,ok",
+    [("Two dogs play near a red ball while a person walks up; a blue car arrives.", True),
+     ("A brown dog and a white dog, a ball, a car and a person appear at 2.0 s.", True),
+     ("Three dogs play near a red ball while a person walks up; a blue car arrives.", False),
+     ("Two dogs play near a green ball while a person walks up; a blue car arrives.", False),
+     ("Two dogs play near a red ball while a person walks up.", False),  # the car is missing
+     ("Cells in a grid influence their neighbours in the game of life.", False),
+     ("Two dogs, a ball, a car and a person. Two dogs, a ball, a car and a person.", False),
+     ("", False)],
+)
+def test_grounding_check(memory, text, ok):
+    from vidagent.reasoning.describe import grounded
+
+    assert grounded(text, memory.present) is ok
+
+
 def test_unknown_object_check():
     assert mentions_unknown_objects("a zebra walks", ["dog"])
     assert not mentions_unknown_objects("two puppies and a man", ["dog", "person"])

@@ -1,8 +1,10 @@
 """Open descriptions of a scene, grounded in the scene memory.
 
 Without a language model the summary is a template over memory facts. With one
-(``llm.generate(prompt, max_new_tokens) -> str``) the model phrases the same facts; its text is
-used only when it names no kind of object that the memory lacks (else the template is used).
+(``llm.generate(prompt, max_new_tokens) -> str``) the model rewrites that summary in its own
+words; its text is used only when it passes :func:`grounded` (it names every kind of object
+described, no kind of object the memory lacks, no wrong count or colour of a kind, and does
+not repeat itself); otherwise the template is used.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from collections import Counter
 
 from vidagent.memory import ObjectMemory, SceneMemory
-from vidagent.query.plan import Plan
+from vidagent.query.plan import COLORS, Plan
 from vidagent.reasoning.labels import display_name, label_matches, parse_phrase, singular
 
 MAX_LISTED = 12  # objects described one by one; the rest are only counted
@@ -74,15 +76,73 @@ def template_summary(objects: list[ObjectMemory], memory: SceneMemory) -> str:
     return " ".join(text)
 
 
-def _prompt(objects: list[ObjectMemory], memory: SceneMemory) -> str:
+def _prompt(objects: list[ObjectMemory], memory: SceneMemory, draft: str) -> str:
     facts = "\n".join(f"- {o.facts()}" for o in objects[:MAX_LISTED]) or "- (no objects)"
     return (
-        "You describe a video for a user. Use only the facts below; do not mention any object "
-        "that is not listed. Times are in seconds; positions are parts of the frame.\n"
-        f"Video: {memory.duration:.1f} s, {memory.width}x{memory.height}.\n"
-        f"Objects:\n{facts}\n"
-        "Write a short description (2 to 4 sentences):\n"
+        "Rewrite the description of a video below in fluent English, in 2 to 4 sentences. "
+        "Use only these facts; do not add any object, number, colour or event.\n"
+        f"Facts (one tracked object per line):\n{facts}\n"
+        f"Description: {draft}\n"
+        "Rewritten description:"
     )
+
+
+_NUMBER_WORDS = {"no": 0, "zero": 0, "one": 1, "a": 1, "an": 1, "single": 1, "two": 2,
+                 "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "both": 2}
+
+
+_ADJECTIVES = {"big", "large", "small", "little", "tiny", "huge", "moving", "other", "second",
+               "first", "third", "tracked", "different", "similar"}
+
+
+def _kind_forms(kind: str) -> set[str]:
+    return {kind, display_name(kind, 2).split()[-1]}
+
+
+def grounded(text: str, objects: list[ObjectMemory]) -> bool:
+    """Whether a model's description agrees with the memory facts about ``objects``.
+
+    It must name every kind of object (head noun, singular or plural; at most 6 kinds are
+    required), no kind of object that no label matches (``OBJECT_NOUNS``), give no wrong count
+    ("three boxes" when there are two) or colour ("a red ball" when no ball is red) of a kind,
+    and not repeat a sentence.
+    """
+    low = " ".join(str(text).lower().split())
+    if not low:
+        return False
+    sentences = [x.strip() for x in re.split(r"[.!?]+", low) if x.strip()]
+    if len(sentences) != len(set(sentences)):
+        return False
+    labels = [o.label for o in objects]
+    if mentions_unknown_objects(low, labels):
+        return False
+    by_kind: dict[str, list[ObjectMemory]] = {}
+    for o in objects:
+        by_kind.setdefault(parse_phrase(o.label).head or o.label, []).append(o)
+    words = re.findall(r"[a-z0-9]+", low)
+    singular_words = [singular(w) for w in words]
+    if len(by_kind) <= 6:
+        for kind in by_kind:
+            if not any(label_matches(w, kind) for w in set(singular_words) if w.isalpha()):
+                return False
+    for kind, objs in by_kind.items():
+        forms = _kind_forms(kind)
+        colors = {o.color for o in objs if o.color}
+        for i, w in enumerate(words):
+            if w not in forms:
+                continue
+            # "two red balls": the word before the noun, or the one before an adjective
+            before = words[max(0, i - 2): i]
+            if len(before) == 2 and not (before[1] in COLORS or before[1] in _ADJECTIVES):
+                before = before[1:]
+            for b in before:
+                n = int(b) if b.isdigit() else _NUMBER_WORDS.get(b)
+                if n is not None and b not in ("a", "an") and n != len(objs):
+                    return False
+                if b in COLORS and colors and b not in colors:
+                    return False
+    return True
 
 
 def mentions_unknown_objects(text: str, labels: list[str]) -> bool:
@@ -109,9 +169,9 @@ def describe(plan: Plan, memory: SceneMemory, llm=None) -> tuple[str, list[Objec
     if llm is None:
         return template, objects
     try:
-        text = str(llm.generate(_prompt(objects, memory), LLM_MAX_NEW_TOKENS)).strip()
+        text = str(llm.generate(_prompt(objects, memory, template), LLM_MAX_NEW_TOKENS)).strip()
     except Exception:  # a failing optional model must not fail the question
         return template, objects
-    if not text or mentions_unknown_objects(text, [o.label for o in objects]):
+    if not grounded(text, objects):
         return template, objects
     return text, objects
