@@ -58,6 +58,15 @@ def test_count(memory, targets, kw, value):
     assert str(value) in a.answer or (value == 0 and a.answer.startswith("No "))
 
 
+def test_count_says_how_many_are_seen_together():
+    specs = [ObjSpec(1, "cat", "black", (25, 25, 25), "circle", 8, (20, 20), (20, 20), 0, 9),
+             ObjSpec(2, "cat", "white", (240, 240, 240), "circle", 8, (60, 20), (60, 20), 10,
+                     19)]
+    mem = render(specs, 80, 40, 20, noise=0).memory()
+    a = answer(Plan(task="count", targets=["cats"]), mem)
+    assert a.value == 2 and "at most 1 at the same time" in a.answer
+
+
 def test_count_zero_is_honest(memory):
     a = ask(memory, "count", ["cats"])
     assert a.answer == "No cat appears in the video." and a.evidence == []

@@ -142,7 +142,9 @@ def _count(plan: Plan, memory: SceneMemory, question: str) -> Answer:
         return Answer(_cap(sel.reason or "none appear") + ".", None if sel.unknown else 0)
     noun = _noun(sel, n)
     verb = "is" if n == 1 else "are"
-    return Answer(f"There {verb} {n} {noun}{when}.{_notes(sel)}", n, _ev(sel.objects),
+    together = int(np.sum([o.visible for o in sel.objects], axis=0).max())
+    extra = f" (at most {together} at the same time)" if together < n else ""
+    return Answer(f"There {verb} {n} {noun}{when}{extra}.{_notes(sel)}", n, _ev(sel.objects),
                   sel.ids)
 
 
