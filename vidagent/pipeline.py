@@ -378,7 +378,7 @@ class Agent:
             scene = self.perceive(video, list(plan.targets), dets, on_progress)
             timings.update(_stage_times(scene))
         t0 = time.perf_counter()
-        ids = [int(i) for i in refer(plan, scene.memory)]
+        ids = [int(i) for i in refer(plan, scene.memory, text)]
         timings["reason"] = time.perf_counter() - t0
         labels = scene.labels
         t0 = time.perf_counter()
