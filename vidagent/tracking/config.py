@@ -10,27 +10,21 @@ from typing import Any
 class TrackerConfig:
     """Every number the tracker uses, in one place (frame counts are video frames)."""
 
-    detect_every: int = 5  # run the detector on every k-th frame to find objects that appear later
-    stride: int = 1  # run the segmenter / video propagator on every s-th frame; flow fills the rest
+    detect_every: int = 5  # run the detector on every k-th frame (objects that appear later)
+    # run the segmenter / video propagator on every s-th frame (and on every detection frame);
+    # flow fills the rest. stride = detect_every: the segmenter runs on detection frames only
+    stride: int = 1
     match_iou: float = 0.3  # least mask IoU for a detection to continue a live track
-    det_weight: float = (
-        0.5  # weight of a matched detection's mask against the tracked mask (1: replace)
-    )
+    det_weight: float = 0.5  # weight of a matched detection's mask vs the tracked one (1: replace)
     fuse_min_iou: float = 0.65  # below this IoU a matched detection replaces the mask instead
-    dup_overlap: float = (
-        0.6  # an unmatched detection this much covered by live tracks is a duplicate
-    )
+    dup_overlap: float = 0.6  # an unmatched detection this much covered by tracks is a duplicate
     confirm_hits: int = 2  # detections a new track needs before it becomes an object (DEVA-style)
     tentative_max_misses: int = 2  # detection rounds a new track may miss before it is deleted
-    max_misses: int = (
-        3  # detection rounds a confirmed track may miss before it is set aside as lost
-    )
-    reid_similarity: float = (
-        0.6  # least appearance similarity (1 - Bhattacharyya) to revive a lost id
-    )
-    reid_max_gap: int | None = None  # frames a lost track stays re-identifiable (None: whole video)
-    sam_accept_iou: float = 0.3  # least IoU between a segmenter mask and the flow mask to accept it
-    fill_back: bool = True  # interpolate between anchor frames and carry new objects back in time
+    max_misses: int = 3  # detection rounds an object may miss before it is set aside as lost
+    reid_similarity: float = 0.6  # least appearance similarity (1 - Bhattacharyya) to revive an id
+    reid_max_gap: int | None = None  # frames a lost track stays re-identifiable (None: always)
+    sam_accept_iou: float = 0.3  # least IoU between a segmenter mask and the flow mask to accept
+    fill_back: bool = True  # interpolate between anchor frames, carry new objects back in time
     min_area: int = 16  # masks smaller than this (pixels) count as empty
     flow_size: int = 320  # longer side (pixels) of the frames optical flow runs on
     flow_finest_scale: int = 0  # DIS pyramid level it stops at (0: full flow_size, 1: half)
