@@ -135,7 +135,8 @@ class Agent:
             if "parser" not in self._models:
                 from vidagent.query.parser import QueryParser
 
-                self._models["parser"] = QueryParser(self.llm)
+                # the language model loads only when a question needs it
+                self._models["parser"] = QueryParser(llm_loader=lambda: self.llm)
             return self._models["parser"]
 
     def _detector(self):
