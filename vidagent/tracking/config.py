@@ -25,6 +25,8 @@ class TrackerConfig:
     reid_max_gap: int | None = None  # frames a lost track stays re-identifiable (None: always)
     sam_accept_iou: float = 0.3  # least IoU between a segmenter mask and the flow mask to accept
     fill_back: bool = True  # interpolate between anchor frames, carry new objects back in time
+    max_delay: int = 90  # most frames held back before emission (bounds memory; new tracks
+    # not yet confirmed after this many frames are missing from the frames already emitted)
     min_area: int = 16  # masks smaller than this (pixels) count as empty
     flow_size: int = 320  # longer side (pixels) of the frames optical flow runs on
     flow_finest_scale: int = 0  # DIS pyramid level it stops at (0: full flow_size, 1: half)

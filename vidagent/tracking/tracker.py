@@ -192,7 +192,7 @@ class Tracker:
         if detections:
             keys = sorted(detections)
             gap = int(max(np.diff(keys).max(), 1)) if len(keys) > 1 else 1
-        window = max(gap * rounds, cfg.stride) + 1
+        window = min(max(gap * rounds, cfg.stride) + 1, max(cfg.max_delay, 1))
         buffer: deque[_Pending] = deque()
         labels: np.ndarray | None = None
         started = False
