@@ -237,3 +237,31 @@ def test_is_span():
     assert is_span("dog", "hw many DOGS")
     assert not is_span("red dog", "the red car and the dog")
     assert not is_span("", "anything")
+
+
+def test_llm_loader_runs_only_when_needed():
+    loads = []
+
+    def loader():
+        loads.append(1)
+        return FakeLLM(best="describe")
+
+    parser = QueryParser(llm_loader=loader)
+    assert parser.parse("how many dogs are there").task == "count"
+    assert parser.parse("the red car", expression=True).task == "segment"
+    assert loads == []  # the rules were sure: no model loaded
+    parser.parse("dogs, tell me")
+    parser.parse("cats, tell me")
+    assert loads == [1]  # loaded once, on first need
+
+
+def test_llm_loader_errors_propagate():
+    from vidagent.errors import WeightsMissingError
+
+    def loader():
+        raise WeightsMissingError("the language model weights", "pip install x")
+
+    parser = QueryParser(llm_loader=loader)
+    assert parser.parse("where is the cat").task == "where"
+    with pytest.raises(WeightsMissingError):
+        parser.parse("dogs, tell me")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from typing import Callable
 
 from vidagent.errors import InputError
 from vidagent.query.lexicon import normalize, singular, strip_control, words
@@ -56,16 +57,28 @@ class QueryParser:
 
     Args:
         llm: a loaded ``vidagent.models.llm.LanguageModel``, or None for the rules alone.
+        llm_loader: instead of ``llm``, a no-argument callable that loads the model; it is
+            called (once) only when a question needs the model, so questions the rules are
+            sure of never pay the load time. Its errors (e.g. WeightsMissingError) propagate.
         llm_targets: let the model propose targets (span-checked) instead of the rules.
         rules_sure: rule confidence at or above which the model is not asked for the task.
     """
 
-    def __init__(self, llm=None, *, llm_targets: bool = False,
-                 rules_sure: float = RULES_SURE) -> None:
+    def __init__(self, llm=None, *, llm_loader: Callable[[], object] | None = None,
+                 llm_targets: bool = False, rules_sure: float = RULES_SURE) -> None:
         self.llm = llm
+        self.llm_loader = llm_loader
         self.llm_targets = llm_targets
         self.rules_sure = rules_sure
         self._lock = threading.Lock()
+
+    def _model(self):
+        """The model, loading it through ``llm_loader`` on first need (None when there is none)."""
+        if self.llm is None and self.llm_loader is not None:
+            with self._lock:
+                if self.llm is None:
+                    self.llm = self.llm_loader()
+        return self.llm
 
     # ------------------------------------------------------------------ public
     def parse(self, text: str, *, expression: bool = False) -> Plan:
@@ -75,11 +88,12 @@ class QueryParser:
         """
         text = check_question(text)
         base = analyse(text, expression=expression)
-        if self.llm is None:
+        needs_task = not expression and base.task_confidence < self.rules_sure
+        if not (needs_task or self.llm_targets) or self._model() is None:
             return base.plan
         task, targets, used, rejected = base.plan.task, None, False, False
         try:
-            if not expression and base.task_confidence < self.rules_sure:
+            if needs_task:
                 task = self.llm_task(text)
                 used = True
             if self.llm_targets:
@@ -108,15 +122,17 @@ class QueryParser:
     def task_scores(self, text: str) -> dict[str, float]:
         """Log-likelihood of each task label as the model's answer to ``text``."""
         prompt = load_prompt("task")
+        llm = self._model()
         with self._lock:
-            vals = self.llm.score_options(prompt.messages(text), list(TASKS))
+            vals = llm.score_options(prompt.messages(text), list(TASKS))
         return {t: (v if math.isfinite(v) else -math.inf) for t, v in zip(TASKS, vals)}
 
     def llm_target_phrases(self, text: str) -> list[str]:
         """Target phrases the model writes for ``text``, cleaned (not yet span-checked)."""
         prompt = load_prompt("targets")
+        llm = self._model()
         with self._lock:
-            out = self.llm.generate(prompt.messages(text), max_new_tokens=LLM_TARGET_TOKENS,
+            out = llm.generate(prompt.messages(text), max_new_tokens=LLM_TARGET_TOKENS,
                                     stop=("\n",))
         phrases: list[str] = []
         for part in out.split(","):
