@@ -369,12 +369,26 @@ def _nice_step(raw: float) -> float:
     return float(10 * base)  # pragma: no cover
 
 
+_DIGESTS: dict[
+    tuple, str
+] = {}  # (path, size, mtime_ns, inode) -> sha1: a re-sent upload is not re-read
+_DIGESTS_MAX = 4096
+
+
 def _file_sha1(path: str | os.PathLike) -> str:
+    """SHA-1 of a file's content (cached by path, size, mtime and inode)."""
+    st = os.stat(path)
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ino)
+    if key in _DIGESTS:
+        return _DIGESTS[key]
     h = hashlib.sha1()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest()
+    if len(_DIGESTS) >= _DIGESTS_MAX:
+        _DIGESTS.clear()
+    _DIGESTS[key] = h.hexdigest()
+    return _DIGESTS[key]
 
 
 def _evidence_frame(rows: list[dict]):
