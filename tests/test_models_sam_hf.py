@@ -64,3 +64,20 @@ def test_points_boxes_and_errors(seg):
     m2, _ = seg.predict(boxes=BOXES, points=POINTS, point_labels=LABELS)
     assert m2.shape == (2, 90, 120)
     assert seg.predict(boxes=np.zeros((0, 4)))[0].shape == (0, 90, 120)
+
+
+@pytest.mark.slow
+def test_sam2_image_side_through_the_same_backend(tmp_path):
+    """SAM 2 (default Hiera config, random weights; ~30 s on 2 busy cores)."""
+    from transformers import Sam2Config, Sam2ImageProcessor, Sam2Model, Sam2Processor
+
+    torch.manual_seed(0)
+    Sam2Model(Sam2Config()).eval().save_pretrained(tmp_path)
+    Sam2Processor(image_processor=Sam2ImageProcessor()).save_pretrained(tmp_path)
+    seg = HFSamSegmenter.from_pretrained(tmp_path)
+    assert seg.kind == "sam2"
+    seg.set_image(random_image(90, 120))
+    masks, q = seg.predict(boxes=BOXES)
+    assert masks.shape == (2, 90, 120) and q.shape == (2,) and np.isfinite(q).all()
+    masks, q = seg.predict(points=POINTS, point_labels=LABELS, multimask=False)
+    assert masks.shape == (2, 90, 120)
