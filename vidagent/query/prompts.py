@@ -42,8 +42,13 @@ def prompt_dirs() -> list[Path]:
 
 
 def quote(question: str) -> str:
-    """The question as a JSON string literal (quotes, backslashes, control chars escaped)."""
-    return json.dumps(str(question)[:MAX_QUOTED_CHARS], ensure_ascii=True)
+    """The question as a JSON string literal (quotes, backslashes, control chars escaped).
+
+    ``<`` and ``>`` are written as JSON escapes too, so text such as ``<|im_start|>`` in a
+    question can never become one of the model's special tokens.
+    """
+    text = json.dumps(str(question)[:MAX_QUOTED_CHARS], ensure_ascii=True)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 @dataclass(frozen=True)
