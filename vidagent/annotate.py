@@ -35,7 +35,7 @@ class Job:
 
 
 def _check_id(name: str, where: str) -> str:
-    if not _ID_OK.match(name) or name in (".", ".."):
+    if not _ID_OK.fullmatch(name) or name in (".", ".."):
         raise InputError(f"{where}: id {name[:40]!r} must be letters, digits, '.', '_' or '-' (no paths)")
     return name
 
