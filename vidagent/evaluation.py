@@ -128,13 +128,14 @@ class _Boundary:
         self.dil = cv2.dilate(self.b.astype(np.uint8), kernel).astype(bool) if self.n else None
 
 
-def _f_measure(pred: _Boundary, gt: _Boundary) -> float:
+def _f_measure(pred: _Boundary, gt: _Boundary, region=np.s_[:, :]) -> float:
+    """F of two boundaries; ``region`` (a crop holding both dilated boundaries) only saves time."""
     if pred.n == 0 and gt.n == 0:
         return 1.0
     if pred.n == 0 or gt.n == 0:
         return 0.0
-    precision = float(np.logical_and(pred.b, gt.dil).sum()) / pred.n
-    recall = float(np.logical_and(gt.b, pred.dil).sum()) / gt.n
+    precision = float(np.logical_and(pred.b[region], gt.dil[region]).sum()) / pred.n
+    recall = float(np.logical_and(gt.b[region], pred.dil[region]).sum()) / gt.n
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
 
 
@@ -224,9 +225,15 @@ def evaluate(pred_dir: str | Path, gt_dir: str | Path) -> dict:
             for b, p in enumerate(p_ids):
                 if not _boxes_meet(gbox[g], pbox[p]):
                     continue  # farther apart than the boundary tolerance: J = F = 0
-                inter = np.logical_and(gm[g], pm[p]).sum()
-                j = inter / float(np.logical_or(gm[g], pm[p]).sum())
-                f = _f_measure(pb[p], gb[g])
+                gx0, gy0, gx1, gy1 = gbox[g]
+                px0, py0, px1, py1 = pbox[p]
+                region = np.s_[
+                    max(min(gy0, py0), 0) : max(gy1, py1) + 1,
+                    max(min(gx0, px0), 0) : max(gx1, px1) + 1,
+                ]
+                inter = np.logical_and(gm[g][region], pm[p][region]).sum()
+                j = inter / float(np.logical_or(gm[g][region], pm[p][region]).sum())
+                f = _f_measure(pb[p], gb[g], region)
                 j_sum[(g, p)] = j_sum.get((g, p), 0.0) + j
                 f_sum[(g, p)] = f_sum.get((g, p), 0.0) + f
                 if j >= 0.5:
