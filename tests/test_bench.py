@@ -14,6 +14,7 @@ from vidagent.bench import (
     BoxClippedSegmenter,
     TopKDetector,
     format_text,
+    parse_overrides,
     run_bench,
 )
 
@@ -104,6 +105,9 @@ def test_bench_json_keys_and_ratios(tiny_models):
     # ratios come from the measured seconds
     assert r["ratio_vs_per_frame"] == pytest.approx(r["per_frame_s"] / r["vidagent_s"])
     assert r["ratio_vs_grounded_sam2"] == pytest.approx(r["grounded_sam2_s"] / r["vidagent_s"])
+    cpu = r["cpu_s"]
+    assert all(cpu[k] > 0 for k in ("vidagent", "per_frame", "grounded_sam2"))
+    assert r["cpu_ratio_vs_grounded_sam2"] == pytest.approx(cpu["grounded_sam2"] / cpu["vidagent"])
     # baselines are per-frame costs extrapolated linearly to the clip
     pf = r["per_frame_costs"]["per_frame"]
     assert r["per_frame_s"] == pytest.approx(sum(pf.values()) * n)
@@ -116,7 +120,7 @@ def test_bench_json_keys_and_ratios(tiny_models):
     v = r["vidagent"]
     assert v["detector_calls"] == math.ceil(n / v["tracker"]["detect_every"])
     assert v["sam_embeddings"] >= 1
-    assert r["vidagent"]["second_question_timings"].get("detect") is None  # answered from cache
+    assert v["second_question_model_calls"] == 0  # answered from the perception cache
     # the naive baseline's SAM is built at the native 1024 px
     assert ("vit_b", 1024) in built["sizes"]
     assert r["baselines"]["grounded_sam2"]["frames_fed"] == 7 + 2
@@ -127,10 +131,21 @@ def test_bench_json_keys_and_ratios(tiny_models):
 def test_bench_skip_and_bad_settings(tiny_models):
     from vidagent.errors import InputError
 
-    models, _ = tiny_models
-    r = run_bench(BenchSettings(seconds=0.2, width=128, height=96, skip=("per_frame", "grounded_sam2")),
-                  models)
+    models, built = tiny_models
+    levers = parse_overrides(["detect_every=4", "stride=2", "sam_size=64"])
+    assert levers == {"detect_every": 4, "stride": 2, "sam_size": 64}
+    r = run_bench(BenchSettings(seconds=0.4, width=128, height=96, overrides=levers,
+                                skip=("per_frame", "grounded_sam2")), models)
     assert r["per_frame_s"] is None and r["ratio_vs_grounded_sam2"] is None
+    v = r["vidagent"]
+    assert v["tracker"]["detect_every"] == 4 and v["tracker"]["stride"] == 2
+    assert v["detector_calls"] == math.ceil(r["clip"]["frames"] / 4)
+    assert built["sizes"][-1] == ("vit_b", 64)
+    assert "cpu[" in r["profile"]  # the lever settings are named in the output
+    with pytest.raises(InputError):
+        parse_overrides(["detect_every"])
+    with pytest.raises(InputError):
+        run_bench(BenchSettings(seconds=0.2, overrides={"no_such_setting": 1}), models)
     with pytest.raises(InputError):
         run_bench(BenchSettings(seconds=0.2, profile="gpu"), models)
     with pytest.raises(InputError):

@@ -238,9 +238,11 @@ def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dic
         t0, c0 = time.perf_counter(), time.process_time()
         first = agent.ask(str(clip), QUESTION)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        calls = (det.calls, seg.embeddings)
         t0 = time.perf_counter()
         second = agent.ask(str(clip), SECOND_QUESTION)
         second_s = time.perf_counter() - t0
+        second_models = (det.calls - calls[0]) + (seg.embeddings - calls[1])
         agent.close()
     t = dict(first["timings"])
     stages = {
@@ -266,6 +268,7 @@ def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dic
         "plan": first["plan"],
         "second_question_s": second_s,
         "second_question_timings": second["timings"],
+        "second_question_model_calls": second_models,
         "model_build_s": build_s,
     }
 
@@ -282,12 +285,14 @@ def time_per_frame(frames: dict[int, np.ndarray], num_frames: int, detector: Det
     first = next(iter(frames.values()))
     detector.detect(first, phrases)
     segmenter.set_image(first)
-    det_s, emb_s, dec_s = [], [], []
+    det_s, emb_s, dec_s, det_c = [], [], [], []
     boxes0 = None
+    c0 = time.process_time()
     for i in sorted(frames):
-        t0 = time.perf_counter()
+        t0, d0 = time.perf_counter(), time.process_time()
         dets = detector.detect(frames[i], phrases)
         t1 = time.perf_counter()
+        det_c.append(time.process_time() - d0)
         segmenter.set_image(frames[i])
         t2 = time.perf_counter()
         if len(dets):
@@ -298,10 +303,13 @@ def time_per_frame(frames: dict[int, np.ndarray], num_frames: int, detector: Det
         dec_s.append(t3 - t2)
         if boxes0 is None:
             boxes0 = dets
+    cpu = (time.process_time() - c0) / len(frames)
     per = {"detect": float(np.mean(det_s)), "segment_embed": float(np.mean(emb_s)),
            "segment_decode": float(np.mean(dec_s))}
     return {
         "seconds": sum(per.values()) * num_frames,
+        "cpu_s": cpu * num_frames,
+        "detect_cpu_per_call": float(np.mean(det_c)),
         "stages": {k: v * num_frames for k, v in per.items()},
         "per_frame": per,
         "sampled_frames": sorted(frames),
@@ -323,10 +331,10 @@ def time_grounded_sam2(frames: list[np.ndarray], num_frames: int, detect_s: floa
     session = processor.init_video_session(inference_device="cpu", dtype=torch.float32)
     session.video_height, session.video_width = h, w
     ids = list(range(1, len(boxes) + 1))
-    times = []
+    times, cpus = [], []
     with torch.inference_mode():
         for k, frame in enumerate(frames):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             pixels = processor(images=frame, return_tensors="pt").pixel_values[0]
             if k == 0 and ids:
                 processor.add_inputs_to_inference_session(
@@ -336,12 +344,16 @@ def time_grounded_sam2(frames: list[np.ndarray], num_frames: int, detect_s: floa
             processor.post_process_masks([out.pred_masks], original_sizes=[[h, w]],
                                          binarize=True)
             times.append(time.perf_counter() - t0)
-    timed = times[-max(1, min(sample, len(times) - 1)):] if len(times) > 1 else times
+            cpus.append(time.process_time() - c0)
+    last = max(1, min(sample, len(times) - 1)) if len(times) > 1 else 1
+    timed = times[-last:]
     per_frame = float(np.mean(timed))
+    per_frame_cpu = float(np.mean(cpus[-last:]))
     detections = math.ceil(num_frames / detect_every)
     stages = {"detect": detections * detect_s, "sam2_video": per_frame * num_frames}
     return {
         "seconds": sum(stages.values()),
+        "video_cpu_s": per_frame_cpu * num_frames,
         "stages": stages,
         "per_frame": {"sam2_video": per_frame, "detect": detect_s},
         "detector_calls": detections,
@@ -367,6 +379,54 @@ class BenchSettings:
     objects: int = 3  # boxes every detector returns (top-k)
     threads: int | None = None  # torch threads (None: torch's default)
     skip: tuple[str, ...] = field(default_factory=tuple)  # "per_frame", "grounded_sam2"
+    # speed levers on top of the profile: det_size (detector short side), sam_size (SAM input),
+    # and any tracker setting (detect_every, stride, flow_size, ...)
+    overrides: dict = field(default_factory=dict)
+
+
+def apply_overrides(profile, overrides: dict):
+    """A copy of ``profile`` with the bench's lever settings applied (name gets a suffix)."""
+    from dataclasses import replace
+
+    from vidagent.tracking import TrackerConfig
+
+    if not overrides:
+        return profile
+    o = dict(overrides)
+    det, seg = profile.detector, profile.segmenter
+    if "det_size" in o:
+        size = int(o.pop("det_size"))
+        det = replace(det, short_side=size, max_side=max(size, int(round(size * 1333 / 800))))
+    if "sam_size" in o:
+        size = int(o.pop("sam_size"))
+        if size <= 0 or size % 16:
+            raise InputError(f"sam_size must be a positive multiple of 16, got {size}")
+        seg = replace(seg, input_size=size)
+    tracker = dict(profile.tracker)
+    for k, v in o.items():
+        tracker[k] = type(getattr(TrackerConfig(), k, 0) or 0)(v) if not isinstance(v, bool) else v
+    try:
+        TrackerConfig.from_dict(tracker)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"bad --set value: {exc}") from None
+    label = ",".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+    return replace(profile, name=f"{profile.name}[{label}]", detector=det, segmenter=seg,
+                   tracker=tracker)
+
+
+def parse_overrides(items) -> dict:
+    """["detect_every=30", "sam_size=384"] -> {"detect_every": 30, "sam_size": 384}."""
+    out: dict = {}
+    for item in items or ():
+        key, sep, value = str(item).partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(f"--set wants KEY=VALUE (e.g. detect_every=30), got {item!r}")
+        try:
+            out[key] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
+        except ValueError:
+            raise InputError(f"--set {key}: {value!r} is not a number") from None
+    return out
 
 
 def run_bench(settings: BenchSettings, models: BenchModels | None = None,
@@ -377,8 +437,13 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
     from vidagent.profiles import get_profile
     from vidagent.video import open_video
 
-    say = progress or (lambda s: None)
-    profile = get_profile(settings.profile, "cpu")
+    t_start = time.perf_counter()
+
+    def say(msg: str) -> None:
+        if progress is not None:
+            progress(f"[{time.perf_counter() - t_start:6.0f} s] {msg}")
+
+    profile = apply_overrides(get_profile(settings.profile, "cpu"), settings.overrides)
     if profile.propagator != "flow":
         raise InputError(f"bench times profiles whose propagator is optical flow; {profile.name!r}"
                          " uses a SAM 2 video model (try --profile cpu)")
@@ -387,7 +452,6 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
     if settings.threads:
         torch.set_num_threads(int(settings.threads))
     models = models or full_size_models(profile.llm)
-    t_start = time.perf_counter()
     load0 = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     result: dict = {}
     with tempfile.TemporaryDirectory(prefix="vidagent-bench-clip-") as d:
@@ -397,7 +461,17 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
         info = open_video(clip).info
         n = int(info.num_frames)
         say(f"vidagent ({profile.name} profile) on {n} frames")
-        va = time_vidagent(clip, profile, models, settings.objects)
+        from vidagent.profiles import PROFILES
+
+        added = profile.name not in PROFILES
+        if added:  # the Agent looks profiles up by name
+            PROFILES[profile.name] = profile
+        try:
+            va = time_vidagent(clip, profile, models, settings.objects)
+        finally:
+            if added:
+                PROFILES.pop(profile.name, None)
+        say(f"vidagent took {va['seconds']:.1f} s")
         phrases = list(va["plan"].get("targets") or ["ball"])
         pf = gs = None
         det_naive = None
@@ -413,6 +487,7 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
             sam = models.segmenter(profile.segmenter.model, NAIVE_SAM_SIZE)
             pf = time_per_frame(frames, n, det_naive, sam, phrases)
             del sam
+            say(f"per-frame baseline: {pf['seconds']:.0f} s extrapolated")
         if "grounded_sam2" not in settings.skip:
             k = min(n, SAM2_WARM_FRAMES + settings.sample)
             say(f"Grounded-SAM-2 baseline: SAM 2 video on {k} consecutive frames")
@@ -420,9 +495,16 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
             gs = time_grounded_sam2([consecutive[i] for i in range(k)], n,
                                     pf["per_frame"]["detect"], models.video_model(),
                                     pf["first_detections"], settings.sample)
+            say(f"Grounded-SAM-2 baseline: {gs['seconds']:.0f} s extrapolated")
         if pf is not None:
             pf.pop("first_detections", None)
     vid = va["seconds"]
+    cpu = {
+        "vidagent": va["cpu_s"],
+        "per_frame": pf["cpu_s"] if pf else None,
+        "grounded_sam2": (gs["video_cpu_s"] + gs["detector_calls"] * pf["detect_cpu_per_call"])
+        if gs else None,
+    }
     result = {
         "clip": {"seconds": round(n / info.fps, 3), "fps": info.fps, "width": info.width,
                  "height": info.height, "frames": n, "question": QUESTION,
@@ -434,6 +516,11 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
         "ratio_vs_per_frame": (pf["seconds"] / vid) if pf and vid > 0 else None,
         "ratio_vs_grounded_sam2": (gs["seconds"] / vid) if gs and vid > 0 else None,
         "second_question_s": va["second_question_s"],
+        # CPU seconds (all threads): steadier than wall time on a machine shared with other jobs
+        "cpu_s": cpu,
+        "cpu_ratio_vs_per_frame": (cpu["per_frame"] / cpu["vidagent"]) if pf and cpu["vidagent"] else None,
+        "cpu_ratio_vs_grounded_sam2": (cpu["grounded_sam2"] / cpu["vidagent"])
+        if gs and cpu["vidagent"] else None,
         "stages": {
             "vidagent": va["stages"],
             "per_frame": pf["stages"] if pf else None,
@@ -449,10 +536,11 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
             "sam_embeddings": va["sam_embeddings"],
             "sam_decodes": va["sam_decodes"],
             "tracker": dict(profile.tracker),
+            "overrides": dict(settings.overrides),
             "detector_input": [profile.detector.short_side, profile.detector.max_side],
             "sam": [profile.segmenter.model, profile.segmenter.input_size],
             "answer": va["answer"],
-            "second_question_timings": va["second_question_timings"],
+            "second_question_model_calls": va["second_question_model_calls"],
         },
         "baselines": {
             "per_frame": None if pf is None else {
@@ -511,6 +599,10 @@ def format_text(r: dict) -> str:
         f"Grounded-SAM-2 (DINO/20 + SAM 2 video)    {s(r['grounded_sam2_s'])}"
         f"{ratio(r['ratio_vs_grounded_sam2'])}",
         f"second question on the same video        {s(r['second_question_s'])}",
+        "CPU seconds (all threads): " + ", ".join(
+            f"{k} {v:.0f}" for k, v in r["cpu_s"].items() if v is not None)
+        + (f"; CPU ratio vs Grounded-SAM-2 {r['cpu_ratio_vs_grounded_sam2']:.1f}x"
+           if r["cpu_ratio_vs_grounded_sam2"] else ""),
         "stages (s):",
     ]
     for name, st in r["stages"].items():
@@ -535,6 +627,7 @@ def cli(args, emit) -> int:
         threads=getattr(args, "threads", None),
         objects=int(getattr(args, "objects", 3) or 3),
         skip=tuple(getattr(args, "skip", None) or ()),
+        overrides=parse_overrides(getattr(args, "set", None)),
     )
 
     def progress(msg: str) -> None:

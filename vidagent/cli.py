@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--objects", type=int, default=3, help="boxes every detector returns (top-k)")
     b.add_argument("--skip", action="append", choices=["per_frame", "grounded_sam2"], default=[],
                    help="leave a baseline out (repeatable)")
+    b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="speed lever on top of the profile: det_size, sam_size or a tracker setting"
+                        " (detect_every, stride, ...); repeatable")
     return p
 
 
