@@ -511,3 +511,49 @@ def test_python_app_py_serves_on_loopback_and_cleans_up(tmp_path):
             proc.kill()
             proc.wait()
     assert not list(tmp_path.glob("vidagent-app-*"))
+
+
+def _screenshot_script():
+    """scripts/app_screenshot.py as a module: its ``Browser`` drives Chromium over DevTools."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "app_screenshot.py"
+    spec = importlib.util.spec_from_file_location("vidagent_app_screenshot", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium)"
+)
+def test_a_user_in_chromium_uploads_asks_and_sees_the_results(app, clips, tmp_path):
+    """The page as a user drives it: upload the video and tracks zip through the file inputs,
+    type, press Run; the answer, details, plan, overlay video, timeline and downloads appear;
+    a second question in the other mode; an error shows as one line."""
+    shot = _screenshot_script()
+    _, url = app
+    video, tracks = clips["a"]
+    with contextlib.closing(shot.Browser()) as b:
+        b.open(url)
+        answer = shot.ask_in_page(
+            b, str(video), str(tracks), MODE_ASK, "how many balls are there?", 120
+        )
+        assert "2" in answer and "ball" in answer
+        b.wait("Array.from(document.querySelectorAll('img')).some(i => i.naturalWidth === 800)", 30)
+        texts = b.js(
+            "Array.from(document.querySelectorAll('[data-testid=\"markdown\"], .cm-content'))"
+            ".map(e => e.textContent)"
+        )
+        assert any("read the uploaded tracks" in t for t in texts)
+        assert any('"task": "count"' in t for t in texts)
+        videos = b.js("Array.from(document.querySelectorAll('video')).map(v => v.src)")
+        assert any(v.endswith("overlay.mp4") for v in videos)
+        links = b.js("Array.from(document.querySelectorAll('a[download]')).map(a => a.href)")
+        assert any(h.endswith("result.json") for h in links) and any(
+            h.endswith("_tracks.zip") for h in links
+        )
+        answer = shot.ask_in_page(b, str(video), None, MODE_FIND, "the ball on the left", 120)
+        assert answer == "Found 1 object: #1 ball."
+        with pytest.raises(RuntimeError, match=r"^empty text: type a referring expression"):
+            shot.ask_in_page(b, str(video), None, MODE_FIND, "   ", 60)
