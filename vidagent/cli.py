@@ -306,8 +306,47 @@ def _require(module: str, what: str):
 
 
 def cmd_models(args) -> int:
-    manage = _require("vidagent.models.manage", "models")
-    return int(manage.cli(args, _emit) or 0)
+    from vidagent.models import manage
+    from vidagent.profiles import get_profile
+
+    if args.action == "list":
+        profiles = manage.list_profiles()
+        default = get_profile(None).name
+
+        def text(o: dict) -> str:
+            rows = []
+            for p in o["profiles"]:
+                mark = "*" if p["name"] == o["default"] else " "
+                rows.append(f"{mark} {p['name']:<10} {p['description']}")
+                rows.append(f"    detector {p['detector']['model']} @ {p['detector']['short_side']}px, "
+                            f"segmenter {p['segmenter']['model']} @ {p['segmenter']['input_size']}px, "
+                            f"propagation {p['video_model'] or p['propagator']}, llm {p['llm']}")
+            return "\n".join(rows + ["(* = default here)"])
+
+        _emit({"default": default, "profiles": profiles, **manage.locations()}, args.json, text)
+        return 0
+    name = get_profile(args.profile).name
+    if args.action == "where":
+        rows = manage.cache_report(name)
+        _emit({"profile": name, **manage.locations(), "weights": rows}, args.json, lambda o: "\n".join(
+            [f"hub cache: {o['hub_cache']}", f"VIDAGENT_HOME: {o['vidagent_home']}"]
+            + [f"{'ok     ' if r['present'] else 'missing'} {r['what']}: {r['where']}" for r in o["weights"]]))
+        return 0
+    if args.action == "download":
+        if args.offline:
+            raise InputError("'models download' needs the network; drop --offline")
+        rows = manage.download(name, progress=not args.json)
+        failed = [r for r in rows if r["status"] == "failed"]
+        _emit({"profile": name, "weights": rows}, args.json, lambda o: "\n".join(
+            f"{r['status']:<10} {r['what']}: {r['where']}" + (f" ({r['error']})" if r["error"] else "")
+            for r in o["weights"]))
+        return 3 if failed else 0
+    rows = manage.verify(name)
+    bad = [r for r in rows if r["ok"] is False]
+    _emit({"profile": name, "weights": rows, "ok": not bad}, args.json, lambda o: "\n".join(
+        f"{'ok  ' if r['ok'] else ('??  ' if r['ok'] is None else 'BAD ')} {r['what']}: {r['detail']}"
+        for r in o["weights"]))
+    return 3 if bad else 0
 
 
 def cmd_app(args) -> int:
@@ -365,8 +404,26 @@ def _quiet_libraries() -> None:
     warnings.filterwarnings("ignore")
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM turned into an exception, so that cleanup runs (temp folders, partial outputs)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise _Terminated()
+
+
+def _handle_sigterm() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+            signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 def main(argv: list[str] | None = None) -> int:
     _quiet_libraries()
+    _handle_sigterm()
     args = build_parser().parse_args(argv)
     if getattr(args, "offline", False):
         os.environ["HF_HUB_OFFLINE"] = "1"
@@ -378,9 +435,10 @@ def main(argv: list[str] | None = None) -> int:
     except VidagentError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
         return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write(f"{PROG}: interrupted\n")
-        return 130
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, _Terminated)
+        sys.stderr.write(f"{PROG}: {'terminated' if terminated else 'interrupted'}\n")
+        return 143 if terminated else 130
     except BrokenPipeError:
         return 0
     except MemoryError:
