@@ -6,6 +6,10 @@ from vidagent.app import launch
 launch()                      # http://127.0.0.1:7860, no public link
 ```
 
+Besides the video, a user may upload a zip of a tracks folder (perception is skipped) or a
+detections JSON (the detector is skipped; the user's boxes/masks are tracked), as with the CLI's
+``--tracks`` and ``--detections``.
+
 The app calls only the public API (``vidagent.Agent`` and the tracks format). Each browser session
 gets its own ``Agent`` (made by ``agent_factory``) and its own folder: a second question about the
 same video in the same session re-uses the scene already perceived, and no session sees another's
@@ -43,7 +47,7 @@ log = logging.getLogger("vidagent.app")
 MAX_UPLOAD = "500mb"  # largest file a browser may upload (video or tracks zip)
 MAX_ZIP_BYTES = 4 << 30  # a tracks zip may unpack to at most this many bytes
 MAX_ZIP_FILES = 200_000  # ... and hold at most this many files
-CONCURRENCY = 1  # runs at once across all sessions (the models saturate the CPU/GPU)
+CONCURRENCY = 1  # runs at once over all sessions: the models fill the CPU/GPU and are shared
 QUEUE_SIZE = 32  # runs waiting in the queue before new ones are refused
 SESSION_IDLE_S = 1800  # a session unused this long is closed and its files removed
 MAX_SESSIONS = 32  # live sessions (each holds an Agent); the least recently used idle one is closed
