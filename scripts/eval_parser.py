@@ -52,7 +52,7 @@ def constraint_hits(plan_json: dict, rec: dict) -> tuple[int, int]:
 
 def p95(xs: list[float]) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(0.95 * (len(xs) - 1)))]
 
 
 def report(name: str, rows: list[dict], show_errors: bool) -> None:
@@ -80,6 +80,7 @@ def report(name: str, rows: list[dict], show_errors: bool) -> None:
 
 def run_mode(mode: str, recs: list[dict], parser, show_errors: bool) -> None:
     rows = []
+    sources: dict[str, int] = {}
     for rec in recs:
         start = time.perf_counter()
         if mode == "llm":
@@ -91,6 +92,8 @@ def run_mode(mode: str, recs: list[dict], parser, show_errors: bool) -> None:
             plan_json = {"task": task, "targets": targets}
         else:
             plan_json = parser.parse(rec["question"]).to_json()
+            sources[plan_json.get("source", "rules")] = sources.get(plan_json.get("source",
+                                                                                "rules"), 0) + 1
         seconds = time.perf_counter() - start
         c_hit, c_all = constraint_hits(plan_json, rec) if mode != "llm" else (0, 0)
         want_t = rec["targets"]
@@ -102,6 +105,8 @@ def run_mode(mode: str, recs: list[dict], parser, show_errors: bool) -> None:
             "c_hit": c_hit, "c_all": c_all, "seconds": seconds,
         })
     report(mode, rows, show_errors)
+    if sources:
+        print(f"   plan sources    {sources}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,9 +11,9 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from vidagent.errors import InputError, WeightsMissingError  # noqa: E402
-from vidagent.models import llm as llm_mod  # noqa: E402
-from vidagent.models.llm import (  # noqa: E402
+from vidagent.errors import InputError, WeightsMissingError
+from vidagent.models import llm as llm_mod
+from vidagent.models.llm import (
     LanguageModel,
     LLMSpec,
     load_language_model,

@@ -11,15 +11,13 @@ from pydantic import ValidationError
 from vidagent.errors import InputError
 from vidagent.query.lexicon import fix_typo, singular
 from vidagent.query.parser import (
-    MAX_QUESTION_CHARS,
     QueryParser,
-    check_question,
     is_span,
     parse_question,
 )
 from vidagent.query.plan import TASKS, Plan
 from vidagent.query.prompts import load_prompt, parse_prompt_text, prompt_dirs, quote
-from vidagent.query.rules import analyse, parse_rules
+from vidagent.query.rules import parse_rules
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [json.loads(line) for line in

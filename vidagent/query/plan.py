@@ -14,7 +14,7 @@ Conventions:
 from __future__ import annotations
 
 import re
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -87,8 +87,8 @@ class _Strict(BaseModel):
 class Attributes(_Strict):
     """Attribute constraints on one target phrase."""
 
-    color: Optional[Color] = None
-    size: Optional[Literal["large", "small"]] = None
+    color: Color | None = None
+    size: Literal["large", "small"] | None = None
 
 
 class Ordinal(_Strict):
@@ -105,12 +105,12 @@ class TimeSpan(_Strict):
     ("at the start" -> 0..0.2, "at the end" -> 0.8..1). ``None`` means open-ended.
     """
 
-    start: Optional[float] = Field(default=None, ge=0)
-    end: Optional[float] = Field(default=None, ge=0)
+    start: float | None = Field(default=None, ge=0)
+    end: float | None = Field(default=None, ge=0)
     unit: Literal["seconds", "fraction"] = "seconds"
 
     @model_validator(mode="after")
-    def _ordered(self) -> "TimeSpan":
+    def _ordered(self) -> TimeSpan:
         if self.unit == "fraction":
             for v in (self.start, self.end):
                 if v is not None and v > 1:
@@ -152,13 +152,13 @@ class Plan(_Strict):
     task: Task
     targets: list[str] = Field(default_factory=list, max_length=MAX_TARGETS)
     attributes: dict[str, Attributes] = Field(default_factory=dict)
-    position: Optional[Position] = None  # "the dog on the left": where the subject is
-    ordinal: Optional[Ordinal] = None
-    motion: Optional[Direction] = None  # "the car moving left": how the subject moves
-    time: Optional[TimeSpan] = None
-    event: Optional[Literal["appear", "leave"]] = None  # for task "when"
-    relation: Optional[Relation] = None
-    compare: Optional[Compare] = None
+    position: Position | None = None  # "the dog on the left": where the subject is
+    ordinal: Ordinal | None = None
+    motion: Direction | None = None  # "the car moving left": how the subject moves
+    time: TimeSpan | None = None
+    event: Literal["appear", "leave"] | None = None  # for task "when"
+    relation: Relation | None = None
+    compare: Compare | None = None
     # how the plan was made: by the language model, by the rule parser, or repaired
     source: Literal["llm", "rules", "repaired"] = "rules"
 
@@ -178,7 +178,7 @@ class Plan(_Strict):
         return {clean_phrase(k): a for k, a in v.items() if clean_phrase(k)}
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Plan":
+    def _consistent(self) -> Plan:
         if self.task != "describe" and not self.targets:
             raise ValueError(f"task {self.task!r} needs at least one target")
         for key in self.attributes:

@@ -37,7 +37,7 @@ from vidagent.query.lexicon import (
 )
 from vidagent.query.plan import MAX_TARGETS, Plan, clean_phrase
 
-__all__ = ["RuleResult", "analyse", "parse_rules", "task_by_rules", "clean_question", "singular"]
+__all__ = ["RuleResult", "analyse", "clean_question", "parse_rules", "singular", "task_by_rules"]
 
 
 def clean_question(text: str) -> str:
@@ -67,31 +67,31 @@ _CMP = (r"(?:bigger|larger|smaller|tinier|taller|shorter|faster|quicker|slower|h
 
 # (task, pattern, confidence); the first match wins
 _TASK_PATTERNS: list[tuple[str, str, float]] = [
-    ("segment", r"^(?:please )?(?:segment|mask|outline|highlight|select|cut out|track|isolate|"
+    ("segment", (r"^(?:please )?(?:segment|mask|outline|highlight|select|cut out|track|isolate|"
                 r"point to|point at|point out|mark|circle|annotate|detect|locate the|find the|"
                 r"find all|find every|show me the|show me all|show the|give me the mask|"
-                r"give me the masks|get the mask|give me masks)\b", 0.95),
+                r"give me the masks|get the mask|give me masks)\b"), 0.95),
     ("segment", r"\b(?:segment|segmentation|mask|masks) (?:of|for)\b", 0.9),
-    ("duration", r"\bhow long\b|\bfor how (?:many|much)\b|\bhow much time\b|\bduration\b|"
+    ("duration", (r"\bhow long\b|\bfor how (?:many|much)\b|\bhow much time\b|\bduration\b|"
                  r"\bhow many (?:seconds|secs|minutes|frames)\b|\bfor how long\b|"
-                 r"\btotal time\b|\bamount of time\b|\blength of time\b|\bscreen time\b", 0.95),
-    ("when", r"^(?:so )?when\b|\bthe (?:time|moment|second) (?:the|a|an|when|that)\b|\bwhen (?:the|a|an|do|does|did)\b|\bwhen (?:does|do|did|is|are|was|were|will|can)\b|"
+                 r"\btotal time\b|\bamount of time\b|\blength of time\b|\bscreen time\b"), 0.95),
+    ("when", (r"^(?:so )?when\b|\bthe (?:time|moment|second) (?:the|a|an|when|that)\b|\bwhen (?:the|a|an|do|does|did)\b|\bwhen (?:does|do|did|is|are|was|were|will|can)\b|"
              r"\bat what (?:time|point|moment|second|frame|timestamp)\b|\bwhat time\b|"
              r"\bwhich (?:second|moment|frame|timestamp|time)\b|\bhow soon\b|\bhow early\b|"
-             r"\bhow late\b|\btimestamp\b|\bat which point\b|\bwhat (?:second|moment|point)\b", 0.95),
-    ("count", r"\bhow many\b|\bnumber of\b|^count\b|\bcount (?:the|all|how|every)\b|"
+             r"\bhow late\b|\btimestamp\b|\bat which point\b|\bwhat (?:second|moment|point)\b"), 0.95),
+    ("count", (r"\bhow many\b|\bnumber of\b|^count\b|\bcount (?:the|all|how|every)\b|"
               r"\bhow much\b|\bcount of\b|\btotal (?:number|count)\b|\bhow numerous\b|"
-              r"^(?:please )?count\b|\bquantity of\b|\btally\b", 0.95),
-    ("color", r"\b(?:what|which|wat) (?:is the )?colou?rs?\b|\bcolou?r (?:is|are|was|were|of)\b|"
+              r"^(?:please )?count\b|\bquantity of\b|\btally\b"), 0.95),
+    ("color", (r"\b(?:what|which|wat) (?:is the )?colou?rs?\b|\bcolou?r (?:is|are|was|were|of)\b|"
               r"\bwhat shade\b|\bwhat colou?red\b|\bcolou?r does\b|\bthe colou?r\b|"
-              r"\bcolou?r\b", 0.9),
+              r"\bcolou?r\b"), 0.9),
     ("compare", r"\b(?:which|who)\b(?! (?:side|part|corner|way|direction|color)\b).*\b" + _CMP + r"\b|^what (?:is|are|was) (?:the )?" + _CMP + r"\b|\b(?:which|who) (?:one )?"
                 r"(?:appears?|shows? up|comes?|arrives?|enters?|leaves?|disappears?|moves?|"
                 r"stays?|is visible|remains?)\b.*\b(?:first|last|earlier|later|longer|more|"
                 r"sooner|faster)\b", 0.85),
-    ("compare", r"^(?:is|are|was|were|does|do) (?:the |a |an )?[a-z' ]+ "
+    ("compare", (r"^(?:is|are|was|were|does|do) (?:the |a |an )?[a-z' ]+ "
                 r"(?:bigger|larger|smaller|taller|shorter|faster|slower|quicker|higher|lower|"
-                r"wider|heavier|further|farther|longer) (?:than|compared)\b", 0.85),
+                r"wider|heavier|further|farther|longer) (?:than|compared)\b"), 0.85),
     ("motion", r"\b(?:which|what) (?:way|direction)\b|\b" + _MOVE_VERB + r" (?:to the |towards "
                r"the |toward the )?" + _DIR + r"\b(?! of)|\bwhat direction\b|\bin which direction\b|"
                r"\bdirection of\b|\bwhere (?:is|are|was|were|does|do|did)\b.*\b(?:headed|go|move|head|"
@@ -102,37 +102,37 @@ _TASK_PATTERNS: list[tuple[str, str, float]] = [
                r"rightward)s?\b(?! of)|\bleft or right\b|\bup or down\b|\bmoving\b\??$|"
                r"\bmove\b\??$|\bmotion\b|\bmovement\b|\btrajectory\b|\bmoves?\b\??$|"
                r"\bheading\b|\bstationary\b|\bstill or\b|\bstanding still\b", 0.85),
-    ("where", r"^(?:so )?where\b|\bwhere (?:is|are|was|were|does|do|did|can|in)\b|"
+    ("where", (r"^(?:so )?where\b|\bwhere (?:is|are|was|were|does|do|did|can|in)\b|"
               r"\bwhich (?:side|part|corner|half|region|area|quadrant)\b|"
               r"\bwhat (?:side|part|corner|region|area|quadrant|position|location)\b|"
               r"\blocation of\b|\bposition of\b|\bwhereabouts\b|\bin which (?:part|side|corner)\b|"
               r"^(?:is|are) (?:the |a |an )?[a-z' ]+ (?:on|in|at) the (?:very )?(?:left|right|top|bottom|"
               r"center|centre|middle|upper|lower)\b(?!(?: side| part| half| corner| edge)? of "
-              r"(?!(?:the )?(?:frame|screen|image|video|picture|scene|view|clip)\b))", 0.85),
-    ("relation", r"^(?:is|are|was|were|does|do|did|can|could|has|have)\b(?! there\b).*?\b(?:"
+              r"(?!(?:the )?(?:frame|screen|image|video|picture|scene|view|clip)\b))"), 0.85),
+    ("relation", (r"^(?:is|are|was|were|does|do|did|can|could|has|have)\b(?! there\b).*?\b(?:"
                  r"(?:to|on) the (?:left|right) (?:side )?of|left of|right of|above|over|"
                  r"on top of|below|under|underneath|beneath|beside|next to|near|nearby|"
                  r"close to|closer to|touch|touches|touching|in contact with|adjacent to|"
                  r"far from|away from|on (?!(?:the |a )?(?:very )?(?:left|right|top|bottom|center|"
-                 r"centre|middle|upper|lower|screen|frame|camera|video|clip|side|edge|way)\b))\b",
+                 r"centre|middle|upper|lower|screen|frame|camera|video|clip|side|edge|way)\b))\b"),
      0.9),
-    ("describe", r"\b(?:describe|description|summari[sz]e|summary|explain|tell me about|narrate|caption)\b|"
+    ("describe", (r"\b(?:describe|description|summari[sz]e|summary|explain|tell me about|narrate|caption)\b|"
                  r"\bwhat (?:is|are|was|were) (?:happening|going on)\b|\bwhat is this\b|"
                  r"\bwhat'?s (?:happening|going on)\b|\bwhat happens\b|\bwhat kind of\b|"
                  r"\bwhat type of\b|^what (?:animal|animals|object|objects|things|vehicle|vehicles|"
-                 r"sport|activity|activities)\b", 0.85),
-    ("exists", r"^(?:is|are|was|were) (?:there|any|a|an)\b|^(?:does|do|did|can|could|will) "
+                 r"sport|activity|activities)\b"), 0.85),
+    ("exists", (r"^(?:is|are|was|were) (?:there|any|a|an)\b|^(?:does|do|did|can|could|will) "
                r"(?:the )?(?:video|clip|scene|footage|frame|you|we|i|anyone)\b|"
                r"\b(?:appear|appears|visible|exist|exists|present|show up|shows up|seen|"
                r"contain|contains|in the video|in the clip|in the scene|in view|on screen|"
-               r"in frame|in the frame)\b|^any\b|^(?:does|do|did) (?:a|an|any)\b", 0.85),
-    ("describe", r"^(?:please )?(?:describe|summari[sz]e|explain|tell me about|narrate|caption)\b|"
+               r"in frame|in the frame)\b|^any\b|^(?:does|do|did) (?:a|an|any)\b"), 0.85),
+    ("describe", (r"^(?:please )?(?:describe|summari[sz]e|explain|tell me about|narrate|caption)\b|"
                  r"\bwhat (?:is|are|was|were) (?:happening|going on|the [a-z' ]+ doing|they doing|"
                  r"he doing|she doing|it doing|in the|on the)\b|\bwhat'?s (?:happening|going on)\b|"
                  r"\bwhat happens\b|\bwhat do(?:es)? (?:you|we|the [a-z' ]+) (?:see|do)\b|"
                  r"\bwhat is (?:shown|visible|there)\b|\bwhat kind of\b|\bwhat type of\b|"
                  r"\bwhat (?:animal|object|objects|animals|things|vehicle|vehicles|sport|"
-                 r"activity|activities)\b|^(?:who|why|what|how)\b|\bdoing\b", 0.7),
+                 r"activity|activities)\b|^(?:who|why|what|how)\b|\bdoing\b"), 0.7),
 ]
 _TASK_RE = [(t, re.compile(p), c) for t, p, c in _TASK_PATTERNS]
 _AUX_START = re.compile(r"^(?:is|are|was|were|does|do|did|can|could|will|has|have|had)\b")
@@ -299,10 +299,10 @@ _PRED = [
     (r"(?:to|on) the right (?:side )?of|right of", "right_of"),
     (r"on top of|above|over|higher than", "above"),
     (r"below|under|underneath|beneath|lower than", "below"),
-    (r"beside|next to|near|nearby|close to|closer to|by|alongside|adjacent to|around|"
-     r"at the side of|in front of|behind|far from|away from", "near"),
-    (r"touching|touches|touch|in contact with|holding|holds|carrying|carries|riding|rides|"
-     r"sitting on|standing on|lying on|on", "touching"),
+    ((r"beside|next to|near|nearby|close to|closer to|by|alongside|adjacent to|around|"
+     r"at the side of|in front of|behind|far from|away from"), "near"),
+    ((r"touching|touches|touch|in contact with|holding|holds|carrying|carries|riding|rides|"
+     r"sitting on|standing on|lying on|on"), "touching"),
 ]
 _PRED_RE = [(re.compile(r"\b(?:" + p + r")\b"), name) for p, name in _PRED]
 
@@ -342,14 +342,14 @@ _CMP_BY = [
     (r"smaller|smallest|tinier|tiniest|shorter than|narrower|lighter", "size", "least"),
     (r"faster|fastest|quicker|quickest|speedier|more quickly|moves? more", "speed", "most"),
     (r"slower|slowest|more slowly|moves? less", "speed", "least"),
-    (r"(?:further|farther|more|most)(?: to the)? left|(?:closer|nearer|closest|nearest) to the left|"
-     r"leftmost|left-most", "left", "most"),
-    (r"(?:further|farther|more|most)(?: to the)? right|(?:closer|nearer|closest|nearest) to the right|"
-     r"rightmost|right-most", "right", "most"),
-    (r"higher|highest|topmost|(?:closer|nearer|closest|nearest) to the top|more to the top|"
-     r"further up|farther up", "top", "most"),
-    (r"lower|lowest|bottommost|(?:closer|nearer|closest|nearest) to the bottom|"
-     r"more to the bottom|further down|farther down", "bottom", "most"),
+    ((r"(?:further|farther|more|most)(?: to the)? left|(?:closer|nearer|closest|nearest) to the left|"
+     r"leftmost|left-most"), "left", "most"),
+    ((r"(?:further|farther|more|most)(?: to the)? right|(?:closer|nearer|closest|nearest) to the right|"
+     r"rightmost|right-most"), "right", "most"),
+    ((r"higher|highest|topmost|(?:closer|nearer|closest|nearest) to the top|more to the top|"
+     r"further up|farther up"), "top", "most"),
+    ((r"lower|lowest|bottommost|(?:closer|nearer|closest|nearest) to the bottom|"
+     r"more to the bottom|further down|farther down"), "bottom", "most"),
     (r"first|earlier|earliest|sooner|before", "earliest", "most"),
     (r"longer|longest|more time|most time|stays? (?:visible )?longer|remains? longer",
      "duration", "most"),
@@ -406,7 +406,7 @@ def _is_content(w: str) -> bool:
         return False
     if w.endswith("ly") and len(w) > 4:
         return False
-    if w.endswith("'s") or w.endswith("'t") or w.endswith("'re") or w.endswith("'ll"):
+    if w.endswith(("'s", "'t", "'re", "'ll")):
         return w.endswith("'s") and len(w) > 3  # "dog's" (possessive) stays
     return len(w) > 1 or w in ("tv",)
 
@@ -463,8 +463,7 @@ def _phrase(chunk: list[str]) -> str | None:
         return None
     chunk = chunk[-4:]  # detector phrases stay short: the head and up to three modifiers
     head = chunk[-1]
-    if head.endswith("'s"):
-        head = head[:-2]
+    head = head.removesuffix("'s")
     chunk = chunk[:-1] + [singular(head)]
     return clean_phrase(" ".join(chunk)) or None
 
@@ -476,7 +475,7 @@ def _split_plurals(chunk: list[str]) -> list[list[str]]:
         parts[-1].append(w)
         nxt = chunk[i + 1] if i + 1 < len(chunk) else None
         if nxt and singular(w) != w and singular(w) in NOUNS and \
-                " ".join((w, nxt)) not in COMPOUNDS:
+                f"{w} {nxt}" not in COMPOUNDS:
             parts.append([])
     return [p for p in parts if p]
 
@@ -601,9 +600,7 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
         data["time"] = time
     if ordinal:
         data["ordinal"] = ordinal
-    if motion and task != "motion":
-        data["motion"] = motion
-    elif motion and task == "motion" and motion != "none":
+    if motion and task != "motion" or motion and task == "motion" and motion != "none":
         data["motion"] = motion
     if position and not re.search(r"\b(?:left|right|top|bottom) or (?:on |in |at )?(?:the )?"
                                   r"(?:left|right|top|bottom)\b", q):
