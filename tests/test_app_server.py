@@ -296,6 +296,11 @@ def test_errors_are_one_line(app, clips, tmp_path):
     with pytest.raises(Exception) as e:
         run(c, video, bad, MODE_ASK, "how many balls are there?")
     assert "not a zip file" in str(e.value)
+    fake = tmp_path / "fake.mp4"
+    fake.write_bytes(b"this is not a video" * 100)
+    with pytest.raises(Exception) as e:
+        run(c, fake, None, MODE_ASK, "how many balls are there?")
+    assert "fake.mp4" in str(e.value) and "\n" not in str(e.value).strip()
     # tracks of another size than the video: the tracks format's check, as one line
     with TracksWriter(tmp_path / "small", FPS, 48, 32, T) as w:
         for t in range(T):
