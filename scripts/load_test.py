@@ -20,6 +20,7 @@ mode, "the square on the left". Checked and printed:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import signal
@@ -60,7 +61,10 @@ def serve_main(port: int, root: Path, log_path: Path, use_llm: bool, idle_s: flo
                 return method(self, *a, **k)
             finally:
                 with lock, open(log_path, "a") as f:
-                    f.write(json.dumps({"start": t0, "end": time.time(), "what": method.__name__}) + "\n")
+                    f.write(
+                        json.dumps({"start": t0, "end": time.time(), "what": method.__name__})
+                        + "\n"
+                    )
 
         return wrapper
 
@@ -125,7 +129,14 @@ def make_clip(folder: Path, k: int) -> tuple[Path, Path]:
             m = np.zeros((H, W), bool)
             m[30:50, x : x + 20] = True
             if t % 2 == 0:
-                items.append({"box": [x, 30, x + 20, 50], "label": "square", "score": 0.9, "rle": encode_rle(m)})
+                items.append(
+                    {
+                        "box": [x, 30, x + 20, 50],
+                        "label": "square",
+                        "score": 0.9,
+                        "rle": encode_rle(m),
+                    }
+                )
         frames.append(f)
         if t % 2 == 0:
             dets[str(t)] = items
@@ -160,15 +171,25 @@ def one_request(client, video: Path, dets: Path, mode: str, text: str) -> dict:
     from gradio_client import handle_file
 
     t0 = time.monotonic()
-    answer, details, evidence, overlay, timeline, plan, files = client.predict(
+    outputs = client.predict(
         handle_file(str(video)), handle_file(str(dets)), mode, text, "cpu", api_name="/run"
     )
+    answer, files = (
+        outputs[0],
+        outputs[-1],
+    )  # (answer, details, evidence, overlay, timeline, plan, files)
     result = json.loads(Path(next(f for f in files if f.endswith(".json"))).read_text())
     return {"seconds": time.monotonic() - t0, "answer": answer, "result": result}
 
 
-def run_load(sessions: int = 4, requests: int = 3, use_llm: bool = False, workdir: Path | None = None,
-             idle_s: float = 3.0, timeout: float = 600) -> dict:
+def run_load(
+    sessions: int = 4,
+    requests: int = 3,
+    use_llm: bool = False,
+    workdir: Path | None = None,
+    idle_s: float = 3.0,
+    timeout: float = 600,
+) -> dict:
     """Start the server, drive the sessions, check isolation/queueing/memory/cleanup; returns numbers."""
     from gradio_client import Client
 
@@ -177,11 +198,30 @@ def run_load(sessions: int = 4, requests: int = 3, use_llm: bool = False, workdi
     work.mkdir(parents=True, exist_ok=True)
     root, gradio_tmp, log_path = work / "app", work / "gradio", work / "runs.jsonl"
     port = free_port()
-    env = dict(os.environ, GRADIO_TEMP_DIR=str(gradio_tmp), GRADIO_ANALYTICS_ENABLED="False",
-               HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", TMPDIR=str(work))
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--serve", "--port", str(port), "--root", str(root),
-           "--log", str(log_path), "--idle", str(idle_s)] + (["--llm"] if use_llm else [])
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = dict(
+        os.environ,
+        GRADIO_TEMP_DIR=str(gradio_tmp),
+        GRADIO_ANALYTICS_ENABLED="False",
+        HF_HUB_OFFLINE="1",
+        OMP_NUM_THREADS="1",
+        TMPDIR=str(work),
+    )
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--serve",
+        "--port",
+        str(port),
+        "--root",
+        str(root),
+        "--log",
+        str(log_path),
+        "--idle",
+        str(idle_s),
+    ] + (["--llm"] if use_llm else [])
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     report: dict = {"sessions": sessions, "requests_per_session": requests, "llm": use_llm}
     errors: list[str] = []
     try:
@@ -205,13 +245,17 @@ def run_load(sessions: int = 4, requests: int = 3, use_llm: bool = False, workdi
             video, dets = clips[k]
             for r in range(requests):
                 mode = MODE_ASK if r % 2 == 0 else MODE_FIND
-                text = "how many squares are there?" if mode == MODE_ASK else "the square on the left"
+                text = (
+                    "how many squares are there?" if mode == MODE_ASK else "the square on the left"
+                )
                 try:
                     results[k].append((mode, one_request(c, video, dets, mode, text)))
                 except Exception as exc:  # noqa: BLE001 - recorded and reported
                     errors.append(f"session {k} request {r}: {type(exc).__name__}: {exc}")
 
-        threads = [threading.Thread(target=session, args=(k,), daemon=True) for k in range(sessions)]
+        threads = [
+            threading.Thread(target=session, args=(k,), daemon=True) for k in range(sessions)
+        ]
         t0 = time.monotonic()
         for th in threads:
             th.start()
@@ -238,12 +282,15 @@ def run_load(sessions: int = 4, requests: int = 3, use_llm: bool = False, workdi
         report["expected"] = sessions * requests
         report["wrong_answers"] = wrong
         report["errors"] = errors
-        report["latency_s"] = {"min": round(min(latencies, default=0), 2), "max": round(max(latencies, default=0), 2),
-                               "mean": round(float(np.mean(latencies)) if latencies else 0, 2)}
+        report["latency_s"] = {
+            "min": round(min(latencies, default=0), 2),
+            "max": round(max(latencies, default=0), 2),
+            "mean": round(float(np.mean(latencies)) if latencies else 0, 2),
+        }
         # queueing: the server's run intervals never overlap (concurrency 1)
         runs = [json.loads(line) for line in log_path.read_text().splitlines() if line.strip()]
         runs.sort(key=lambda r: r["start"])
-        overlaps = sum(1 for a, b in zip(runs, runs[1:]) if b["start"] < a["end"] - 1e-3)
+        overlaps = sum(1 for a, b in itertools.pairwise(runs) if b["start"] < a["end"] - 1e-3)
         report["server_runs"] = len(runs)
         report["overlapping_runs"] = overlaps
         # sessions end (idle sweep): folders removed, memory back near the baseline
@@ -254,7 +301,9 @@ def run_load(sessions: int = 4, requests: int = 3, use_llm: bool = False, workdi
         time.sleep(2.0)
         report["rss_after_mb"] = round(rss_mb(proc.pid), 1)
         report["rss_growth_mb"] = round(report["rss_after_mb"] - report["rss_baseline_mb"], 1)
-        report["gradio_cache_files_while_running"] = sum(1 for p in gradio_tmp.rglob("*") if p.is_file())
+        report["gradio_cache_files_while_running"] = sum(
+            1 for p in gradio_tmp.rglob("*") if p.is_file()
+        )
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
@@ -279,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=4)
     ap.add_argument("--requests", type=int, default=3, help="requests per session")
     ap.add_argument("--llm", action="store_true", help="parse with the profile's language model")
-    ap.add_argument("--idle", type=float, default=3.0, help="seconds before an unused session is closed")
+    ap.add_argument(
+        "--idle", type=float, default=3.0, help="seconds before an unused session is closed"
+    )
     ap.add_argument("--workdir", default=None)
     ap.add_argument("--json", action="store_true")
     # server mode (used by the client side)
@@ -291,14 +342,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve:
         serve_main(args.port, Path(args.root), Path(args.log), args.llm, args.idle)
         return 0
-    r = run_load(args.sessions, args.requests, args.llm, Path(args.workdir) if args.workdir else None, args.idle)
+    r = run_load(
+        args.sessions,
+        args.requests,
+        args.llm,
+        Path(args.workdir) if args.workdir else None,
+        args.idle,
+    )
     if args.json:
         print(json.dumps(r, indent=1))
     else:
         for k, v in r.items():
             print(f"{k:>34}: {v}")
-    ok = (not r["errors"] and not r["wrong_answers"] and r["served"] == r["expected"]
-          and r["overlapping_runs"] == 0 and r["session_dirs_left"] == 0 and not r["app_root_left"])
+    ok = (
+        not r["errors"]
+        and not r["wrong_answers"]
+        and r["served"] == r["expected"]
+        and r["overlapping_runs"] == 0
+        and r["session_dirs_left"] == 0
+        and not r["app_root_left"]
+    )
     return 0 if ok else 1
 
 

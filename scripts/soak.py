@@ -72,25 +72,47 @@ def make_inputs(folder: Path, n: int, every: int = 10) -> tuple[Path, Path]:
     return video, dets
 
 
-def run_track(video: Path, dets: Path, out: Path, overlay: bool = True, interval: float = 0.1,
-              timeout: float | None = None) -> dict:
+def run_track(
+    video: Path,
+    dets: Path,
+    out: Path,
+    overlay: bool = True,
+    interval: float = 0.1,
+    timeout: float | None = None,
+) -> dict:
     """Run ``vidagent track`` in a subprocess, sampling its RSS every ``interval`` s.
 
     Returns {"returncode", "seconds", "peak_rss_mb", "rss_samples_mb" (list), "stdout", "stderr"}.
     """
     import psutil
 
-    cmd = [sys.executable, "-m", "vidagent", "track", str(video), "ball", "--detections", str(dets),
-           "--out", str(out), "--json", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vidagent",
+        "track",
+        str(video),
+        "ball",
+        "--detections",
+        str(dets),
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+    ]
     if not overlay:
         cmd.append("--no-overlay")
     env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1")
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     ps = psutil.Process(proc.pid)
     samples: list[float] = []
     box: dict = {}
-    th = threading.Thread(target=lambda: box.update(zip(("stdout", "stderr"), proc.communicate())), daemon=True)
+    th = threading.Thread(
+        target=lambda: box.update(zip(("stdout", "stderr"), proc.communicate())), daemon=True
+    )
     th.start()
     while th.is_alive():
         try:
@@ -113,7 +135,9 @@ def run_track(video: Path, dets: Path, out: Path, overlay: bool = True, interval
     }
 
 
-def soak(n: int, folder: Path, overlay: bool = True, every: int = 10, timeout: float | None = None) -> dict:
+def soak(
+    n: int, folder: Path, overlay: bool = True, every: int = 10, timeout: float | None = None
+) -> dict:
     """Make the inputs for ``n`` frames and track them; returns the numbers of the run."""
     t0 = time.monotonic()
     video, dets = make_inputs(folder, n, every)
@@ -144,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, nargs="+", default=[2000, 20000])
     ap.add_argument("--every", type=int, default=10, help="detections every N frames")
     ap.add_argument("--no-overlay", action="store_true", help="skip overlay.mp4 (faster)")
-    ap.add_argument("--workdir", default=None, help="keep inputs/outputs here (default: a temp folder)")
+    ap.add_argument(
+        "--workdir", default=None, help="keep inputs/outputs here (default: a temp folder)"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     ctx = tempfile.TemporaryDirectory(prefix="vidagent-soak-") if args.workdir is None else None
@@ -164,11 +190,16 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             if r["returncode"] != 0:
-                print("   " + r["stderr"].strip().splitlines()[-1] if r["stderr"].strip() else "", flush=True)
+                print(
+                    "   " + r["stderr"].strip().splitlines()[-1] if r["stderr"].strip() else "",
+                    flush=True,
+                )
     if len(rows) > 1 and not args.json:
         a, b = rows[0], rows[-1]
-        print(f"peak RSS {b['frames']} vs {a['frames']} frames: {b['peak_rss_mb'] - a['peak_rss_mb']:+.0f} MiB "
-              f"({b['peak_rss_mb'] / max(a['peak_rss_mb'], 1):.2f}x)")
+        print(
+            f"peak RSS {b['frames']} vs {a['frames']} frames: {b['peak_rss_mb'] - a['peak_rss_mb']:+.0f} MiB "
+            f"({b['peak_rss_mb'] / max(a['peak_rss_mb'], 1):.2f}x)"
+        )
     if args.json:
         for r in rows:
             r["stderr"] = r["stderr"][-500:]

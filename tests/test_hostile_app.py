@@ -17,9 +17,9 @@ import pytest
 pytest.importorskip("gradio")
 gradio_client = pytest.importorskip("gradio_client")
 
-from test_app_server import MODE_ASK, MODE_FIND, client, make_clip, run, running_app, unpack  # noqa: E402
+from test_app_server import MODE_ASK, MODE_FIND, client, make_clip, run, running_app, unpack
 
-from vidagent import app as app_mod  # noqa: E402
+from vidagent import app as app_mod
 
 pytestmark = [pytest.mark.hostile, pytest.mark.app]
 
@@ -71,14 +71,25 @@ def outside_untouched(served) -> list[str]:
     """Files the hostile zips tried to write outside the session folders."""
     names = ("escaped.txt", "abs.txt", "linked.txt", "evil.png")
     root = served["root"]
-    found = [str(p) for n in names for p in [root / n, root.parent / n, Path("/tmp") / n] if p.exists()]
+    found = [
+        str(p) for n in names for p in [root / n, root.parent / n, Path("/tmp") / n] if p.exists()
+    ]
     return found
 
 
 @pytest.mark.parametrize(
     "case",
-    ["dotdot", "absolute", "symlink", "backslash", "no objects.json", "two objects.json", "not a zip",
-     "zip named json", "empty zip"],
+    [
+        "dotdot",
+        "absolute",
+        "symlink",
+        "backslash",
+        "no objects.json",
+        "two objects.json",
+        "not a zip",
+        "zip named json",
+        "empty zip",
+    ],
 )
 def test_hostile_tracks_zips(served, tmp_path, case):
     good = _tracks_entries(served["tracks"])
@@ -138,7 +149,10 @@ def test_zip_bomb_is_refused_before_unpacking(served, tmp_path, monkeypatch):
         (b'{"frames": {"0": [{"box": [1, 2, 3, NaN]}]}}', "finite"),
         (b'{"frames": {"999": []}}', "outside the video"),
         (b"[" * 50_000, "not valid JSON"),
-        (b'{"frames": {"0": [{"box": [2, 20, 14, 32], "label": "ball", "rle": {"size": [1, 1], "counts": [1]}}]}}', "RLE"),
+        (
+            b'{"frames": {"0": [{"box": [2, 20, 14, 32], "label": "ball", "rle": {"size": [1, 1], "counts": [1]}}]}}',
+            "RLE",
+        ),
     ],
 )
 def test_hostile_detections_uploads(served, tmp_path, content, match):
@@ -215,9 +229,22 @@ def test_injection_text_is_just_a_question(served, tmp_path, text):
             assert "Traceback" not in str(exc) and "\n" not in str(exc).strip()
             continue
         plan = r["json"]["plan"]
-        assert plan["task"] in ("count", "exists", "when", "duration", "where", "color", "motion",
-                                "relation", "compare", "describe", "segment")
-        assert all(isinstance(t, str) and "(" not in t and "/" not in t for t in plan.get("targets", []))
+        assert plan["task"] in (
+            "count",
+            "exists",
+            "when",
+            "duration",
+            "where",
+            "color",
+            "motion",
+            "relation",
+            "compare",
+            "describe",
+            "segment",
+        )
+        assert all(
+            isinstance(t, str) and "(" not in t and "/" not in t for t in plan.get("targets", [])
+        )
     assert not Path("/tmp/pwned-vidagent").exists()
 
 

@@ -22,8 +22,13 @@ pytestmark = [pytest.mark.hostile, pytest.mark.filterwarnings("ignore:Duplicate 
 
 FIXTURE_OK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
-scalars = (st.none() | st.booleans() | st.integers(-10**9, 10**9) | st.floats(allow_nan=True, allow_infinity=True)
-           | st.text(max_size=12))
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**9), 10**9)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12)
+)
 json_values = st.recursive(
     scalars,
     lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
@@ -31,10 +36,15 @@ json_values = st.recursive(
 )
 PLAN_KEYS = list(Plan.model_fields)
 plan_like = st.fixed_dictionaries(
-    {"task": st.sampled_from(TASKS) | json_values,
-     "targets": st.lists(st.text(max_size=30) | json_values, max_size=10) | json_values},
-    optional={k: json_values | st.dictionaries(st.text(max_size=8), json_values, max_size=3)
-              for k in PLAN_KEYS if k not in ("task", "targets")},
+    {
+        "task": st.sampled_from(TASKS) | json_values,
+        "targets": st.lists(st.text(max_size=30) | json_values, max_size=10) | json_values,
+    },
+    optional={
+        k: json_values | st.dictionaries(st.text(max_size=8), json_values, max_size=3)
+        for k in PLAN_KEYS
+        if k not in ("task", "targets")
+    },
 )
 
 
@@ -75,8 +85,10 @@ def clips(tmp_path_factory) -> dict[str, bytes]:
     from vidagent.video import write_video
 
     d = tmp_path_factory.mktemp("fuzzclips")
-    return {ext: Path(write_video(d / f"c.{ext}", square_frames(10, 48, 32), 10.0)).read_bytes()
-            for ext in ("mp4", "mkv")}
+    return {
+        ext: Path(write_video(d / f"c.{ext}", square_frames(10, 48, 32), 10.0)).read_bytes()
+        for ext in ("mp4", "mkv")
+    }
 
 
 mutations = st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), max_size=30)
@@ -149,8 +161,24 @@ def test_label_png_reader_fuzz(tmp_path, png_bytes, muts, cut):
 
 
 # ----------------------------------------------------------------------------- zip unpacking
-name_parts = st.sampled_from(["..", ".", "", "masks", "objects.json", "rle.json", "00000.png", "t", "C:", "\\..",
-                              "a\\..\\..", "/", "~", "%2e%2e"])
+name_parts = st.sampled_from(
+    [
+        "..",
+        ".",
+        "",
+        "masks",
+        "objects.json",
+        "rle.json",
+        "00000.png",
+        "t",
+        "C:",
+        "\\..",
+        "a\\..\\..",
+        "/",
+        "~",
+        "%2e%2e",
+    ]
+)
 zip_names = st.lists(name_parts, min_size=1, max_size=5).map("/".join)
 
 
@@ -186,16 +214,22 @@ def test_zip_unpacker_never_writes_outside(tmp_path, names, link):
         assert p.resolve().is_relative_to(dest.resolve()), p
         assert not p.is_symlink()
         rel = p.relative_to(dest).as_posix()
-        assert rel in (".", "objects.json", "rle.json", "masks") or (rel.startswith("masks/") and rel.endswith(".png"))
+        assert rel in (".", "objects.json", "rle.json", "masks") or (
+            rel.startswith("masks/") and rel.endswith(".png")
+        )
 
 
 # ----------------------------------------------------------------------------- annotate manifest
 manifest_lines = st.one_of(
     st.text(max_size=30),
-    st.builds(lambda v, i, d: json.dumps({k: x for k, x in (("video", v), ("id", i), ("detections", d))
-                                          if x is not None}),
-              st.text(max_size=20) | json_values, st.none() | st.text(max_size=20) | json_values,
-              st.none() | st.text(max_size=12)),
+    st.builds(
+        lambda v, i, d: json.dumps(
+            {k: x for k, x in (("video", v), ("id", i), ("detections", d)) if x is not None}
+        ),
+        st.text(max_size=20) | json_values,
+        st.none() | st.text(max_size=20) | json_values,
+        st.none() | st.text(max_size=12),
+    ),
 )
 
 
@@ -206,7 +240,8 @@ def test_manifest_ids_never_escape_the_output(tmp_path, lines):
 
     m = tmp_path / "manifest.txt"
     m.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass") if all(
-        "\ud800" > c or c > "\udfff" for line in lines for c in line) else m.write_text("x.mp4")
+        "\ud800" > c or c > "\udfff" for line in lines for c in line
+    ) else m.write_text("x.mp4")
     try:
         jobs = read_manifest(m)
     except InputError as exc:

@@ -50,7 +50,17 @@ def tracks(tmp_path) -> Path:
 
 
 def ask_tracks(video: Path, tracks: Path):
-    return run_inproc(["ask", str(video), "how many squares are there?", "--tracks", str(tracks), "--json", "--quiet"])
+    return run_inproc(
+        [
+            "ask",
+            str(video),
+            "how many squares are there?",
+            "--tracks",
+            str(tracks),
+            "--json",
+            "--quiet",
+        ]
+    )
 
 
 def _meta(tracks: Path, **change) -> None:
@@ -71,33 +81,66 @@ TRACKS_CASES = {
     "id negative": (lambda t: _meta(t, objects=[{"id": -1, "label": "square"}]), "1..255"),
     "id as text": (lambda t: _meta(t, objects=[{"id": "1", "label": "square"}]), "1..255"),
     "id as bool": (lambda t: _meta(t, objects=[{"id": True, "label": "square"}]), "1..255"),
-    "id twice": (lambda t: _meta(t, objects=[{"id": 1, "label": "a"}, {"id": 1, "label": "b"}]), "twice"),
+    "id twice": (
+        lambda t: _meta(t, objects=[{"id": 1, "label": "a"}, {"id": 1, "label": "b"}]),
+        "twice",
+    ),
     "label huge": (lambda t: _meta(t, objects=[{"id": 1, "label": "x" * 5000}]), "label"),
     "label not text": (lambda t: _meta(t, objects=[{"id": 1, "label": ["a"]}]), "label"),
-    "fps NaN": (lambda t: (t / "objects.json").write_text((t / "objects.json").read_text().replace('"fps": 10.0', '"fps": NaN')), "fps"),
+    "fps NaN": (
+        lambda t: (t / "objects.json").write_text(
+            (t / "objects.json").read_text().replace('"fps": 10.0', '"fps": NaN')
+        ),
+        "fps",
+    ),
     "width differs": (lambda t: _meta(t, width=W + 2), "the video is"),
     "fewer frames": (lambda t: _meta(t, num_frames=N - 1), "frames"),
     "objects.json not JSON": (lambda t: (t / "objects.json").write_bytes(b"\xff\xfe{"), "JSON"),
     "objects.json a list": (lambda t: (t / "objects.json").write_text("[]"), "JSON object"),
-    "objects.json huge": (lambda t: (t / "objects.json").write_bytes(b" " * (17 << 20)), "too large"),
+    "objects.json huge": (
+        lambda t: (t / "objects.json").write_bytes(b" " * (17 << 20)),
+        "too large",
+    ),
     "objects.json links to /etc/passwd": (
-        lambda t: ((t / "objects.json").unlink(), os.symlink("/etc/passwd", t / "objects.json")), "JSON"),
+        lambda t: ((t / "objects.json").unlink(), os.symlink("/etc/passwd", t / "objects.json")),
+        "JSON",
+    ),
     "objects.json missing": (lambda t: (t / "objects.json").unlink(), "objects.json"),
     "masks missing": (lambda t: shutil.rmtree(t / "masks"), "masks"),
     "a mask missing": (lambda t: (t / "masks" / "00007.png").unlink(), "00007.png"),
-    "a mask is a folder": (lambda t: ((t / "masks" / "00004.png").unlink(), (t / "masks" / "00004.png").mkdir()), "00004.png"),
+    "a mask is a folder": (
+        lambda t: ((t / "masks" / "00004.png").unlink(), (t / "masks" / "00004.png").mkdir()),
+        "00004.png",
+    ),
     "mask holds an unlisted id": (
-        lambda t: write_label_png(t / "masks" / "00003.png", np.full((H, W), 7, np.uint8)), "does not list"),
+        lambda t: write_label_png(t / "masks" / "00003.png", np.full((H, W), 7, np.uint8)),
+        "does not list",
+    ),
     "16-bit mask with id 300": (lambda t: _png16(t / "masks" / "00005.png", 300), "255"),
-    "RGB mask": (lambda t: Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(t / "masks" / "00002.png"), "mask"),
+    "RGB mask": (
+        lambda t: Image.fromarray(np.zeros((H, W, 3), np.uint8)).save(t / "masks" / "00002.png"),
+        "mask",
+    ),
     "mask of another size": (
-        lambda t: write_label_png(t / "masks" / "00006.png", np.zeros((H, W + 1), np.uint8)), "differs"),
+        lambda t: write_label_png(t / "masks" / "00006.png", np.zeros((H, W + 1), np.uint8)),
+        "differs",
+    ),
     "first mask of another size": (
-        lambda t: write_label_png(t / "masks" / "00000.png", np.zeros((H + 4, W), np.uint8)), "differs"),
+        lambda t: write_label_png(t / "masks" / "00000.png", np.zeros((H + 4, W), np.uint8)),
+        "differs",
+    ),
     "truncated mask": (
-        lambda t: (t / "masks" / "00008.png").write_bytes((t / "masks" / "00008.png").read_bytes()[:40]), "00008.png"),
+        lambda t: (t / "masks" / "00008.png").write_bytes(
+            (t / "masks" / "00008.png").read_bytes()[:40]
+        ),
+        "00008.png",
+    ),
     "decompression bomb mask": (
-        lambda t: Image.fromarray(np.zeros((9000, 9000), np.uint8)).save(t / "masks" / "00001.png", optimize=True), "differs"),
+        lambda t: Image.fromarray(np.zeros((9000, 9000), np.uint8)).save(
+            t / "masks" / "00001.png", optimize=True
+        ),
+        "differs",
+    ),
 }
 
 
@@ -116,7 +159,9 @@ def test_hostile_tracks_folders_exit_2(video, tracks, case):
 def test_segment_with_hostile_tracks_leaves_no_output(video, tracks, tmp_path):
     _meta(tracks, objects=[{"id": 300, "label": "square"}])
     out = tmp_path / "seg"
-    r = run_inproc(["segment", str(video), "the square", "--tracks", str(tracks), "--out", str(out), "--quiet"])
+    r = run_inproc(
+        ["segment", str(video), "the square", "--tracks", str(tracks), "--out", str(out), "--quiet"]
+    )
     assert r.returncode == 2 and "1..255" in one_line(r)
     assert not out.exists()
     no_partials(tmp_path)
@@ -162,12 +207,30 @@ DETECTION_CASES = {
     "frames a list": ('{"frames": [[]]}', "frames"),
     "no frames": ('{"detections": {}}', "frames"),
     "deeply nested": ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
-    "not UTF-8": (b'{"frames": {"0": [{"box": [1, 1, 20, 20], "label": "\xff\xfe"}]}}', "not valid JSON"),
-    "RLE bad alphabet": ({"0": [_det([1, 1, 20, 20], rle={"size": [H, W], "counts": "~~~~"})]}, "RLE"),
-    "RLE counts too short": ({"0": [_det([1, 1, 20, 20], rle={"size": [H, W], "counts": [5, 5]})]}, "RLE"),
-    "RLE counts negative": ({"0": [_det([1, 1, 20, 20], rle={"size": [H, W], "counts": [-5, H * W + 5]})]}, "RLE"),
-    "RLE wrong size": ({"0": [_det([1, 1, 20, 20], rle={"size": [W, H], "counts": [H * W]})]}, "RLE"),
-    "RLE overflowing run": ({"0": [_det([1, 1, 20, 20], rle={"size": [H, W], "counts": "0" + "o" * 12 + "0"})]}, "RLE"),
+    "not UTF-8": (
+        b'{"frames": {"0": [{"box": [1, 1, 20, 20], "label": "\xff\xfe"}]}}',
+        "not valid JSON",
+    ),
+    "RLE bad alphabet": (
+        {"0": [_det([1, 1, 20, 20], rle={"size": [H, W], "counts": "~~~~"})]},
+        "RLE",
+    ),
+    "RLE counts too short": (
+        {"0": [_det([1, 1, 20, 20], rle={"size": [H, W], "counts": [5, 5]})]},
+        "RLE",
+    ),
+    "RLE counts negative": (
+        {"0": [_det([1, 1, 20, 20], rle={"size": [H, W], "counts": [-5, H * W + 5]})]},
+        "RLE",
+    ),
+    "RLE wrong size": (
+        {"0": [_det([1, 1, 20, 20], rle={"size": [W, H], "counts": [H * W]})]},
+        "RLE",
+    ),
+    "RLE overflowing run": (
+        {"0": [_det([1, 1, 20, 20], rle={"size": [H, W], "counts": "0" + "o" * 12 + "0"})]},
+        "RLE",
+    ),
     "RLE not an object": ({"0": [_det([1, 1, 20, 20], rle="abc")]}, "rle"),
 }
 
@@ -198,21 +261,29 @@ def test_hostile_detections_exit_2(video, tmp_path, case):
 def test_detections_file_that_is_not_a_file(video, tmp_path):
     out = tmp_path / "o"
     for path in (tmp_path, tmp_path / "missing.json", Path("/dev/null")):
-        r = run_inproc(["track", str(video), "", "--detections", str(path), "--out", str(out), "--quiet"])
+        r = run_inproc(
+            ["track", str(video), "", "--detections", str(path), "--out", str(out), "--quiet"]
+        )
         assert r.returncode == 2 and one_line(r), r.stderr
     big = tmp_path / "big.json"
     with open(big, "wb") as f:  # sparse: costs no disk
         f.truncate(600 << 20)
-    r = run_inproc(["track", str(video), "", "--detections", str(big), "--out", str(out), "--quiet"])
+    r = run_inproc(
+        ["track", str(video), "", "--detections", str(big), "--out", str(out), "--quiet"]
+    )
     assert r.returncode == 2 and "larger than" in one_line(r)
     assert not out.exists()
 
 
 def test_boxes_partly_outside_are_clipped_and_tracked(video, tmp_path):
-    frames = {str(i): [_det([-20, -15, 14, 30], rle=_mask_rle([0, 0, 14, 30]))] for i in range(0, N, 2)}
+    frames = {
+        str(i): [_det([-20, -15, 14, 30], rle=_mask_rle([0, 0, 14, 30]))] for i in range(0, N, 2)
+    }
     f = _write_dets(tmp_path / "d.json", frames)
     out = tmp_path / "o"
-    r = run_inproc(["track", str(video), "", "--detections", str(f), "--out", str(out), "--json", "--quiet"])
+    r = run_inproc(
+        ["track", str(video), "", "--detections", str(f), "--out", str(out), "--json", "--quiet"]
+    )
     assert assert_ok_or_exit_2(r, video, out) == "ok"
     assert json.loads(r.stdout)["ids"] == [1]
 
@@ -223,12 +294,16 @@ def test_uncompressed_rle_and_utf16_file_are_accepted(video, tmp_path):
     col = m.T.ravel()  # COCO RLE runs are column-major, starting with a run of zeros
     edges = np.flatnonzero(np.diff(np.concatenate([[0], col.astype(np.int8), [0]])))
     runs = np.diff(np.concatenate([[0], edges, [col.size]])).tolist()
-    frames = {str(i): [_det([10, 10, 40, 30], rle={"size": [H, W], "counts": [int(c) for c in runs]})]
-              for i in range(0, N, 3)}
+    frames = {
+        str(i): [_det([10, 10, 40, 30], rle={"size": [H, W], "counts": [int(c) for c in runs]})]
+        for i in range(0, N, 3)
+    }
     f = tmp_path / "d.json"
     f.write_bytes(json.dumps({"frames": frames}).encode("utf-16"))
     out = tmp_path / "o"
-    r = run_inproc(["track", str(video), "", "--detections", str(f), "--out", str(out), "--json", "--quiet"])
+    r = run_inproc(
+        ["track", str(video), "", "--detections", str(f), "--out", str(out), "--json", "--quiet"]
+    )
     assert assert_ok_or_exit_2(r, video, out) == "ok"
     from vidagent.io.tracks import open_tracks
 
@@ -239,7 +314,11 @@ def test_uncompressed_rle_and_utf16_file_are_accepted(video, tmp_path):
 def test_more_than_255_objects_at_once(tmp_path, caplog):
     """300 objects in every frame: ids stay 1..255, the run completes, the rest is said on stderr."""
     w, h = 256, 192
-    video = Path(write_video(tmp_path / "many.mp4", (np.full((h, w, 3), 100, np.uint8) for _ in range(4)), 10))
+    video = Path(
+        write_video(
+            tmp_path / "many.mp4", (np.full((h, w, 3), 100, np.uint8) for _ in range(4)), 10
+        )
+    )
     frames = {}
     for t in range(4):
         items = []
@@ -251,7 +330,9 @@ def test_more_than_255_objects_at_once(tmp_path, caplog):
         frames[str(t)] = items
     f = _write_dets(tmp_path / "d.json", frames)
     out = tmp_path / "o"
-    r = run_inproc(["track", str(video), "", "--detections", str(f), "--out", str(out), "--json", "--quiet"])
+    r = run_inproc(
+        ["track", str(video), "", "--detections", str(f), "--out", str(out), "--json", "--quiet"]
+    )
     assert assert_ok_or_exit_2(r, video, out) == "ok"
     ids = json.loads(r.stdout)["ids"]
     assert len(ids) == 255 and min(ids) == 1 and max(ids) == 255
@@ -264,9 +345,19 @@ def test_more_than_255_objects_at_once(tmp_path, caplog):
         (lambda d: None, "no PNG"),  # empty folders
         (lambda d: _pngs(d / "pred", 2, (16, 16)) or shutil.rmtree(d / "gt"), "gt"),
         (lambda d: _pngs(d / "pred", 3, (16, 16)) or _pngs(d / "gt", 3, (16, 20)), "size"),
-        (lambda d: _pngs(d / "pred", 4, (16, 16)) or _pngs(d / "gt", 4, (16, 16)) or (d / "gt" / "00001.png").write_bytes(b"bad"), "00001.png"),
+        (
+            lambda d: (
+                _pngs(d / "pred", 4, (16, 16))
+                or _pngs(d / "gt", 4, (16, 16))
+                or (d / "gt" / "00001.png").write_bytes(b"bad")
+            ),
+            "00001.png",
+        ),
         (lambda d: _pngs(d / "pred", 3, (16, 16)) or _pngs(d / "gt", 4, (16, 16)), "00003.png"),
-        (lambda d: _pngs(d / "pred", 2, (16, 16)) or (d / "gt" / "objects.json").write_text("{"), "JSON"),
+        (
+            lambda d: _pngs(d / "pred", 2, (16, 16)) or (d / "gt" / "objects.json").write_text("{"),
+            "JSON",
+        ),
     ],
 )
 def test_hostile_eval_folders_exit_2(tmp_path, prep, match):
@@ -294,9 +385,12 @@ def _pngs(folder: Path, n: int, size: tuple[int, int]) -> None:
     ],
 )
 def test_hostile_question_arguments_exit_2_before_models(video, tmp_path, text, match):
-    for args in (["ask", str(video), text], ["parse", text],
-                 ["segment", str(video), text, "--out", str(tmp_path / "o")],
-                 ["track", str(video), text, "--out", str(tmp_path / "o")]):
+    for args in (
+        ["ask", str(video), text],
+        ["parse", text],
+        ["segment", str(video), text, "--out", str(tmp_path / "o")],
+        ["track", str(video), text, "--out", str(tmp_path / "o")],
+    ):
         r = run_inproc(args + ["--quiet"])
         assert r.returncode == 2, (args[0], r.stderr)
         assert match in one_line(r)
@@ -307,6 +401,8 @@ def test_output_folder_that_escapes_is_just_a_path(video, tmp_path, tracks):
     # --out is the user's own choice; a failing run must not leave anything at the escaped place
     out = tmp_path / "a" / ".." / ".." / f"{tmp_path.name}-escaped"
     dets = _write_dets(tmp_path / "bad.json", {"0": [_det([1, 1, 2])]})
-    r = run_inproc(["track", str(video), "", "--detections", str(dets), "--out", str(out), "--quiet"])
+    r = run_inproc(
+        ["track", str(video), "", "--detections", str(dets), "--out", str(out), "--quiet"]
+    )
     assert r.returncode == 2 and not (tmp_path.parent / f"{tmp_path.name}-escaped").exists()
     assert not [p for p in tmp_path.parent.iterdir() if "escaped" in p.name]

@@ -45,9 +45,24 @@ def test_stopped_run_leaves_nothing(long_clip, tmp_path, sig, code):
     out = tmp_path / "o"
     env = dict(os.environ, TMPDIR=str(tmpdir), HF_HUB_OFFLINE="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vidagent", "track", str(video), "square", "--detections", str(dets),
-         "--out", str(out), "--quiet"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "vidagent",
+            "track",
+            str(video),
+            "square",
+            "--detections",
+            str(dets),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 90
@@ -93,7 +108,9 @@ def test_error_inside_the_tracker_leaves_nothing(tmp_path, monkeypatch):
     tmpdir.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))
     out = tmp_path / "o"
-    r = run_inproc(["track", str(short), "square", "--detections", str(dets), "--out", str(out), "--quiet"])
+    r = run_inproc(
+        ["track", str(short), "square", "--detections", str(dets), "--out", str(out), "--quiet"]
+    )
     assert r.returncode == 1 and "disk on fire" in r.stderr and "Traceback" not in r.stderr
     assert not out.exists()
     no_partials(tmp_path)
@@ -106,7 +123,9 @@ def test_error_while_writing_the_output_keeps_the_old_output(tmp_path, monkeypat
     short = Path(write_video(tmp_path / "s.mp4", square_frames(20, 96, 64), 10.0))
     dets = detections_for(tmp_path / "d.json", 20, 96, 64)
     out = tmp_path / "o"
-    r = run_inproc(["track", str(short), "square", "--detections", str(dets), "--out", str(out), "--quiet"])
+    r = run_inproc(
+        ["track", str(short), "square", "--detections", str(dets), "--out", str(out), "--quiet"]
+    )
     assert r.returncode == 0
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     calls = {"n": 0}
@@ -119,7 +138,9 @@ def test_error_while_writing_the_output_keeps_the_old_output(tmp_path, monkeypat
         return original(self, frame, label_map)
 
     monkeypatch.setattr(OverlayWriter, "write", failing_write)
-    r = run_inproc(["track", str(short), "square", "--detections", str(dets), "--out", str(out), "--quiet"])
+    r = run_inproc(
+        ["track", str(short), "square", "--detections", str(dets), "--out", str(out), "--quiet"]
+    )
     assert r.returncode != 0 and "Traceback" not in r.stderr
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before

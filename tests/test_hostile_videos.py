@@ -28,8 +28,12 @@ TIME_BOUND_S = 90.0  # wall clock of one command on a loaded 2-core machine
 RSS_BOUND = 1536 << 20  # peak resident memory of one command (bytes)
 
 
-def run_bounded(args: list[str], timeout: float = TIME_BOUND_S, env: dict | None = None,
-                stdin: str | None = None) -> tuple[subprocess.CompletedProcess, float, int]:
+def run_bounded(
+    args: list[str],
+    timeout: float = TIME_BOUND_S,
+    env: dict | None = None,
+    stdin: str | None = None,
+) -> tuple[subprocess.CompletedProcess, float, int]:
     """Run ``python -m vidagent ARGS``; returns (result, seconds, peak RSS bytes sampled by psutil).
 
     Killed (and the test failed) when it runs past ``timeout``.
@@ -40,9 +44,13 @@ def run_bounded(args: list[str], timeout: float = TIME_BOUND_S, env: dict | None
     e.update(env or {})
     t0 = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vidagent", *args], cwd=ROOT, env=e, text=True,
+        [sys.executable, "-m", "vidagent", *args],
+        cwd=ROOT,
+        env=e,
+        text=True,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     peak = 0
     ps = psutil.Process(proc.pid)
@@ -118,15 +126,26 @@ def detections_for(path: Path, n: int, w: int, h: int, every: int = 2) -> Path:
         x, y = min(w - 12, 2 + 2 * i), h // 4
         m = np.zeros((h, w), bool)
         m[y : y + 12, x : x + 12] = True
-        frames[str(i)] = [{"box": [x, y, x + 12, y + 12], "label": "square", "score": 0.9,
-                           "rle": encode_rle(m)}]
+        frames[str(i)] = [
+            {"box": [x, y, x + 12, y + 12], "label": "square", "score": 0.9, "rle": encode_rle(m)}
+        ]
     path.write_text(json.dumps({"frames": frames}))
     return path
 
 
 def track(video: Path, dets: Path, out: Path, prompt: str = "square", bounded: bool = False):
     """Run ``track --detections``: in a subprocess with time/memory bounds, or in-process (fast)."""
-    args = ["track", str(video), prompt, "--detections", str(dets), "--out", str(out), "--json", "--quiet"]
+    args = [
+        "track",
+        str(video),
+        prompt,
+        "--detections",
+        str(dets),
+        "--out",
+        str(out),
+        "--json",
+        "--quiet",
+    ]
     if not bounded:
         return run_inproc(args), 0.0, 0
     return run_bounded(args)
@@ -152,7 +171,9 @@ def good(tmp_path) -> Path:
     return Path(write_video(tmp_path / "good.mp4", square_frames(30, 96, 64), 10.0))
 
 
-@pytest.mark.parametrize("name", ["clip.avi", "clip.mkv", "clip.mov", "clip", "clip.png", "clip.txt"])
+@pytest.mark.parametrize(
+    "name", ["clip.avi", "clip.mkv", "clip.mov", "clip", "clip.png", "clip.txt"]
+)
 def test_mislabelled_but_real_video_is_tracked(good, tmp_path, name):
     video = tmp_path / name
     video.write_bytes(good.read_bytes())
@@ -239,9 +260,11 @@ def test_corrupted_bytes_in_the_middle(tmp_path, seed):
 
 
 def test_huge_resolution_is_refused_before_decoding_everything(tmp_path):
-    video = Path(write_video(tmp_path / "wide.mp4", (np.zeros((16, 8200, 3), np.uint8) for _ in range(2)), 5))
+    video = Path(
+        write_video(tmp_path / "wide.mp4", (np.zeros((16, 8200, 3), np.uint8) for _ in range(2)), 5)
+    )
     dets = detections_for(tmp_path / "d.json", 1, 96, 64)
-    r, seconds, _ = track(video, dets, tmp_path / "o", bounded=True)
+    r, _, _ = track(video, dets, tmp_path / "o", bounded=True)
     assert r.returncode == 2 and "exceed" in one_line(r) and not (tmp_path / "o").exists()
 
 
@@ -250,7 +273,7 @@ def test_large_but_allowed_resolution_runs_in_bounded_memory(tmp_path):
     w, h = 3840, 2160
     video = Path(write_video(tmp_path / "uhd.mp4", square_frames(3, w, h), 5))
     dets = detections_for(tmp_path / "d.json", 3, w, h, every=1)
-    r, seconds, peak = track(video, dets, tmp_path / "o", bounded=True)
+    r, _, _ = track(video, dets, tmp_path / "o", bounded=True)
     assert r.returncode == 0, r.stderr
     assert assert_ok_or_exit_2(r, video, tmp_path / "o") == "ok"
 
@@ -291,15 +314,31 @@ def test_odd_and_tiny_sizes(tmp_path, size):
     m = np.zeros((h, w), bool)
     m[: max(1, h // 2), : max(1, w // 2)] = True
     dets = tmp_path / "d.json"
-    dets.write_text(json.dumps({"frames": {"0": [
-        {"box": [0, 0, max(1, w // 2), max(1, h // 2)], "label": "patch", "rle": encode_rle(m)}]}}))
+    dets.write_text(
+        json.dumps(
+            {
+                "frames": {
+                    "0": [
+                        {
+                            "box": [0, 0, max(1, w // 2), max(1, h // 2)],
+                            "label": "patch",
+                            "rle": encode_rle(m),
+                        }
+                    ]
+                }
+            }
+        )
+    )
     r, _, _ = track(video, dets, tmp_path / "o")
     expect = "ok" if min(w, h) >= 16 else "refused"  # optical flow needs some pixels each way
     assert assert_ok_or_exit_2(r, video, tmp_path / "o") == expect, r.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="tracker: a track needs confirm_hits=2 detection rounds, so an "
-                   "object detected on the last (here: only) detection round is dropped")
+@pytest.mark.xfail(
+    strict=True,
+    reason="tracker: a track needs confirm_hits=2 detection rounds, so an "
+    "object detected on the last (here: only) detection round is dropped",
+)
 def test_one_frame_video_keeps_its_detected_object(tmp_path):
     video = Path(write_video(tmp_path / "one.mp4", square_frames(1, 96, 64), 10.0))
     dets = detections_for(tmp_path / "d.json", 1, 96, 64)
@@ -344,7 +383,7 @@ def test_variable_frame_rate_video(tmp_path):
     # frame i of the video as decoded, whatever the timestamps)
     reader = open_tracks(tmp_path / "o")
     for i in (0, 3, 27):
-        ys, xs = np.nonzero(reader.label_map(i))
+        _, xs = np.nonzero(reader.label_map(i))
         assert xs.min() == pytest.approx(min(96 - 12, 2 + 2 * i), abs=1)
 
 
@@ -374,7 +413,11 @@ def test_failed_run_keeps_the_previous_output_as_it_was(tmp_path, good):
     assert r.returncode == 0
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"frames": {"0": [{"box": [1, 1, 5, 5], "rle": {"size": [64, 96], "counts": "x"}}]}}))
+    bad.write_text(
+        json.dumps(
+            {"frames": {"0": [{"box": [1, 1, 5, 5], "rle": {"size": [64, 96], "counts": "x"}}]}}
+        )
+    )
     r, _, _ = track(good, bad, out)
     assert r.returncode == 2
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}

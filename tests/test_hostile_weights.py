@@ -43,7 +43,9 @@ def test_the_payload_really_runs_under_plain_pickle(tmp_path):
     assert marker.exists()
 
 
-@pytest.mark.parametrize("suffix,wrap", [(".pth", None), (".pt", "model"), (".bin", None), (".ckpt", "model")])
+@pytest.mark.parametrize(
+    "suffix,wrap", [(".pth", None), (".pt", "model"), (".bin", None), (".ckpt", "model")]
+)
 def test_read_state_dict_refuses_code(tmp_path, suffix, wrap):
     marker = tmp_path / "pwned"
     ckpt = malicious_checkpoint(tmp_path / f"evil{suffix}", marker, wrap)
@@ -81,7 +83,11 @@ def test_not_a_state_dict_is_refused(tmp_path):
     torch.save([torch.zeros(1)], p)
     with pytest.raises(CheckpointError, match="not a state dict"):
         read_state_dict(p)
-    for name, data in (("junk.pth", os.urandom(3000)), ("empty.pth", b""), ("t.safetensors", b"\x10" * 64)):
+    for name, data in (
+        ("junk.pth", os.urandom(3000)),
+        ("empty.pth", b""),
+        ("t.safetensors", b"\x10" * 64),
+    ):
         (tmp_path / name).write_bytes(data)
         with pytest.raises(CheckpointError):
             read_state_dict(tmp_path / name)
@@ -100,7 +106,10 @@ def test_transformers_folder_with_a_pickled_bin_refuses_code(tmp_path):
     (folder / "model.safetensors.index.json").unlink(missing_ok=True)
     marker = tmp_path / "pwned"
     malicious_checkpoint(folder / "pytorch_model.bin", marker)
-    with pytest.raises(Exception):
+    import pickle
+
+    # refused by torch's weights-only unpickler inside transformers (not yet a CheckpointError)
+    with pytest.raises((pickle.UnpicklingError, InputError, OSError)):
         HFSamSegmenter.from_pretrained(folder)
     assert not marker.exists()
 
@@ -114,7 +123,9 @@ def _weight(tmp_path, monkeypatch, data: bytes, md5: str | None) -> UrlWeight:
 
 
 def test_download_with_a_wrong_hash_is_discarded(tmp_path, monkeypatch):
-    w = _weight(tmp_path, monkeypatch, b"tampered weights" * 1000, "01ec64d29a2fca3f0661936605ae66f8")
+    w = _weight(
+        tmp_path, monkeypatch, b"tampered weights" * 1000, "01ec64d29a2fca3f0661936605ae66f8"
+    )
     with pytest.raises(ValueError, match="MD5"):
         download_url(w, progress=False)
     assert not w.path.exists()
@@ -162,7 +173,15 @@ def test_track_offline_without_weights_is_exit_3(make_video, tmp_path, empty_cac
     from test_cli import one_line_error, run_cli
 
     video = make_video()
-    r = run_cli("track", str(video), "dog . ball", "--out", str(tmp_path / "o"), "--offline", env=empty_caches)
+    r = run_cli(
+        "track",
+        str(video),
+        "dog . ball",
+        "--out",
+        str(tmp_path / "o"),
+        "--offline",
+        env=empty_caches,
+    )
     assert r.returncode == 3, r.stderr
     line = one_line_error(r)
     assert "vidagent models download" in line and r.stdout == ""
@@ -174,7 +193,9 @@ def test_track_offline_without_weights_is_exit_3(make_video, tmp_path, empty_cac
     "detections,match",
     [('{"frames": {"0": [{"box": [5, 5, -3, 9]}]}}', "reversed"), ("[1, 2", "not valid JSON")],
 )
-def test_bad_input_is_exit_2_even_without_weights(make_video, tmp_path, empty_caches, detections, match):
+def test_bad_input_is_exit_2_even_without_weights(
+    make_video, tmp_path, empty_caches, detections, match
+):
     """Inputs are checked before weights are looked for: a bad file is 2, never 3."""
     from test_cli import one_line_error, run_cli
 
@@ -182,11 +203,22 @@ def test_bad_input_is_exit_2_even_without_weights(make_video, tmp_path, empty_ca
     f = tmp_path / "d.json"
     f.write_text(detections)
     # boxes without masks would need the segmenter (weights absent): still exit 2 first
-    r = run_cli("track", str(video), "dog", "--detections", str(f), "--out", str(tmp_path / "o"),
-                "--offline", env=empty_caches)
+    r = run_cli(
+        "track",
+        str(video),
+        "dog",
+        "--detections",
+        str(f),
+        "--out",
+        str(tmp_path / "o"),
+        "--offline",
+        env=empty_caches,
+    )
     assert r.returncode == 2, r.stderr
     assert match in one_line_error(r)
-    r = run_cli("track", str(video), " . , ", "--out", str(tmp_path / "o"), "--offline", env=empty_caches)
+    r = run_cli(
+        "track", str(video), " . , ", "--out", str(tmp_path / "o"), "--offline", env=empty_caches
+    )
     assert r.returncode == 2 and "prompt" in one_line_error(r)
     assert not (tmp_path / "o").exists()
 
@@ -197,8 +229,17 @@ def test_detections_without_masks_need_the_segmenter_exit_3(make_video, tmp_path
     video = make_video()
     f = tmp_path / "d.json"
     f.write_text(json.dumps({"frames": {"0": [{"box": [4, 20, 24, 40], "label": "square"}]}}))
-    r = run_cli("track", str(video), "", "--detections", str(f), "--out", str(tmp_path / "o"),
-                "--offline", env=empty_caches)
+    r = run_cli(
+        "track",
+        str(video),
+        "",
+        "--detections",
+        str(f),
+        "--out",
+        str(tmp_path / "o"),
+        "--offline",
+        env=empty_caches,
+    )
     assert r.returncode == 3, r.stderr
     assert "vidagent models download" in one_line_error(r)
     assert not (tmp_path / "o").exists()

@@ -13,7 +13,9 @@ pytest.importorskip("gradio")
 pytest.importorskip("gradio_client")
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("vidagent_load_test", ROOT / "scripts" / "load_test.py")
+_spec = importlib.util.spec_from_file_location(
+    "vidagent_load_test", ROOT / "scripts" / "load_test.py"
+)
 load_test = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(load_test)
 
@@ -25,7 +27,9 @@ RSS_GROWTH_MB = 150  # server RSS after the sessions end, above its warmed-up ba
 @pytest.mark.slow
 def test_four_concurrent_sessions(tmp_path):
     r = load_test.run_load(sessions=4, requests=3, workdir=tmp_path, idle_s=3.0, timeout=400)
-    assert r["errors"] == [] and r["wrong_answers"] == []  # isolation: each session got its own clip
+    assert (
+        r["errors"] == [] and r["wrong_answers"] == []
+    )  # isolation: each session got its own clip
     assert r["served"] == r["expected"] == 12
     assert r["server_runs"] == 12 and r["overlapping_runs"] == 0  # queued, one run at a time
     assert r["sessions_during_load"] >= 1

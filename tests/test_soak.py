@@ -17,7 +17,9 @@ _spec.loader.exec_module(soak_script)
 
 pytestmark = pytest.mark.hostile
 
-GROWTH_MB = 160  # allowed peak-RSS difference between 20,000 and 2,000 frames (sampling noise, caches)
+GROWTH_MB = (
+    160  # allowed peak-RSS difference between 20,000 and 2,000 frames (sampling noise, caches)
+)
 
 
 @pytest.mark.slow
@@ -32,11 +34,16 @@ def test_20k_frame_soak_memory_is_flat(tmp_path):
     objects = json.loads((tmp_path / "out_20000" / "objects.json").read_text())
     assert objects["num_frames"] == 20000
     # peak memory independent of length: the long run peaks where the short one does
-    assert long["peak_rss_mb"] <= short["peak_rss_mb"] + GROWTH_MB, (short["peak_rss_mb"], long["peak_rss_mb"])
+    assert long["peak_rss_mb"] <= short["peak_rss_mb"] + GROWTH_MB, (
+        short["peak_rss_mb"],
+        long["peak_rss_mb"],
+    )
     # and it does not creep up during the run
     assert long["rss_second_half_max_mb"] <= long["rss_first_half_max_mb"] + GROWTH_MB
-    print(f"\n2k: {short['frames_per_s']} frames/s, peak {short['peak_rss_mb']} MiB; "
-          f"20k: {long['frames_per_s']} frames/s, peak {long['peak_rss_mb']} MiB")
+    print(
+        f"\n2k: {short['frames_per_s']} frames/s, peak {short['peak_rss_mb']} MiB; "
+        f"20k: {long['frames_per_s']} frames/s, peak {long['peak_rss_mb']} MiB"
+    )
 
 
 def test_soak_inputs_are_what_they_claim(tmp_path):
@@ -54,9 +61,12 @@ def test_soak_inputs_are_what_they_claim(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="tracker: when the ball reverses direction between detection "
-                   "rounds (every 10 frames) the motion prior overshoots, the next detection starts a "
-                   "new track and the ball changes id (seen in the soak: ids [1, 2] for one ball)")
+@pytest.mark.xfail(
+    strict=True,
+    reason="tracker: when the ball reverses direction between detection "
+    "rounds (every 10 frames) the motion prior overshoots, the next detection starts a "
+    "new track and the ball changes id (seen in the soak: ids [1, 2] for one ball)",
+)
 def test_bouncing_ball_keeps_one_id(tmp_path):
     r = soak_script.soak(440, tmp_path, overlay=False, timeout=300)
     assert r["returncode"] == 0, r["stderr"][-2000:]
