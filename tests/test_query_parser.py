@@ -263,3 +263,14 @@ def test_llm_loader_errors_propagate():
     assert parser.parse("where is the cat").task == "where"
     with pytest.raises(WeightsMissingError):
         parser.parse("dogs, tell me")
+
+
+def test_long_relative_clauses_keep_the_subject_first():
+    p = parse_rules("Could you please tell me how many of the small white dogs that were playing "
+                    "with the children near the big old oak tree are still visible after 10 s?")
+    assert p.task == "count" and p.targets[0] == "small white dog"
+    assert p.attributes["small white dog"].size == "small"
+    p = parse_rules("is the dog that the girl is walking on a leash to the right of the bicycle?")
+    assert p.task == "relation" and p.targets[0] == "dog"
+    assert (p.relation.subject, p.relation.predicate, p.relation.object) == \
+        ("dog", "right_of", "bicycle")

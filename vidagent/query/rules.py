@@ -323,11 +323,14 @@ def _take_relation(q: str) -> tuple[tuple[str, str, str] | None, str]:
                 continue  # "on the left" is a position, not a relation
             if name == "near" and m[0] in ("by",) and obj in ("far",):
                 continue
-            if best is None or m.start() < best[0].start():
-                best = (m, subj, name, obj)
+            # spatial words outrank verbs of contact ("walking on a leash", "holding"), which
+            # mostly sit in descriptive clauses; then the earliest in the question wins
+            rank = (name == "touching", m.start())
+            if best is None or rank < best[0]:
+                best = (rank, subj, name, obj)
     if best is None:
         return None, q
-    m, subj, name, obj = best
+    _, subj, name, obj = best
     return (subj, name, obj), q
 
 
@@ -584,10 +587,19 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     targets = list(targets) if targets is not None else found
     if relation and all(relation[0] != t and relation[2] != t for t in targets):
         relation = None
-    if relation:
-        subj, _, obj = relation
-        rel_targets = [subj] + [t for t in targets if t not in (subj, obj)] + [obj]
-        targets = rel_targets if subj != obj else targets
+    if relation and task == "relation":
+        # the question's subject is its first phrase, even across a relative clause:
+        # "is the dog that the girl walks to the right of the bicycle" -> dog right_of bicycle
+        subj, pred, obj = relation
+        generic = GENERIC_NOUNS
+        first = next((t for t in targets if t.split()[-1] not in generic), None)
+        if first and first != obj and targets is found:
+            subj = first
+        relation = (subj, pred, obj)
+        if subj != obj:
+            targets = [subj] + [t for t in targets if t not in (subj, obj)] + [obj]
+    elif relation:
+        targets = targets + [t for t in (relation[0], relation[2]) if t not in targets]
     targets = _drop_generic(targets)
     cat = re.match(r"^(?:which|what|who) ([a-z]+)\b.* or (?:the |a |an )?[a-z]", q)
     if task == "compare" and cat and len(targets) >= 3 and targets[0] == singular(cat[1]):
