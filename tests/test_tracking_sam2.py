@@ -160,3 +160,31 @@ def test_tracker_with_sam2_engine(tiny_path):
     ids = {o.id for o in objs}
     for _, m in calls:
         assert m.dtype == np.uint8 and set(np.unique(m)) - {0} <= ids
+
+
+@pytest.mark.slow
+def test_edgetam_video_model_streams(tmp_path):
+    """EdgeTAM (full-size architecture, random weights: ~20 s a frame on 2 busy cores) loads
+    through the same propagator and streams frames."""
+    from transformers import (
+        EdgeTamVideoConfig,
+        EdgeTamVideoModel,
+        Sam2ImageProcessor,
+        Sam2VideoProcessor,
+        Sam2VideoVideoProcessor,
+    )
+
+    torch.manual_seed(0)
+    EdgeTamVideoModel(EdgeTamVideoConfig()).eval().save_pretrained(tmp_path)
+    Sam2VideoProcessor(
+        image_processor=Sam2ImageProcessor(), video_processor=Sam2VideoVideoProcessor()
+    ).save_pretrained(tmp_path)
+    prop = Sam2VideoPropagator.from_pretrained(tmp_path)
+    assert type(prop.model).__name__ == "EdgeTamVideoModel"
+    v = make_synthetic_video(num_frames=2, height=48, width=64, seed=0)
+    prop.reset(48, 64)
+    zeros = np.zeros((48, 64), np.uint16)
+    prop.step(0, v.frames[0], zeros, {1: v.masks[0] == 1})
+    prop.step(1, v.frames[1], zeros, {})
+    assert prop.last_output.object_ids == [1]
+    assert prop.last_output.pred_masks.shape[0] == 1
