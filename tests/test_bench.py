@@ -31,24 +31,24 @@ def _tiny_sam2():
         Sam2VideoVideoProcessor,
     )
 
-    backbone = dict(
-        model_type="sam2_hiera_det_model", hidden_size=16, num_attention_heads=1,
-        image_size=[S, S], blocks_per_stage=[1, 1, 2, 1], embed_dim_per_stage=[16, 32, 64, 128],
-        num_attention_heads_per_stage=[1, 1, 2, 2], window_size_per_stage=[4, 4, 4, 4],
-        global_attention_blocks=[3], window_positional_embedding_background_size=[2, 2],
-    )
-    vision = dict(
-        model_type="sam2_vision_model", backbone_config=backbone,
-        backbone_channel_list=[128, 64, 32, 16],
-        backbone_feature_sizes=[[S // 4, S // 4], [S // 8, S // 8], [S // 16, S // 16]],
-        fpn_hidden_size=128,
-    )
+    backbone = {
+        "model_type": "sam2_hiera_det_model", "hidden_size": 16, "num_attention_heads": 1,
+        "image_size": [S, S], "blocks_per_stage": [1, 1, 2, 1], "embed_dim_per_stage": [16, 32, 64, 128],
+        "num_attention_heads_per_stage": [1, 1, 2, 2], "window_size_per_stage": [4, 4, 4, 4],
+        "global_attention_blocks": [3], "window_positional_embedding_background_size": [2, 2],
+    }
+    vision = {
+        "model_type": "sam2_vision_model", "backbone_config": backbone,
+        "backbone_channel_list": [128, 64, 32, 16],
+        "backbone_feature_sizes": [[S // 4, S // 4], [S // 8, S // 8], [S // 16, S // 16]],
+        "fpn_hidden_size": 128,
+    }
     config = Sam2VideoConfig(
         vision_config=vision,
-        prompt_encoder_config=dict(hidden_size=128, image_size=S, patch_size=16,
-                                   mask_input_channels=4),
-        mask_decoder_config=dict(hidden_size=128, mlp_dim=64, num_attention_heads=2,
-                                 iou_head_hidden_dim=32),
+        prompt_encoder_config={"hidden_size": 128, "image_size": S, "patch_size": 16,
+                                   "mask_input_channels": 4},
+        mask_decoder_config={"hidden_size": 128, "mlp_dim": 64, "num_attention_heads": 2,
+                                 "iou_head_hidden_dim": 32},
         image_size=S, num_maskmem=3, max_object_pointers_in_encoder=4,
         memory_attention_hidden_size=128, memory_attention_num_layers=1,
         memory_attention_feed_forward_hidden_size=64,
@@ -161,7 +161,7 @@ def test_top_k_detector_and_box_clipped_segmenter(tiny_models):
     seg = BoxClippedSegmenter(models.segmenter("vit_b", 128))
     seg.set_image(image)
     boxes = np.array([[10, 20, 50, 60], [60, 10, 120, 90]], np.float32)
-    masks, scores = seg.predict(boxes=boxes)
+    masks, _scores = seg.predict(boxes=boxes)
     assert masks.shape == (2, 96, 128) and seg.embeddings == 1 and seg.decodes == 1
     for m, (x1, y1, x2, y2) in zip(masks, boxes.astype(int)):
         inside = m[y1:y2, x1:x2].sum()

@@ -26,9 +26,9 @@ import os
 import resource
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -198,7 +198,7 @@ def make_clip(path: str | Path, seconds: float, fps: float = 30.0, width: int = 
     """Write the synthetic benchmark clip (``vidagent.synth`` scene: 2 balls, 2 boxes) as mp4."""
     from vidagent.synth import make_synthetic_video, write_mp4
 
-    n = max(2, int(round(seconds * fps)))
+    n = max(2, round(seconds * fps))
     video = make_synthetic_video(num_frames=n, height=height, width=width, seed=seed, fps=fps)
     return write_mp4(path, video.frames, fps)
 
@@ -206,7 +206,7 @@ def make_clip(path: str | Path, seconds: float, fps: float = 30.0, width: int = 
 def _read_frames(path: Path, indices: Sequence[int]) -> dict[int, np.ndarray]:
     from vidagent.video import open_video
 
-    want = set(int(i) for i in indices)
+    want = {int(i) for i in indices}
     out = {}
     for i, frame in open_video(path).frames():
         if i in want:
@@ -275,7 +275,7 @@ def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dic
 
 def _sample_indices(num_frames: int, sample: int) -> list[int]:
     k = max(1, min(int(sample), num_frames))
-    return sorted({int(round(x)) for x in np.linspace(0, num_frames - 1, k)})
+    return sorted({round(x) for x in np.linspace(0, num_frames - 1, k)})
 
 
 def time_per_frame(frames: dict[int, np.ndarray], num_frames: int, detector: Detector,
@@ -396,7 +396,7 @@ def apply_overrides(profile, overrides: dict):
     det, seg = profile.detector, profile.segmenter
     if "det_size" in o:
         size = int(o.pop("det_size"))
-        det = replace(det, short_side=size, max_side=max(size, int(round(size * 1333 / 800))))
+        det = replace(det, short_side=size, max_side=max(size, round(size * 1333 / 800)))
     if "sam_size" in o:
         size = int(o.pop("sam_size"))
         if size <= 0 or size % 16:
@@ -561,15 +561,15 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
         "peak_rss_mb": _peak_rss_mb(),
         "bench_wall_s": time.perf_counter() - t_start,
         "notes": [
-            "model weights are random (full-size architectures; cost does not depend on weights); "
-            "model construction is not timed",
-            f"every detector returns its top {settings.objects} boxes regardless of score, SAM "
+            ("model weights are random (full-size architectures; cost does not depend on weights); "
+            "model construction is not timed"),
+            (f"every detector returns its top {settings.objects} boxes regardless of score, SAM "
             "masks are clipped to their prompt box: every configuration tracks the same number "
-            "of objects; answers are meaningless",
+            "of objects; answers are meaningless"),
             f"baselines are timed on sampled frames and extrapolated linearly to {n} frames",
-            "baseline detector runs at the frame's own resolution (no upscaling to 800 px) and "
+            ("baseline detector runs at the frame's own resolution (no upscaling to 800 px) and "
             "Grounded-SAM-2's per-keyframe SAM 2 image pass is not charged: baselines are lower "
-            "bounds, ratios conservative",
+            "bounds, ratios conservative"),
             "wall times on a shared machine are inflated by other jobs: compare within one run",
         ],
     }
@@ -577,8 +577,14 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
 
 
 def _peak_rss_mb() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(r / 1024.0, 1)  # Linux reports KiB
+    """Peak resident set of this process in MB (VmHWM on Linux, else ru_maxrss)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024.0, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
 def format_text(r: dict) -> str:
@@ -592,12 +598,12 @@ def format_text(r: dict) -> str:
         return "" if x is None else f"  (vidagent {x:.1f}x faster)"
 
     lines = [
-        f"clip: {c['seconds']} s, {c['fps']:g} fps, {c['width']}x{c['height']}, {c['frames']} frames,"
-        f" top {c['objects']} boxes per detection; torch threads {r['threads']}",
+        (f"clip: {c['seconds']} s, {c['fps']:g} fps, {c['width']}x{c['height']}, {c['frames']} frames,"
+        f" top {c['objects']} boxes per detection; torch threads {r['threads']}"),
         f"vidagent ({r['profile']} profile, end to end) {s(r['vidagent_s'])}",
         f"per-frame detector + SAM                  {s(r['per_frame_s'])}{ratio(r['ratio_vs_per_frame'])}",
-        f"Grounded-SAM-2 (DINO/20 + SAM 2 video)    {s(r['grounded_sam2_s'])}"
-        f"{ratio(r['ratio_vs_grounded_sam2'])}",
+        (f"Grounded-SAM-2 (DINO/20 + SAM 2 video)    {s(r['grounded_sam2_s'])}"
+        f"{ratio(r['ratio_vs_grounded_sam2'])}"),
         f"second question on the same video        {s(r['second_question_s'])}",
         "CPU seconds (all threads): " + ", ".join(
             f"{k} {v:.0f}" for k, v in r["cpu_s"].items() if v is not None)
