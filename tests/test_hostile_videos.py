@@ -33,10 +33,12 @@ def run_bounded(
     timeout: float = TIME_BOUND_S,
     env: dict | None = None,
     stdin: str | None = None,
+    rss_bound: int = RSS_BOUND,
 ) -> tuple[subprocess.CompletedProcess, float, int]:
     """Run ``python -m vidagent ARGS``; returns (result, seconds, peak RSS bytes sampled by psutil).
 
-    Killed (and the test failed) when it runs past ``timeout``.
+    Killed (and the test failed) when it runs past ``timeout``; fails when its peak RSS reaches
+    ``rss_bound`` bytes.
     """
     import psutil
 
@@ -75,7 +77,7 @@ def run_bounded(
         th.join(0.05)
     seconds = time.monotonic() - t0
     res = subprocess.CompletedProcess(proc.args, proc.returncode, out["stdout"], out["stderr"])
-    assert peak < RSS_BOUND, f"peak RSS {peak >> 20} MiB"
+    assert peak < rss_bound, f"peak RSS {peak >> 20} MiB"
     return res, seconds, peak
 
 
