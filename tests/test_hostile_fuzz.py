@@ -48,7 +48,7 @@ plan_like = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(doc=json_values | plan_like)
 def test_plan_validator_fuzz(doc):
     """What a language model might emit, validated: a Plan or a pydantic ValidationError."""
@@ -135,7 +135,7 @@ def png_bytes() -> bytes:
     return buf.getvalue()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=FIXTURE_OK)
+@settings(max_examples=120, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(muts=mutations, cut=st.floats(0.0, 1.0))
 def test_label_png_reader_fuzz(tmp_path, png_bytes, muts, cut):
     from vidagent.io.masks import png_size, read_label_png
@@ -182,7 +182,7 @@ name_parts = st.sampled_from(
 zip_names = st.lists(name_parts, min_size=1, max_size=5).map("/".join)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=FIXTURE_OK)
+@settings(max_examples=120, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(names=st.lists(zip_names, min_size=1, max_size=6), link=st.booleans())
 def test_zip_unpacker_never_writes_outside(tmp_path, names, link):
     import shutil
@@ -233,7 +233,7 @@ manifest_lines = st.one_of(
 )
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=FIXTURE_OK)
+@settings(max_examples=120, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(lines=st.lists(manifest_lines, max_size=6))
 def test_manifest_ids_never_escape_the_output(tmp_path, lines):
     from vidagent.annotate import read_manifest
