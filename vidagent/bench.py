@@ -403,8 +403,11 @@ def apply_overrides(profile, overrides: dict):
             raise InputError(f"sam_size must be a positive multiple of 16, got {size}")
         seg = replace(seg, input_size=size)
     tracker = dict(profile.tracker)
+    defaults = TrackerConfig()
     for k, v in o.items():
-        tracker[k] = type(getattr(TrackerConfig(), k, 0) or 0)(v) if not isinstance(v, bool) else v
+        default = getattr(defaults, k, None)
+        # ints stay ints, floats floats; settings whose default is None take the value as given
+        tracker[k] = type(default)(v) if isinstance(default, (int, float)) else v
     try:
         TrackerConfig.from_dict(tracker)
     except (TypeError, ValueError) as exc:

@@ -21,6 +21,9 @@ class TrackerConfig:
     confirm_hits: int = 2  # detections a new track needs before it becomes an object (DEVA-style)
     tentative_max_misses: int = 2  # detection rounds a new track may miss before it is deleted
     max_misses: int = 3  # detection rounds an object may miss before it is set aside as lost
+    # least appearance similarity for a detection to continue an overlapping track; below it
+    # the two are different objects of one label (half the re-identification threshold)
+    match_min_similarity: float = 0.3
     reid_similarity: float = 0.6  # least appearance similarity (1 - Bhattacharyya) to revive an id
     reid_max_gap: int | None = None  # frames a lost track stays re-identifiable (None: always)
     sam_accept_iou: float = 0.3  # least IoU between a segmenter mask and the flow mask to accept

@@ -209,6 +209,21 @@ def _object_transform(
     return np.array([[1, 0, t[0]], [0, 1, t[1]]], np.float32)
 
 
+def _translation_of(a: np.ndarray, crop: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    """The pure translation (2x3 float32) that moves the centroid of ``crop`` as ``a`` does.
+
+    What is kept as an object's motion prior: re-applying a measured similarity transform
+    frame after frame would compound its scale (a mask entering at the frame edge grew
+    exponentially) and rotate about the frame origin, not the object; constant velocity of
+    the centroid is the safe extrapolation."""
+    ys, xs = np.nonzero(crop)
+    if not len(xs):
+        return a
+    c = np.array([xs.mean() + origin[0], ys.mean() + origin[1]], np.float32)
+    d = a[:, :2] @ c + a[:, 2] - c
+    return np.array([[1, 0, d[0]], [0, 1, d[1]]], np.float32)
+
+
 def object_slices(labels: np.ndarray) -> dict[int, tuple[slice, slice]]:
     """id -> (row slice, column slice) bounding each object of an (H, W) label map."""
     from scipy import ndimage
@@ -274,7 +289,7 @@ def propagate_labels(
         prior = None if motion is None else motion.get(i)
         a = _object_transform(crop, origin, flows, rng, prior, border)
         if motion is not None:
-            motion[i] = a
+            motion[i] = _translation_of(a, crop, origin)
         res = _move(crop, origin, a, (h, w))
         if res is not None and res[0].any():
             moved.append((i, res[0], res[1], int(np.count_nonzero(res[0]))))

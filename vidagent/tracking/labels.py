@@ -91,11 +91,15 @@ def paint(labels: np.ndarray, masks: dict[int, np.ndarray]) -> np.ndarray:
     return out
 
 
-def appearance(frame: np.ndarray, mask: np.ndarray) -> np.ndarray | None:
-    """Normalised hue-saturation histogram (16x8 float32) of the masked pixels of an RGB frame."""
+def appearance(
+    frame: np.ndarray, mask: np.ndarray, hsv: np.ndarray | None = None
+) -> np.ndarray | None:
+    """Normalised hue-saturation histogram (16x8 float32) of the masked pixels of an RGB frame
+    (``hsv``: the frame already converted to HSV, to share one conversion between masks)."""
     if mask.sum() < 4:
         return None
-    hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
+    if hsv is None:
+        hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
     hist = cv2.calcHist([hsv], [0, 1], mask.astype(np.uint8), [16, 8], [0, 180, 0, 256])
     total = float(hist.sum())
     return (hist / total).astype(np.float32) if total > 0 else None

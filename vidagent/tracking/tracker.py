@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -311,9 +312,20 @@ class Tracker:
         kept = [det_masks[k] for k in keep]
         iou = match_scores(track_masks, kept)
         plain_iou = mask_iou_matrix(track_masks, kept)
+        hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
+        det_hists = {k: appearance(frame, det_masks[k], hsv) for k in keep}
         for a, t in enumerate(live):
             for b, k in enumerate(keep):
                 if dets.labels[k] != t.label:
+                    iou[a, b] = 0.0
+                elif (
+                    iou[a, b] > 0
+                    and t.hist is not None
+                    and det_hists[k] is not None
+                    and similarity(t.hist, det_hists[k]) < cfg.match_min_similarity
+                ):
+                    # overlapping but clearly another object (one of the same label coming
+                    # out from behind an occluder where this one's stale mask lingers)
                     iou[a, b] = 0.0
         seeds: dict[int, np.ndarray] = {}
         matched_tracks: set[int] = set()
@@ -334,7 +346,7 @@ class Tracker:
                     t.misses = 0
                     t.last_seen = index
                     t.area = 0.5 * t.area + 0.5 * float(seeds[t.tid].sum())
-                    self._update_hist(t, frame, det_masks[k])
+                    self._update_hist(t, det_hists[k])
                     if t.state == TENTATIVE and t.hits >= cfg.confirm_hits:
                         self._confirm(t)
         fading = set()
@@ -357,18 +369,23 @@ class Tracker:
             if np.logical_and(m, occupied).sum() >= cfg.dup_overlap * area:
                 continue  # a second detection of something already tracked
             label = str(dets.labels[k])
-            hist = appearance(frame, m)
+            hist = det_hists[k]
             t = self._reidentify(index, label, hist, fading)
             if t is None:
                 t = self._new_track(index, label)
                 if t is None:
                     continue
-            t.hist = hist if t.hist is None else t.hist
-            self._update_hist(t, frame, m)
+            self._update_hist(t, hist)
             t.area = float(area) if t.area == 0 else 0.5 * t.area + 0.5 * float(area)
             seeds[t.tid] = m
             occupied |= m
             self._born.add(t.tid)
+        for tid in fading:
+            # going out of sight (its flow mask shrank) and not detected: set it aside now
+            # rather than let a stale sliver linger for max_misses rounds, where it could take
+            # another object's detection; it keeps its id for re-identification, and a
+            # returning detection paints it back to the previous detection frame
+            self._tracks[tid].misses = cfg.max_misses + 1
         return paint(labels, seeds), seeds
 
     def _reidentify(
@@ -417,8 +434,7 @@ class Tracker:
         self._next_object_id += 1
 
     @staticmethod
-    def _update_hist(t: Track, frame: np.ndarray, mask: np.ndarray) -> None:
-        h = appearance(frame, mask)
+    def _update_hist(t: Track, h: np.ndarray | None) -> None:
         if h is None:
             return
         t.hist = h if t.hist is None else (0.7 * t.hist + 0.3 * h).astype(np.float32)
