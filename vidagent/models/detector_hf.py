@@ -24,9 +24,18 @@ def from_pretrained_strict(cls, path: str | Path, *, what: str, **kwargs):
     Raises:
         CheckpointError: listing every offending key.
     """
-    from vidagent.models.weights import raise_mismatch
+    import pickle
 
-    model, info = cls.from_pretrained(str(path), output_loading_info=True, **kwargs)
+    from vidagent.models.weights import CheckpointError, raise_mismatch
+
+    try:
+        model, info = cls.from_pretrained(str(path), output_loading_info=True, **kwargs)
+    except (pickle.UnpicklingError, EOFError) as exc:
+        # torch's weights-only loader refused a pickle that would run code (or a broken file)
+        raise CheckpointError(
+            f"{what}: refused an unsafe or corrupt checkpoint in {path} ({type(exc).__name__}); "
+            "use safetensors weights"
+        ) from None
     raise_mismatch(
         what,
         sorted(info.get("missing_keys") or []),
