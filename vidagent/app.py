@@ -770,6 +770,12 @@ def launch(
 ):
     """Build and serve the app (``vidagent app`` / ``python app.py``); blocks until stopped unless
     ``block=False``, which returns ``(demo, local_url)``."""
+    gradio_tmp = None
+    if not os.environ.get("GRADIO_TEMP_DIR"):
+        # Gradio's own upload/cache files go to a folder of ours, removed when the app stops
+        gradio_tmp = tempfile.mkdtemp(prefix="vidagent-gradio-")
+        os.environ["GRADIO_TEMP_DIR"] = gradio_tmp
+        atexit.register(shutil.rmtree, gradio_tmp, True)
     demo = build_app(agent_factory, profile=profile, device=device, offline=offline)
     url = None
     try:
@@ -780,4 +786,7 @@ def launch(
         if block:
             demo.close()
             demo.vidagent_sessions.close_all()
+            if gradio_tmp is not None:
+                shutil.rmtree(gradio_tmp, ignore_errors=True)
+                os.environ.pop("GRADIO_TEMP_DIR", None)
     return demo, url
