@@ -40,6 +40,7 @@ SETTINGS = [
     ("detect every 60, stride 20, SAM 384", 60, 20, 384),
     ("detect every 30, stride 30, SAM 512", 30, 30, 512),
     ("detect every 60, flow only between detections", 60, 60, 512),
+    ("detect every 30, stride 30, SAM 384 (proposed cpu profile)", 30, 30, 384),
 ]
 
 
