@@ -355,8 +355,17 @@ class Tracker:
                 t.misses += 1
                 # an object going out of sight: its flow mask shrinks away; a returning
                 # detection may re-identify it before it is formally lost
-                if t.state == CONFIRMED and track_masks[a].sum() < 0.5 * t.area:
+                if t.state != CONFIRMED:
+                    continue
+                if track_masks[a].sum() < 0.5 * t.area:
                     fading.add(t.tid)
+                elif t.hist is not None:
+                    # appearance check of the flow-carried mask: when its colours are no longer
+                    # the object's, it slid off (onto background, or onto the occluder the
+                    # object went behind) and only covers the wrong pixels
+                    h = appearance(frame, track_masks[a], hsv)
+                    if h is not None and similarity(t.hist, h) < cfg.match_min_similarity:
+                        fading.add(t.tid)
         occupied = labels > 0
         for t in live:
             if t.tid in seeds:
