@@ -172,6 +172,16 @@ def _check_video_first(args) -> None:
     args.video_reader = open_video(args.video)
     if getattr(args, "tracks", None) and getattr(args, "detections", None):
         raise InputError("give --tracks or --detections, not both")
+    info = args.video_reader.info
+    if getattr(args, "detections", None):
+        from vidagent.io.detections import load_detections
+
+        # validated once here (cheap, no model); the agent takes the checked object
+        args.detections = load_detections(args.detections, info.num_frames, info.width, info.height)
+    if getattr(args, "tracks", None):
+        from vidagent.io.tracks import open_tracks
+
+        open_tracks(args.tracks, info)  # sizes and frame count; ids are checked as masks are read
 
 
 def _ask_text(r: dict) -> str:
@@ -262,7 +272,7 @@ def cmd_track(args) -> int:
     _check_out(args.out)
     if args.tracks:
         raise InputError("track makes tracks; --tracks is for ask and segment")
-    if not args.detections:
+    if args.detections is None:
         split_prompt(args.prompt)
     agent = _agent(args)
     try:
