@@ -15,8 +15,13 @@ class TrackerConfig:
     # flow fills the rest. stride = detect_every: the segmenter runs on detection frames only
     stride: int = 1
     match_iou: float = 0.3  # least mask IoU for a detection to continue a live track
-    det_weight: float = 0.5  # weight of a matched detection's mask vs the tracked one (1: replace)
-    fuse_min_iou: float = 0.65  # below this IoU a matched detection replaces the mask instead
+    # weight of a matched detection's mask vs the tracked one: 1/n for the n-th detection that
+    # agrees with the track (a running mean), at most det_weight, at least det_weight_min
+    det_weight: float = 0.5
+    det_weight_min: float = 0.2
+    fuse_min_iou: float = 0.65  # below this IoU a matched detection replaces the mask instead,
+    fuse_band: int = 3  # unless the two differ only within this many px of the boundary (mask
+    # noise, which costs a small object much IoU), where they are blended all the same
     dup_overlap: float = 0.6  # an unmatched detection this much covered by tracks is a duplicate
     confirm_hits: int = 2  # detections a new track needs before it becomes an object (DEVA-style)
     tentative_max_misses: int = 2  # detection rounds a new track may miss before it is deleted

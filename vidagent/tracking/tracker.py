@@ -41,6 +41,7 @@ from vidagent.tracking.flow import FlowPair, FlowWarper, object_slices, propagat
 from vidagent.tracking.labels import (
     appearance,
     blend_labels,
+    boundaries_agree,
     box_mask,
     fuse_masks,
     mask_iou_matrix,
@@ -81,6 +82,7 @@ class Track:
     last_seen: int = 0
     hist: np.ndarray | None = field(default=None, repr=False)
     area: float = 0.0  # typical mask area (running mean at matched detections)
+    fused: int = 1  # detections averaged into the mask since it was last replaced
 
 
 def _norm_words(text: str) -> list[str]:
@@ -338,8 +340,15 @@ class Tracker:
                     k = keep[c]
                     # blend only when they agree; else the object changed (came out from behind
                     # something, entered the frame) and the detection is the better mask
-                    w = cfg.det_weight if plain_iou[r, c] >= cfg.fuse_min_iou else 1.0
-                    seeds[t.tid] = fuse_masks(track_masks[r], det_masks[k], w)
+                    agree = plain_iou[r, c] >= cfg.fuse_min_iou or boundaries_agree(
+                        track_masks[r], det_masks[k], cfg.fuse_band
+                    )
+                    # a running mean of the detections since the mask was last replaced (their
+                    # noise is independent), floored at det_weight_min so that it still follows
+                    # slow changes of shape
+                    t.fused = t.fused + 1 if agree else 1
+                    w = max(min(cfg.det_weight, 1.0 / t.fused), cfg.det_weight_min)
+                    seeds[t.tid] = fuse_masks(track_masks[r], det_masks[k], w if agree else 1.0)
                     matched_tracks.add(t.tid)
                     matched_dets.add(k)
                     t.hits += 1
@@ -387,6 +396,7 @@ class Tracker:
             self._update_hist(t, hist)
             t.area = float(area) if t.area == 0 else 0.5 * t.area + 0.5 * float(area)
             seeds[t.tid] = m
+            t.fused = 1
             occupied |= m
             self._born.add(t.tid)
         for tid in fading:
