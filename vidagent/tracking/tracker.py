@@ -44,6 +44,7 @@ from vidagent.tracking.labels import (
     boundaries_agree,
     box_mask,
     fuse_masks,
+    mask_box,
     mask_iou_matrix,
     match_scores,
     paint,
@@ -388,7 +389,11 @@ class Tracker:
                 continue  # a second detection of something already tracked
             label = str(dets.labels[k])
             hist = det_hists[k]
-            t = self._reidentify(index, label, hist, fading)
+            t = self._rematch_nearby(index, label, hist, m, live, matched_tracks, track_masks)
+            if t is not None:
+                fading.discard(t.tid)
+            else:
+                t = self._reidentify(index, label, hist, fading)
             if t is None:
                 t = self._new_track(index, label)
                 if t is None:
@@ -406,6 +411,52 @@ class Tracker:
             # returning detection paints it back to the previous detection frame
             self._tracks[tid].misses = cfg.max_misses + 1
         return paint(labels, seeds), seeds
+
+    def _rematch_nearby(
+        self,
+        index: int,
+        label: str,
+        hist: np.ndarray | None,
+        mask: np.ndarray,
+        live: list[Track],
+        matched: set[int],
+        track_masks: list[np.ndarray],
+    ) -> Track | None:
+        """Second association stage, for a detection no live track overlapped: the unmatched
+        live track of its label that looks like it (appearance at least ``reid_similarity``)
+        and lies within one detection size of it. Its flow mask lost the object (a sliver that
+        stuck at the frame edge while the object came in, a mask that lagged behind a fast
+        object), but it is the same object; without this it would be deleted (tentative) or
+        later re-identified, and a new track would take the detection."""
+        cfg = self.config
+        box = mask_box(mask)
+        if box is None or hist is None:
+            return None
+        reach = float(max(box[2] - box[0], box[3] - box[1]))
+        best, best_sim = None, cfg.reid_similarity
+        for t, tm in zip(live, track_masks):
+            if t.tid in matched or t.label != label or t.hist is None:
+                continue
+            tb = mask_box(tm)
+            if tb is None:
+                continue
+            gap_x = max(tb[0] - box[2], box[0] - tb[2], 0.0)
+            gap_y = max(tb[1] - box[3], box[1] - tb[3], 0.0)
+            if max(gap_x, gap_y) > reach:
+                continue
+            sim = similarity(t.hist, hist)
+            if sim >= best_sim:
+                best, best_sim = t, sim
+        if best is None:
+            return None
+        matched.add(best.tid)
+        best.hits += 1
+        best.misses = 0
+        best.last_seen = index
+        if best.state == TENTATIVE and best.hits >= cfg.confirm_hits:
+            self._confirm(best)
+        log.debug("frame %d: track %d re-matched to a nearby detection", index, best.tid)
+        return best
 
     def _reidentify(
         self, index: int, label: str, hist: np.ndarray | None, fading: set[int]
