@@ -172,9 +172,9 @@ def _threshold_unbiased(sd: np.ndarray, y0: int = 0, x0: int = 0) -> np.ndarray:
 
 
 def boundaries_agree(a: np.ndarray, b: np.ndarray, band: int) -> bool:
-    """True when two (H, W) bool masks of one object differ only within ``band`` px of
-    ``a``'s boundary (at most 5% of the smaller mask outside it): the disagreement is boundary
-    noise, not a change of the object. Unlike an IoU threshold this does not depend on the
+    """True when two (H, W) bool masks of one object differ only within ``band`` px of one
+    of their boundaries (at most 5% of the smaller mask elsewhere): each boundary is off by
+    up to ``band`` px, which is noise, not a change of the object. Unlike an IoU threshold this does not depend on the
     object's size (2 px of noise costs a small object much more IoU than a large one)."""
     box_a, box_b = mask_box(a), mask_box(b)
     if box_a is None or box_b is None:
@@ -187,7 +187,9 @@ def boundaries_agree(a: np.ndarray, b: np.ndarray, band: int) -> bool:
     ca = a[y1:y2, x1:x2].astype(np.uint8)
     cb = b[y1:y2, x1:x2].astype(bool)
     k = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
+    cb8 = cb.astype(np.uint8)
     ring = cv2.dilate(ca, k).astype(bool) & ~cv2.erode(ca, k).astype(bool)
+    ring |= cv2.dilate(cb8, k).astype(bool) & ~cv2.erode(cb8, k).astype(bool)
     outside = np.count_nonzero((ca.astype(bool) ^ cb) & ~ring)
     return outside <= 0.05 * min(np.count_nonzero(ca), np.count_nonzero(cb))
 
