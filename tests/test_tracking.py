@@ -8,7 +8,7 @@ from vidagent.models.base import Segmenter
 from vidagent.synth import make_synthetic_video, noisy_detections
 from vidagent.tracking import Tracker, TrackerConfig
 from vidagent.tracking.flow import FlowWarper, propagate_labels
-from vidagent.tracking.labels import fuse_masks, match_scores
+from vidagent.tracking.labels import boundaries_agree, fuse_masks, match_scores
 from vidagent.types import Detections
 
 
@@ -119,8 +119,8 @@ def test_noisy_detections_every_5_frames():
         assert {o.label for o in objs} <= {"box", "ball"}
         assert all(1 <= o.id <= 255 for o in objs)
         assert set(np.unique(pred)) - {0} <= {o.id for o in objs}
-    assert np.mean(js) >= 0.8  # measured 0.87, 0.86 on seeds 0, 1
-    assert np.mean(ids) >= 0.95  # measured 0.99, 1.00
+    assert np.mean(js) >= 0.83  # measured 0.89, 0.85 on seeds 0, 1
+    assert np.mean(ids) >= 0.97  # measured 0.99, 0.99
 
 
 def test_one_false_detection_never_becomes_an_object():
@@ -263,3 +263,61 @@ def test_user_detections_filtered_by_phrases_and_timings():
     assert (pred[box_pixels] == 0).mean() > 0.85  # the box is not tracked (balls pass behind it)
     assert set(tracker.timings) == {"detect", "segment", "propagate", "flow"}
     assert tracker.timings["flow"] > 0
+
+
+def test_noisy_detections_held_out_seeds():
+    """The issue's test on seeds the tracker was not developed on (scripts/tracker_quality.py
+    prints the full table: dev seeds 0-3, held-out seeds 10-17, and a second scene)."""
+    js, ids = [], []
+    for seed in (12, 13):
+        v = make_synthetic_video(num_frames=60, seed=seed)
+        pred, _objs = _run(Tracker(TrackerConfig()), v, noisy_detections(v, every=5, seed=seed))
+        s = tracking_scores(pred, v.masks)
+        js.append(s["J"])
+        ids.append(s["id_consistency"])
+    assert np.mean(js) >= 0.82  # measured 0.85, 0.86
+    assert np.mean(ids) >= 0.97  # measured 1.00, 1.00
+
+
+def _disk(r: float, cx: float = 40, cy: float = 40, size: int = 80) -> np.ndarray:
+    yy, xx = np.mgrid[0:size, 0:size]
+    return (xx - cx) ** 2 + (yy - cy) ** 2 <= r * r
+
+
+def test_repeated_fusion_does_not_erode():
+    """Blending a mask with noisy versions of itself (1 px too big, 1 px too small, in turn)
+    must keep its size: ties on the blended boundary are split, not always rounded out."""
+    import cv2
+
+    truth = _disk(15)
+    k = np.ones((3, 3), np.uint8)
+    big = cv2.dilate(truth.astype(np.uint8), k).astype(bool)
+    small = cv2.erode(truth.astype(np.uint8), k).astype(bool)
+    m, areas = truth, []
+    for step in range(12):
+        m = fuse_masks(m, big if step % 2 else small, 0.5)
+        areas.append(int(m.sum()))
+    # measured: 1% under; rounding ties out of the mask gave 6% under
+    assert abs(np.mean(areas) - truth.sum()) <= 0.03 * truth.sum()
+
+
+def test_boundaries_agree_is_size_independent():
+    # a small object with 2 px of boundary noise: IoU only 0.64, but the same object
+    a, b = _disk(8), _disk(10)
+    assert (a & b).sum() / (a | b).sum() < 0.65
+    assert boundaries_agree(a, b, 3)
+    assert not boundaries_agree(_disk(10), _disk(10, cx=52), 3)  # moved: a different mask
+    assert not boundaries_agree(_disk(6), _disk(16), 3)  # it came out from behind something
+
+
+def test_motion_prior_is_a_translation():
+    """The prior kept for thin or border masks is the centroid's motion, so re-applying it
+    frame after frame cannot compound a scale change."""
+    from vidagent.tracking.flow import _translation_of
+
+    crop = np.zeros((10, 10), bool)
+    crop[2:8, 2:8] = True  # centroid (4.5, 4.5) in the crop, (104.5, 54.5) in the frame
+    a = np.array([[1.2, 0, 3], [0, 1.2, -2]], np.float32)  # scale about the frame origin
+    t = _translation_of(a, crop, (100, 50))
+    assert np.allclose(t[:, :2], np.eye(2))
+    assert np.allclose(t[:, 2], [0.2 * 104.5 + 3, 0.2 * 54.5 - 2], atol=1e-3)

@@ -109,7 +109,9 @@ def appearance(
     x0, y0, x1, y1 = (int(v) for v in box)
     crop = mask[y0:y1, x0:x1].astype(np.uint8)
     k = 2 * _HIST_ERODE + 1
-    inner = cv2.erode(crop, np.ones((k, k), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    inner = cv2.erode(
+        crop, np.ones((k, k), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0
+    )
     if np.count_nonzero(inner) * 4 >= np.count_nonzero(crop):
         crop = inner
     if hsv is None:

@@ -6,11 +6,16 @@ Per frame, in order:
 2. on a detection frame (every ``detect_every``-th frame with a detector, or the frames of the
    user's detections) the detections get masks (given, or from the segmenter prompted with
    their boxes, or -- with neither -- the filled box) and are matched one to one to the live
-   tracks by Hungarian assignment on mask IoU (same label only). A matched detection corrects
-   its track (signed-distance blend of the flow mask and the detection mask, so the noise of
-   successive detections averages out); an unmatched one that is mostly covered by live tracks is a duplicate; any other
-   is first compared by appearance with the lost tracks of its label (re-identification, same
-   id) and else starts a tentative track;
+   tracks by Hungarian assignment on mask IoU (same label only, and not when their colours
+   clearly differ). A matched detection corrects its track: a signed-distance blend of the
+   flow mask and the detection mask, a running mean over the detections that agree with it
+   (boundaries within ``fuse_band`` px), so the noise of successive detections averages out.
+   An unmatched detection that is mostly covered by live tracks is a duplicate; any other goes
+   to the nearby unmatched live track of its label that looks like it (second stage: a flow
+   mask that stuck or lagged), else is compared by appearance with the lost and fading tracks
+   of its label (re-identification, same id), else starts a tentative track. A confirmed
+   track left unmatched whose flow mask shrank away or no longer has its colours is set aside
+   as lost at once (no stale mask that could take another object's detection);
 3. on a key frame (every ``stride``-th frame and every detection frame) the propagator refines
    the masks (SAM from flow-carried boxes, or a SAM 2 video session);
 4. track life follows DEVA: a tentative track becomes an object after ``confirm_hits``
