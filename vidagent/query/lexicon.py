@@ -88,8 +88,6 @@ def singular(word: str) -> str:
         return IRREGULAR_PLURALS[word]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
-    if word.endswith("ves") and len(word) > 4:
-        return word[:-3] + "f"
     if re.search(r"(ss|x|z|ch|sh)es$", word):
         return word[:-2]
     if word.endswith("oes") and len(word) > 4:

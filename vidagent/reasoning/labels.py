@@ -10,17 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from vidagent.query.lexicon import singular as _singular
 from vidagent.query.plan import COLORS
 
-_IRREGULAR = {
-    "people": "person", "persons": "person", "men": "man", "women": "woman",
-    "children": "child", "kids": "kid", "mice": "mouse", "geese": "goose", "feet": "foot",
-    "teeth": "tooth", "oxen": "ox", "sheep": "sheep", "fish": "fish", "deer": "deer",
-    "knives": "knife", "wolves": "wolf", "leaves": "leaf", "shelves": "shelf", "calves": "calf",
-    "halves": "half", "buses": "bus", "glasses": "glass", "boxes": "box", "horses": "horse",
-    "houses": "house", "vases": "vase", "bases": "base", "cases": "case", "phases": "phase",
-}
-_NOT_PLURAL = ("ss", "us", "is", "ous")
 
 # words whose referents are the same kind of thing (query word -> acceptable label heads)
 _SYNONYM_GROUPS = [
@@ -79,18 +71,15 @@ _COLOR_ALIASES = {"grey": "gray", "violet": "purple", "golden": "yellow", "crims
 
 
 def singular(word: str) -> str:
-    """English singular of one lower-case word (rule-based, with the common irregulars)."""
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if len(word) <= 3 or word.endswith(_NOT_PLURAL):
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if word.endswith(("ches", "shes", "xes", "zes", "sses")):
+    """English singular of one lower-case word (the query parser's rules, one source of truth).
+
+    For matching, "-sses" is always a plural ("glasses" matches the label "glass"), even where
+    the parser keeps the word whole as an invariant noun (eyeglasses).
+    """
+    out = _singular(word)
+    if out == word and word.endswith("sses"):
         return word[:-2]
-    if word.endswith("s"):
-        return word[:-1]
-    return word
+    return out
 
 
 @dataclass(frozen=True)
