@@ -336,11 +336,6 @@ def test_odd_and_tiny_sizes(tmp_path, size):
     assert assert_ok_or_exit_2(r, video, tmp_path / "o") == expect, r.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tracker: a track needs confirm_hits=2 detection rounds, so an "
-    "object detected on the last (here: only) detection round is dropped",
-)
 def test_one_frame_video_keeps_its_detected_object(tmp_path):
     video = Path(write_video(tmp_path / "one.mp4", square_frames(1, 96, 64), 10.0))
     dets = detections_for(tmp_path / "d.json", 1, 96, 64)

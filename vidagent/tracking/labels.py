@@ -146,6 +146,10 @@ def fuse_masks(current: np.ndarray, new: np.ndarray, weight: float) -> np.ndarra
         return new
     if not new.any():
         return current
+    # position follows the detection, only the shape is averaged: a track that lags behind its
+    # object (flow that under-estimates motion) would otherwise never catch up, since each blend
+    # keeps most of the old position
+    current = _shift_to(current, new)
     box_c, box_n = mask_box(current), mask_box(new)
     h, w = current.shape
     pad = 4
@@ -158,6 +162,21 @@ def fuse_masks(current: np.ndarray, new: np.ndarray, weight: float) -> np.ndarra
     )
     out = np.zeros_like(current)
     out[y1:y2, x1:x2] = _threshold_unbiased(sd, y1, x1)
+    return out
+
+
+def _shift_to(mask: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``mask`` moved by whole pixels so that its centroid lands on ``target``'s centroid."""
+    ys, xs = np.nonzero(mask)
+    ty, tx = np.nonzero(target)
+    dy = int(round(ty.mean() - ys.mean()))
+    dx = int(round(tx.mean() - xs.mean()))
+    if dy == 0 and dx == 0:
+        return mask
+    h, w = mask.shape
+    out = np.zeros_like(mask)
+    src = mask[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
+    out[max(0, dy) : max(0, dy) + src.shape[0], max(0, dx) : max(0, dx) + src.shape[1]] = src
     return out
 
 

@@ -249,6 +249,12 @@ class Tracker:
                 self._emit(p.index, p.labels, on_frame)
             if progress is not None:
                 progress(index + 1, num_frames)
+        # the video ended before the last new tracks could see another detection round: a
+        # tentative track that never missed one had no chance to be confirmed, so it counts
+        # (a one-frame video, or an object found only on the last detection frame)
+        for t in list(self._tracks.values()):
+            if t.state == TENTATIVE and t.misses == 0 and t.hits >= 1:
+                self._confirm(t)
         while buffer:
             p = buffer.popleft()
             self._emit(p.index, p.labels, on_frame)
