@@ -80,15 +80,15 @@ class Agent:
     """The vidagent pipeline with its models and caches.
 
     Args:
-        profile: model profile name (``vidagent models list``); None picks ``gpu`` when CUDA is
-            available, else ``cpu``.
+        profile: model profile name (``vidagent models list``) or a ``Profile``; None picks
+            ``gpu`` when CUDA is available, else ``cpu``.
         device: "cpu" or "cuda"; None picks CUDA when available.
         offline: never touch the network; missing weights raise WeightsMissingError (exit 3).
         progress: show progress bars on stderr.
         workdir: where perceived tracks are kept (default: a temporary folder removed on close()).
     """
 
-    profile: str | None = None
+    profile: object = None  # str | Profile | None
     device: str | None = None
     offline: bool = False
     progress: bool = True
@@ -110,7 +110,10 @@ class Agent:
 
             if not torch.cuda.is_available():
                 raise InputError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
-        self._profile = get_profile(self.profile, self.device)
+        from vidagent.profiles import Profile
+
+        # a profile by name, or a Profile object (a custom or modified set of models)
+        self._profile = self.profile if isinstance(self.profile, Profile) else get_profile(self.profile, self.device)
         self.profile = self._profile.name
 
     # ------------------------------------------------------------------ models
@@ -470,6 +473,10 @@ class Agent:
 
 
 def _stage_times(scene: Scene) -> dict[str, float]:
+    """Perception seconds of a scene, reported once: a re-used scene costs nothing again."""
+    if scene.reported:
+        return {}
+    scene.reported = True
     t = dict(scene.timings)
     out = {}
     for k in ("load", "detect", "segment", "track", "memory"):

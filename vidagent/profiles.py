@@ -80,14 +80,14 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "cpu": Profile(
         name="cpu",
-        description="small, fast models for CPU: Grounding DINO-T at 480 px, SAM ViT-B at 512 px",
+        description="small, fast models for CPU: Grounding DINO-T at 384 px, SAM ViT-B at 512 px, flow between keyframes",
         detector=DetectorSpec(
             backend="hf",
             model="IDEA-Research/grounding-dino-tiny",
             # DINO-T per frame: 800 px 17.6 CPU s, 480 px 6.5, 384 px 3.6; +0.06 s per extra
-            # phrase. 480 keeps small objects findable at ~1/3 of the 800 px cost
-            short_side=480,
-            max_side=800,
+            # phrase. 384 (on keyframes only) is what fits a 10 s clip in about a minute
+            short_side=384,
+            max_side=640,
             box_threshold=0.35,
             text_threshold=0.25,
             max_boxes=20,
@@ -103,9 +103,11 @@ PROFILES: dict[str, Profile] = {
         ),
         propagator="flow",
         video_model=None,
-        # 10 s clip at 25 fps: every 3rd frame processed, detector + SAM on every 15th of those
-        # -> 6 keyframes x ~9 CPU s (~5 s wall on 2 threads) = ~30 s of perception
-        tracker={"detect_every": 15, "stride": 3},
+        # frames counted in video frames: detector + SAM on every 30th frame (1 s at 30 fps),
+        # optical flow in between -> a 10 s clip has 10 keyframes x ~6 CPU s = ~60 CPU s of models
+        # (scripts/bench_quality.py: this schedule loses ~1-2 points of J against SAM on every
+        # frame on the synthetic ground truth)
+        tracker={"detect_every": 30, "stride": 30},
         llm="smollm2-135m",
     ),
     "gpu": Profile(

@@ -28,6 +28,7 @@ class Scene:
     memory: object
     targets: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    reported: bool = False  # its perception timings were already returned once
 
     @property
     def labels(self) -> dict[int, str]:
