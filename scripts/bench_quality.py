@@ -32,15 +32,15 @@ SETTINGS = [
     ("SAM at 512 px, every frame", 1, 1, 512),
     ("SAM at 384 px, every frame", 1, 1, 384),
     ("detect every 15, SAM every frame", 15, 1, 1024),
-    ("detect every 15, stride 3 (cpu profile now), SAM 512", 15, 3, 512),
+    ("detect every 15, stride 3, SAM 512 (the first cpu profile)", 15, 3, 512),
     ("detect every 30, stride 10, SAM 512", 30, 10, 512),
     ("detect every 30, stride 15, SAM 512", 30, 15, 512),
     ("detect every 45, stride 15, SAM 512", 45, 15, 512),
     ("detect every 60, stride 15, SAM 512", 60, 15, 512),
     ("detect every 60, stride 20, SAM 384", 60, 20, 384),
-    ("detect every 30, stride 30, SAM 512", 30, 30, 512),
+    ("detect every 30, stride 30, SAM 512 (cpu profile)", 30, 30, 512),
     ("detect every 60, flow only between detections", 60, 60, 512),
-    ("detect every 30, stride 30, SAM 384 (proposed cpu profile)", 30, 30, 384),
+    ("detect every 30, stride 30, SAM 384", 30, 30, 384),
 ]
 
 

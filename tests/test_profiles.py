@@ -55,7 +55,7 @@ def test_unknown_profile_is_an_input_error_naming_the_choices():
 def test_profiles_are_plain_data():
     d = PROFILES["cpu"].to_json()
     assert d["detector"]["model"] == "IDEA-Research/grounding-dino-tiny"
-    assert d["tracker"] == {"detect_every": 15, "stride": 3}
+    assert d["tracker"] == {"detect_every": 30, "stride": 30}
     assert isinstance(
         Profile(
             **{
