@@ -16,7 +16,8 @@ from vidagent.evaluation import (
 )
 from vidagent.synth import make_synthetic_video, save_tracks_folder
 
-DAVIS = Path("/work/shared/davis2017-results")
+# DAVIS 2017 val results of two published methods, in the shared/ folder beside the checkout
+DAVIS = Path(__file__).resolve().parent.parent.parent / "shared" / "davis2017-results"
 
 
 def _write_pngs(d: Path, masks) -> Path:
