@@ -274,3 +274,21 @@ def test_long_relative_clauses_keep_the_subject_first():
     assert p.task == "relation" and p.targets[0] == "dog"
     assert (p.relation.subject, p.relation.predicate, p.relation.object) == \
         ("dog", "right_of", "bicycle")
+
+
+@pytest.mark.parametrize(
+    "text,rank,by",
+    [("when does the second ball appear?", 2, "earliest"), ("the last car", 1, "latest"),
+     ("what color is the third dog?", 3, "earliest")],
+)
+def test_bare_ordinal_counts_in_order_of_appearance(text, rank, by):
+    from vidagent.query.rules import parse_rules
+
+    plan = parse_rules(text, expression=text.startswith("the"))
+    assert plan.ordinal is not None and (plan.ordinal.rank, plan.ordinal.by) == (rank, by)
+
+
+def test_ordinal_of_time_is_not_an_object_order():
+    from vidagent.query.rules import parse_rules
+
+    assert parse_rules("is there a dog in the first second?").ordinal is None

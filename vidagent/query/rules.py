@@ -268,7 +268,20 @@ def _take_ordinal(q: str) -> tuple[dict | None, str]:
                   q)
     if m:
         return {"rank": 1, "by": "earliest" if m[1] == "first" else "latest"}, _blank(q, m)
+    # a bare ordinal ("the second ball", "the last car"): in a video, the order of appearance
+    m = re.search(r"\bthe " + _ORD + r" ([a-z]+)\b", q)
+    if m and m[2] not in _NOT_COUNTED:
+        rank = _ORD_WORDS[m[1]]
+        by = "earliest" if rank > 0 else "latest"
+        return {"rank": max(rank, 1), "by": by}, _blank(q, m, keep=m[2])
     return None, q
+
+
+# nouns after "the first/second/..." that are not objects counted in order of appearance
+_NOT_COUNTED = frozenset(
+    "second seconds minute minutes frame frames half part time times moment moments place "
+    "one ones clip video scene shot start end beginning".split()
+)
 
 
 _DIR_MAP = {"left": "left", "leftward": "left", "leftwards": "left", "right": "right",
