@@ -84,11 +84,6 @@ def test_hostile_questions_with_the_real_language_model(tmp_path):
     print(f"\n{len(rows)} questions in {seconds:.1f} s, peak RSS {peak >> 20} MiB")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="query: an instruction before the question becomes the subject "
-    "(targets ['previous instruction', 'ball']), so the count is of 'previous instruction' (0)",
-)
 def test_injection_before_the_question_keeps_the_real_subject():
     from vidagent.query.parser import QueryParser
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Callable
 
@@ -50,6 +51,19 @@ def check_question(text: object) -> str:
         raise InputError('empty question: give a question about the video, e.g. '
                          '"how many dogs are there?"')
     return " ".join(text.split())
+
+
+_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+
+
+def question_sentence(text: str) -> str:
+    """The last sentence of ``text`` that ends with "?", or ``text`` when there is none or it is
+    the only sentence."""
+    sentences = [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+    questions = [s for s in sentences if s.endswith("?")]
+    if len(sentences) < 2 or not questions:
+        return text
+    return questions[-1]
 
 
 class QueryParser:
@@ -88,6 +102,13 @@ class QueryParser:
         """
         text = check_question(text)
         base = analyse(text, expression=expression)
+        focus = question_sentence(text)
+        if focus != text:
+            # several sentences, one of them a question: the others (instructions to the
+            # assistant, chatter) are not part of what is asked about the video
+            alt = analyse(focus, expression=expression)
+            if alt.plan.targets:
+                text, base = focus, alt
         needs_task = not expression and base.task_confidence < self.rules_sure
         if not (needs_task or self.llm_targets) or self._model() is None:
             return base.plan
