@@ -20,6 +20,7 @@ gradio_client = pytest.importorskip("gradio_client")
 from test_app_server import MODE_ASK, MODE_FIND, client, make_clip, run, running_app, unpack
 
 from vidagent import app as app_mod
+from vidagent.query.plan import TASKS
 
 pytestmark = [pytest.mark.hostile, pytest.mark.app]
 
@@ -229,19 +230,7 @@ def test_injection_text_is_just_a_question(served, tmp_path, text):
             assert "Traceback" not in str(exc) and "\n" not in str(exc).strip()
             continue
         plan = r["json"]["plan"]
-        assert plan["task"] in (
-            "count",
-            "exists",
-            "when",
-            "duration",
-            "where",
-            "color",
-            "motion",
-            "relation",
-            "compare",
-            "describe",
-            "segment",
-        )
+        assert plan["task"] in TASKS
         assert all(
             isinstance(t, str) and "(" not in t and "/" not in t for t in plan.get("targets", [])
         )

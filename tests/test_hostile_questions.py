@@ -11,23 +11,13 @@ from pathlib import Path
 import pytest
 from test_hostile_videos import run_bounded
 
+from vidagent.query.plan import TASKS as PLAN_TASKS
+
 pytestmark = pytest.mark.hostile
 # the language model is de-quantised to float32 in memory: about 1.8 GiB resident
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "vidagent" / "examples"
-TASKS = {
-    "count",
-    "exists",
-    "when",
-    "duration",
-    "where",
-    "color",
-    "motion",
-    "relation",
-    "compare",
-    "describe",
-    "segment",
-}
+TASKS = set(PLAN_TASKS)
 
 QUESTIONS = [
     "how many balls are there?",

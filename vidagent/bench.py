@@ -196,11 +196,12 @@ def full_size_models(llm: str = "smollm2-135m") -> BenchModels:
 def make_clip(path: str | Path, seconds: float, fps: float = 30.0, width: int = 854,
               height: int = 480, seed: int = 0) -> Path:
     """Write the synthetic benchmark clip (``vidagent.synth`` scene: 2 balls, 2 boxes) as mp4."""
-    from vidagent.synth import make_synthetic_video, write_mp4
+    from vidagent.synth import make_synthetic_video
+    from vidagent.video import write_video
 
     n = max(2, round(seconds * fps))
     video = make_synthetic_video(num_frames=n, height=height, width=width, seed=seed, fps=fps)
-    return write_mp4(path, video.frames, fps)
+    return Path(write_video(path, video.frames, fps, crf=12))
 
 
 def _read_frames(path: Path, indices: Sequence[int]) -> dict[int, np.ndarray]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import json
 import math
 import os
@@ -17,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
-from vidagent.errors import InputError, NotBuiltError, VidagentError
+from vidagent.errors import InputError, VidagentError
 
 PROG = "vidagent"
 
@@ -306,15 +305,6 @@ def cmd_parse(args) -> int:
     return 0
 
 
-def _require(module: str, what: str):
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("vidagent"):
-            raise NotBuiltError(f"'{what}' is not built in this version of vidagent yet") from None
-        raise
-
-
 def cmd_models(args) -> int:
     from vidagent.models import manage
     from vidagent.profiles import get_profile
@@ -360,19 +350,22 @@ def cmd_models(args) -> int:
 
 
 def cmd_app(args) -> int:
-    app = _require("vidagent.app", "app")
+    from vidagent import app
+
     app.launch(host=args.host, port=args.port, share=args.share, profile=args.profile,
                device=args.device, offline=args.offline)
     return 0
 
 
 def cmd_annotate(args) -> int:
-    annotate = _require("vidagent.annotate", "annotate")
+    from vidagent import annotate
+
     return int(annotate.cli(args, _emit) or 0)
 
 
 def cmd_eval(args) -> int:
-    evaluation = _require("vidagent.evaluation", "eval")
+    from vidagent import evaluation
+
     r = evaluation.evaluate(args.pred, args.gt)
 
     def text(o: dict) -> str:
@@ -388,7 +381,8 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    bench = _require("vidagent.bench", "bench")
+    from vidagent import bench
+
     return int(bench.cli(args, _emit) or 0)
 
 

@@ -22,12 +22,6 @@ class InputError(VidagentError, ValueError):
     exit_code = 2
 
 
-class NotBuiltError(VidagentError):
-    """A capability that this version does not provide yet (exit 2, says so plainly)."""
-
-    exit_code = 2
-
-
 class WeightsMissingError(VidagentError):
     """Model weights are not available locally and may not be downloaded (exit 3).
 

@@ -29,25 +29,12 @@ from vidagent.errors import InputError
 from vidagent.io.detections import DetectionsFile, load_detections
 from vidagent.io.tracks import TracksWriter, open_tracks
 from vidagent.overlay import OverlayWriter
+from vidagent.query.parser import check_question
 from vidagent.scene import Scene, build_memory
 from vidagent.video import VideoReader, open_video
 
-MAX_QUESTION_CHARS = 2000  # longer questions are refused
 # what an open "describe" question looks for when the profile names nothing
 DESCRIBE_TARGETS = ("person", "animal", "vehicle", "ball")
-
-
-def check_question(text: str, what: str = "question") -> str:
-    """Normalise a question: strip control characters and whitespace; refuse empty/huge ones."""
-    if not isinstance(text, str):
-        raise InputError(f"the {what} must be text")
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
-    cleaned = " ".join(cleaned.split())
-    if not cleaned:
-        raise InputError(f"empty {what}; type a {what} such as \"how many dogs are there?\"")
-    if len(cleaned) > MAX_QUESTION_CHARS:
-        raise InputError(f"the {what} is {len(cleaned)} characters; keep it under {MAX_QUESTION_CHARS}")
-    return cleaned
 
 
 def split_prompt(prompt: str) -> list[str]:

@@ -11,7 +11,6 @@ Frames are (T, H, W, 3) uint8 RGB; label maps (T, H, W) uint8 with pixel value =
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -192,46 +191,17 @@ def make_synthetic_video(
     return SyntheticVideo(frames, masks, {o.id: o.label for o in objs}, fps, objs)
 
 
-def save_tracks_folder(
-    directory: str | Path, masks: np.ndarray, labels: dict[int, str], fps: float = 25.0
-) -> Path:
+def save_tracks_folder(directory: str | Path, masks: np.ndarray, labels: dict[int, str],
+                       fps: float = 25.0) -> Path:
     """Write label maps (T, H, W) uint8 as a tracks-format folder (objects.json + masks/*.png)."""
-    from PIL import Image
+    from vidagent.io.tracks import TracksWriter
+    from vidagent.types import ObjectInfo
 
-    d = Path(directory)
-    (d / "masks").mkdir(parents=True, exist_ok=True)
     t, h, w = masks.shape
-    meta = {
-        "fps": float(fps),
-        "width": int(w),
-        "height": int(h),
-        "num_frames": int(t),
-        "objects": [{"id": int(i), "label": str(lab)} for i, lab in sorted(labels.items())],
-    }
-    (d / "objects.json").write_text(json.dumps(meta))
-    for i, m in enumerate(masks):
-        Image.fromarray(np.asarray(m, np.uint8)).save(d / "masks" / f"{i:05d}.png")
-    return d
-
-
-def write_mp4(path: str | Path, frames: np.ndarray, fps: float = 25.0) -> Path:
-    """Encode frames (T, H, W, 3) uint8 RGB as an H.264 mp4 with PyAV (H and W must be even)."""
-    import av
-
-    path = Path(path)
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream("libx264", rate=round(fps))
-        stream.width, stream.height = frames.shape[2], frames.shape[1]
-        stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "12"}
-        for f in frames:
-            for pkt in stream.encode(
-                av.VideoFrame.from_ndarray(np.ascontiguousarray(f), format="rgb24")
-            ):
-                out.mux(pkt)
-        for pkt in stream.encode():
-            out.mux(pkt)
-    return path
+    with TracksWriter(directory, fps, w, h, t, rle=False) as writer:
+        for i, m in enumerate(masks):
+            writer.write(i, m)
+        return writer.close([ObjectInfo(int(i), str(lab)) for i, lab in sorted(labels.items())])
 
 
 def noisy_detections(

@@ -371,13 +371,15 @@ class VideoWriter:
         self.close()
 
 
-def write_video(path: str | os.PathLike, frames, fps: float = 25.0) -> str:
-    """Write an iterable of HWC uint8 RGB frames (all the same size) to ``path``; returns the path."""
+def write_video(path: str | os.PathLike, frames, fps: float = 25.0, crf: int = 23) -> str:
+    """Write an iterable of HWC uint8 RGB frames (all the same size) to ``path``; returns the path.
+
+    ``crf``: H.264 quality (lower is better; 12 is near-lossless for test clips)."""
     writer = None
     try:
         for frame in frames:
             if writer is None:
-                writer = VideoWriter(path, fps, frame.shape[1], frame.shape[0])
+                writer = VideoWriter(path, fps, frame.shape[1], frame.shape[0], crf=crf)
             writer.write(frame)
     finally:
         if writer is not None:

@@ -14,6 +14,14 @@ import numpy as np
 from vidagent.types import Detections
 
 
+def check_rgb_image(image: np.ndarray) -> np.ndarray:
+    """``image`` as a contiguous HxWx3 uint8 RGB array; ValueError naming the shape otherwise."""
+    image = np.ascontiguousarray(image)
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"set_image expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}")
+    return image
+
+
 class Detector(ABC):
     """Open-vocabulary detector: an image and noun phrases in, boxes per phrase out."""
 

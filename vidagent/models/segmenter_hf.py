@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidagent.models.base import Segmenter
+from vidagent.models.base import Segmenter, check_rgb_image
 from vidagent.models.detector_hf import from_pretrained_strict
 
 
@@ -60,11 +60,7 @@ class HFSamSegmenter(Segmenter):
         """Embed ``image`` (HWC uint8 RGB) once; later :meth:`predict` calls reuse it."""
         import torch
 
-        image = np.ascontiguousarray(image)
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(
-                f"set_image expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}"
-            )
+        image = check_rgb_image(image)
         enc = self.processor(images=image, return_tensors="pt")
         with torch.inference_mode():
             self._embedding = self.model.get_image_embeddings(enc["pixel_values"].to(self.device))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vidagent.models.base import Segmenter
+from vidagent.models.base import Segmenter, check_rgb_image
 from vidagent.models.weights import UrlWeight, load_strict, read_state_dict
 
 SAM_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
@@ -206,11 +206,7 @@ class SamSegmenter(Segmenter):
         """Embed ``image`` (HWC uint8 RGB) once; later :meth:`predict` calls reuse it."""
         import torch
 
-        image = np.ascontiguousarray(image)
-        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise ValueError(
-                f"set_image expects an HxWx3 uint8 RGB image, got {image.shape} {image.dtype}"
-            )
+        image = check_rgb_image(image)
         with torch.inference_mode():
             self.predictor.set_image(image, image_format="RGB")
         p = self.predictor

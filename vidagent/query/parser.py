@@ -37,19 +37,27 @@ RULES_SURE = 0.6  # rule task confidence at or above which the model is not aske
 LLM_TARGET_TOKENS = 24  # generation budget for the model's target list
 
 
-def check_question(text: object) -> str:
-    """The question with control characters removed; InputError when empty or too long."""
+_EXAMPLES = {
+    "question": '"how many dogs are there?"',
+    "expression": '"the dog on the left"',
+    "prompt": '"dog . red ball"',
+}
+
+
+def check_question(text: object, what: str = "question") -> str:
+    """The question (or expression, prompt) as one line of printable text; InputError when it
+    is not text, empty, or too long. Control characters and escapes are removed."""
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8", errors="replace")
     if not isinstance(text, str):
-        raise InputError(f"the question must be text, not {type(text).__name__}")
+        raise InputError(f"the {what} must be text, not {type(text).__name__}")
     if len(text) > MAX_QUESTION_CHARS:
-        raise InputError(f"question too long: {len(text)} characters (at most "
-                         f"{MAX_QUESTION_CHARS}); ask a shorter question")
+        raise InputError(f"{what} too long: {len(text)} characters (at most "
+                         f"{MAX_QUESTION_CHARS}); ask a shorter {what}")
     text = strip_control(text).replace("\ufffd", " ")
+    text = "".join(ch if ch.isprintable() else " " for ch in text)
     if not text.strip():
-        raise InputError('empty question: give a question about the video, e.g. '
-                         '"how many dogs are there?"')
+        raise InputError(f"empty {what}: type a {what} such as {_EXAMPLES.get(what, _EXAMPLES['question'])}")
     return " ".join(text.split())
 
 
