@@ -266,14 +266,21 @@ class Agent:
         timings.update(getattr(tracker, "timings", {}) or {})
         timings["track_total"] = time.perf_counter() - t0
         reader = open_tracks(out, video)
-        t0 = time.perf_counter()
-        with self._progress(info.num_frames, "scene memory") as bar:
-            memory = build_memory(video, reader, bar)
-        timings["memory"] = time.perf_counter() - t0
-        scene = Scene(video, reader, memory, tuple(targets), timings)
+        # the scene memory is built when a question needs it (``track`` never does)
+        scene = Scene(video, reader, None, tuple(targets), timings)
         with self._lock:
             self._scenes[key] = scene
         return scene
+
+    def _ensure_memory(self, scene: Scene) -> None:
+        """Build the scene memory of a perceived scene once (one streaming pass)."""
+        with self._lock:
+            if scene.memory is not None:
+                return
+            t0 = time.perf_counter()
+            with self._progress(scene.video.info.num_frames, "scene memory") as bar:
+                scene.memory = build_memory(scene.video, scene.tracks, bar)
+            scene.timings["memory"] = time.perf_counter() - t0
 
     def _segmenter_if_needed(self, detections: DetectionsFile):
         for k in detections:
@@ -325,6 +332,7 @@ class Agent:
         if scene is None:
             targets = list(plan.targets) or list(getattr(self._profile, "describe_targets", DESCRIBE_TARGETS))
             scene = self.perceive(video, targets, dets, on_progress)
+            self._ensure_memory(scene)
             timings.update(_stage_times(scene))
         t0 = time.perf_counter()
         result = answer(plan, scene.memory, question=text, llm=self._llm_for_describe(plan))
@@ -367,6 +375,7 @@ class Agent:
         timings["parse"] = time.perf_counter() - t0
         if scene is None:
             scene = self.perceive(video, list(plan.targets), dets, on_progress)
+            self._ensure_memory(scene)
             timings.update(_stage_times(scene))
         t0 = time.perf_counter()
         ids = [int(i) for i in refer(plan, scene.memory, text)]

@@ -18,7 +18,7 @@ class Scene:
     Attributes:
         video: the checked video.
         tracks: reader of the tracks folder (label maps, objects.json).
-        memory: the ``SceneMemory`` built from video + tracks.
+        memory: the ``SceneMemory`` built from video + tracks (None until a question needs it).
         targets: the phrases perception looked for (empty when the tracks came from the user).
         timings: seconds spent per stage to make this scene ("detect", "track", "memory").
     """
