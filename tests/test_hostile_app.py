@@ -131,7 +131,7 @@ def test_hostile_tracks_zips(served, tmp_path, case):
 
 def test_zip_bomb_is_refused_before_unpacking(served, tmp_path, monkeypatch):
     # the size check reads the zip's directory only; shrink the limit instead of writing GiBs
-    monkeypatch.setattr(app_mod, "MAX_ZIP_BYTES", 1 << 20)
+    monkeypatch.setattr(app_mod.uploads, "MAX_ZIP_BYTES", 1 << 20)
     good = _tracks_entries(served["tracks"])
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
