@@ -23,11 +23,13 @@ Figures (per mode, overall and per source):
     window          items labelled with a time window: the plan has a ``window``; and the
                     number of plans that carry a window the text does not have.
 Motion set (tests/data/language/motion_{split}.jsonl, issue 17): share of expressions whose
-labelled constraint kinds are all among the kinds of ``plan["constraints"]`` (an expression
-labelled ``none`` is recovered when the plan has no constraints), plus recall per kind.
+labelled constraint kinds are all among the plan's kinds (``plan["constraints"]`` and the
+older fields that express some kinds, see ``constraint_kinds``; an expression labelled ``none``
+is recovered when the plan has none), plus recall per kind.
 
 Phrases are normalised by lower-casing, dropping articles and possessive 's, and mapping each
-word through ``vidagent.query.singular`` (the project's own normaliser).
+word through ``vidagent.query.singular`` (the project's own normaliser; a compound in -men that
+it leaves plural is read as -man: "sportsmen" -> "sportsman").
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ def words(phrase: str) -> list[str]:
     for w in _WORD.findall(str(phrase).lower()):
         w = w[:-2] if w.endswith("'s") else w.rstrip("'")
         if w and w not in ARTICLES:
-            out.append(singular(w))
+            w = singular(w)
+            if w.endswith("men") and len(w) > 4:  # compounds the normaliser leaves plural
+                w = w[:-3] + "man"  # ("sportsmen" -> "sportsman")
+            out.append(w)
     return out
 
 
@@ -114,13 +119,32 @@ def score_item(rec: dict, plan: dict) -> dict:
 
 
 def constraint_kinds(plan: dict) -> set[str]:
-    """Kinds of the plan's typed constraints; tolerant of a plan without them."""
+    """Kinds of the plan's typed ``constraints``, plus the older plan fields that say the same.
+
+    A plan without ``constraints`` recovers nothing from that list. The parser also writes
+    some kinds in other fields: ``motion`` left/right/up/down is ``direction`` and ``none`` is
+    ``still``; ``relation`` ``touching`` is ``touches``; ``ordinal`` rank 1 by ``earliest`` /
+    ``latest`` is ``appears_first`` / ``appears_last``.
+    """
     kinds = set()
     for c in plan.get("constraints") or []:
         if isinstance(c, dict) and c.get("kind"):
             kinds.add(str(c["kind"]))
         elif isinstance(c, str):
             kinds.add(c)
+    motion = plan.get("motion")
+    if motion in ("left", "right", "up", "down"):
+        kinds.add("direction")
+    elif motion == "none":
+        kinds.add("still")
+    relation = plan.get("relation")
+    if isinstance(relation, dict) and relation.get("predicate") == "touching":
+        kinds.add("touches")
+    ordinal = plan.get("ordinal")
+    if isinstance(ordinal, dict) and ordinal.get("rank") == 1:
+        first_last = {"earliest": "appears_first", "latest": "appears_last"}
+        if ordinal.get("by") in first_last:
+            kinds.add(first_last[ordinal["by"]])
     return kinds
 
 
