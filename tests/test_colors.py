@@ -8,7 +8,7 @@ import pytest
 
 from tests.scenes import PALETTE, shade_patch
 from vidagent.query.plan import COLORS
-from vidagent.reasoning.colors import (
+from vidagent.colors import (
     color_vote,
     dominant_color,
     name_lch,

@@ -8,7 +8,7 @@ import pytest
 from tests.scenes import ObjSpec, render
 from vidagent.errors import InputError
 from vidagent.memory import SceneMemoryBuilder, build_memory, position_name
-from vidagent.reasoning.labels import label_matches, parse_phrase, singular
+from vidagent.vocab import label_matches, parse_phrase, singular
 
 
 def _maps(T=10, H=60, W=90):

@@ -9,7 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from vidagent.errors import InputError
-from vidagent.query.lexicon import fix_typo, singular
+from vidagent.query.lexicon import fix_typo
+from vidagent.vocab import singular
 from vidagent.query.parser import (
     QueryParser,
     is_span,
@@ -72,8 +73,11 @@ def test_singular(word, want):
 
 
 @pytest.mark.parametrize("word,want", [
-    ("hw", "how"), ("mnay", "many"), ("dgos", "dogs"), ("pesron", "person"), ("cart", "cart"),
+    ("hw", "how"), ("mnay", "many"), ("whre", "where"), ("cart", "cart"),
     ("cat", "cat"), ("sight", "sight"), ("drone", "drone"),
+    # object words are never changed, misspelt or not: the user's word is the object
+    ("dgos", "dgos"), ("pesron", "pesron"), ("cock", "cock"), ("pants", "pants"),
+    ("sing", "sing"), ("plants", "plants"),
 ])
 def test_fix_typo(word, want):
     assert fix_typo(word) == want
@@ -81,7 +85,7 @@ def test_fix_typo(word, want):
 
 @pytest.mark.parametrize("q,task,targets", [
     ("how many dogs are there?", "count", ["dog"]),
-    ("hw many dgos r there", "count", ["dog"]),
+    ("hw many dgos r there", "count", ["dgos"]),
     ("HOW MANY RED CARS ARE ON THE LEFT?", "count", ["red car"]),
     ("is the dog to the left of the car?", "relation", ["dog", "car"]),
     ("when does the man leave the frame", "when", ["man"]),

@@ -250,7 +250,7 @@ def test_emission_lag_is_bounded():
 
 
 def test_user_detections_filtered_by_phrases_and_timings():
-    from vidagent.tracking.tracker import phrase_matches
+    from vidagent.vocab import phrase_matches
 
     assert phrase_matches("balls", ["ball"]) and phrase_matches("sports ball", ["ball"])
     assert not phrase_matches("box", ["ball"])

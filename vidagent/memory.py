@@ -22,8 +22,8 @@ from typing import Iterable
 import numpy as np
 
 from vidagent.errors import InputError
-from vidagent.reasoning.colors import color_vote, object_pixels
-from vidagent.reasoning.labels import label_matches
+from vidagent.colors import color_vote, object_pixels
+from vidagent.vocab import label_matches
 from vidagent.types import TracksMeta
 
 MOTION_MIN_FRACTION = 0.06  # net centroid travel (share of frame diagonal) that is motion
@@ -70,7 +70,7 @@ class ObjectMemory:
         boxes: (T, 4) float32 XYXY pixels (x2, y2 exclusive); NaN where not visible.
         areas: (T,) float32 mask area in pixels; 0 where not visible.
         centroids: (T, 2) float32 mask centroid (x, y) in pixels; NaN where not visible.
-        color: dominant colour name (``vidagent.query.plan.COLORS``), None when unknown.
+        color: dominant colour name (``vidagent.vocab.COLORS``), None when unknown.
         color_share: share of the lit pixels that voted for ``color`` (0..1).
     """
 
@@ -293,7 +293,7 @@ class SceneMemory:
         """Objects (visible at least once) whose label the noun phrase can refer to.
 
         Head noun, singular/plural and synonyms are matched ("people" -> "person", "red ball"
-        -> "ball"); see ``vidagent.reasoning.labels``.
+        -> "ball"); see ``vidagent.vocab``.
         """
         return [o for o in self.present if label_matches(phrase, o.label)]
 

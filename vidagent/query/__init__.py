@@ -5,7 +5,7 @@
 deterministic parser; ``singular`` maps plural nouns to the detector's singular phrase.
 """
 
-from vidagent.query.lexicon import singular
+from vidagent.vocab import singular
 from vidagent.query.parser import QueryParser, check_question, parse_question
 from vidagent.query.plan import TASKS, Plan
 from vidagent.query.rules import parse_rules

@@ -1,4 +1,6 @@
-"""Word lists and word-level helpers for the rule parser: normalising, singular forms, typo repair.
+"""Word lists and word-level helpers for the rule parser: normalising, typo repair.
+
+Noun number and colour words come from ``vidagent.vocab`` (shared with tracking and reasoning).
 
 Everything here is deterministic and data only (no models). Words are lower-case ASCII.
 """
@@ -8,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+
+from vidagent.vocab import COLOR_WORDS, parts_of_speech, plural, singular  # noqa: F401
 
 # ----------------------------------------------------------------------------- nouns
 # Objects a grounding detector is commonly asked for (COCO classes and frequent extras). Used to
@@ -41,92 +45,7 @@ crowd team group audience swimmer surfer climber hiker jogger skater goalkeeper 
 snow ice fire smoke sidewalk crosswalk lane highway parking lot trash bin cupboard
 """.split()) - {"can"}
 
-# Nouns whose plural is the same word or that only exist in the plural.
-INVARIANT = frozenset("""
-sheep deer fish moose series species aircraft scissors pants jeans trousers shorts glasses
-goggles cattle headphones earphones sunglasses binoculars tongs pliers clothes
-""".split())
-
-IRREGULAR_PLURALS = {
-    "people": "person", "persons": "person", "men": "man", "women": "woman",
-    "children": "child", "kids": "kid", "mice": "mouse", "geese": "goose", "feet": "foot",
-    "teeth": "tooth", "oxen": "ox", "dice": "die", "lice": "louse", "knives": "knife",
-    "wives": "wife", "lives": "life", "leaves": "leaf", "loaves": "loaf", "wolves": "wolf",
-    "calves": "calf", "halves": "half", "shelves": "shelf", "elves": "elf", "scarves": "scarf",
-    "thieves": "thief", "hooves": "hoof", "selves": "self", "buses": "bus", "gases": "gas",
-    "lenses": "lens", "cacti": "cactus", "octopi": "octopus", "octopuses": "octopus",
-    "shoes": "shoe", "toes": "toe", "canoes": "canoe", "horseshoes": "horseshoe",
-    "tomatoes": "tomato", "potatoes": "potato", "heroes": "hero", "echoes": "echo",
-    "boxes": "box", "foxes": "fox", "taxis": "taxi", "skis": "ski", "tvs": "tv",
-    "phones": "phone", "cookies": "cookie", "movies": "movie", "ties": "tie", "pies": "pie",
-    "lies": "lie", "dies": "die", "goalies": "goalie", "hippies": "hippie", "zombies": "zombie",
-    "horses": "horse", "houses": "house", "vases": "vase", "cases": "case", "bases": "base",
-    "noses": "nose", "roses": "rose", "hoses": "hose",     "suitcases": "suitcase", "purses": "purse", "nurses": "nurse", "courses": "course",
-    "bicycles": "bicycle", "cones": "cone", "planes": "plane", "kites": "kite",
-    "cubes": "cube", "knees": "knee", "trees": "tree", "bees": "bee",
-    "puppies": "puppy", "ponies": "pony", "ladies": "lady", "babies": "baby",
-}
-SINGULAR_ONLY_S = frozenset("""
-bus gas lens cactus octopus tennis chess hummus bonus campus virus status bias glass grass
-dress class mass boss moss chassis series species news physics mathematics iris canvas
-""".split())
-
-
-def singular(word: str) -> str:
-    """Singular form of an English noun ("dogs" -> "dog", "people" -> "person", "boxes" -> "box").
-
-    Words that are already singular (or invariant: "sheep", "glass") come back unchanged.
-    Multi-word phrases: only the last word (the head noun) is changed.
-    """
-    word = str(word).strip().lower()
-    if " " in word:
-        head, _, last = word.rpartition(" ")
-        return f"{head} {singular(last)}"
-    if len(word) < 3 or word in SINGULAR_ONLY_S or word in INVARIANT:
-        return word
-    if word in IRREGULAR_PLURALS:
-        return IRREGULAR_PLURALS[word]
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    if re.search(r"(ss|x|z|ch|sh)es$", word):
-        return word[:-2]
-    if word.endswith("oes") and len(word) > 4:
-        return word[:-2]
-    if word.endswith(("ss", "us", "is", "ous", "'s")):
-        return word
-    if word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
-
-
-def plural(word: str) -> str:
-    """Simple plural of a singular noun (used to build the typo dictionary and in tests)."""
-    for pl, sg in IRREGULAR_PLURALS.items():
-        if sg == word and pl != sg:
-            return pl
-    if word in INVARIANT or word in SINGULAR_ONLY_S and word.endswith("s") and word != "glass":
-        return word
-    if re.search(r"(s|x|z|ch|sh)$", word):
-        return word + "es"
-    if re.search(r"[^aeiou]y$", word):
-        return word[:-1] + "ies"
-    return word + "s"
-
-
-def is_plural(word: str) -> bool:
-    """True when ``word`` is a plural noun form ("dogs", "people")."""
-    return singular(word) != word or word in ("people", "sheep", "deer", "fish", "police")
-
-
 # ----------------------------------------------------------------------------- other word classes
-COLOR_WORDS = {
-    "red": "red", "orange": "orange", "yellow": "yellow", "green": "green", "blue": "blue",
-    "purple": "purple", "violet": "purple", "pink": "pink", "brown": "brown", "black": "black",
-    "white": "white", "gray": "gray", "grey": "gray", "silver": "gray", "golden": "yellow",
-    "gold": "yellow", "navy": "blue", "beige": "brown", "tan": "brown", "maroon": "red",
-    "crimson": "red", "scarlet": "red", "turquoise": "blue", "cyan": "blue", "magenta": "pink",
-    "lime": "green",
-}
 SIZE_WORDS = {
     "big": "large", "large": "large", "huge": "large", "giant": "large", "tall": "large",
     "enormous": "large", "small": "small", "little": "small", "tiny": "small", "short": "small",
@@ -263,7 +182,7 @@ KEYWORDS = (
     "larger", "smaller", "faster", "slower", "segment", "describe", "happening", "count",
     "number", "going", "heading", "disappear", "disappears", "leave", "leaves", "above",
     "below", "between", "touching", "near", "next", "seconds", "first", "second", "third",
-    "bottom", "top", "center", "middle", "video", "frame", "people", "person",
+    "bottom", "top", "center", "middle", "video", "frame",
 )
 _SHORT_TYPOS = {
     "hw": "how", "hwo": "how", "ho": "how", "mny": "many", "mnay": "many", "manny": "many",
@@ -273,10 +192,9 @@ _SHORT_TYPOS = {
     "thre": "there", "tehre": "there", "si": "is", "isthere": "is there", "r": "are",
     "u": "you", "colr": "color", "clor": "color", "collor": "color", "culor": "color",
     "lft": "left", "rght": "right", "rigth": "right", "dose": "does", "deos": "does",
-    "dos": "does", "appaer": "appear", "apear": "appear", "apper": "appear", "ppl": "people",
-    "ppls": "people", "peple": "people", "poeple": "people", "howmany": "how many",
-    "bycicle": "bicycle", "bycicles": "bicycles", "bicyle": "bicycle", "bicyles": "bicycles",
-    "umbrela": "umbrella", "umbrellla": "umbrella", "largr": "larger", "biger": "bigger",
+    "dos": "does", "appaer": "appear", "apear": "appear", "apper": "appear",
+    "howmany": "how many",
+    "largr": "larger", "biger": "bigger",
     "smaler": "smaller", "fastr": "faster", "hapening": "happening", "happenning": "happening",
     "whats": "what is", "wheres": "where is", "hows": "how is", "whos": "who is",
 }
@@ -295,7 +213,7 @@ def _edits1(word: str, *, substitute: bool) -> set[str]:
 
 @lru_cache(maxsize=1)
 def _dictionaries() -> tuple[frozenset, frozenset]:
-    nouns = set(NOUNS) | {plural(n) for n in NOUNS} | set(IRREGULAR_PLURALS)
+    nouns = set(NOUNS) | {plural(n) for n in NOUNS}
     known = (nouns | set(STOP) | set(VERBS) | set(COLOR_WORDS) | set(SIZE_WORDS)
              | set(SPACE_WORDS) | set(TIME_WORDS) | set(GENERIC_NOUNS) | set(KEYWORDS)
              | set(OTHER_ADJECTIVES) | set(ING_NOUNS) | set(ED_NOUNS))
@@ -309,30 +227,19 @@ def is_known(word: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def fix_typo(word: str) -> str:
-    """Repair a misspelt keyword or object noun ("hw" -> "how", "dgos" -> "dogs").
+    """Repair a misspelt question keyword ("hw" -> "how", "whre" -> "where", "dose" -> "does").
 
-    Known words, numbers and words without a unique close candidate come back unchanged.
-    Keywords allow a swap, a missing or extra letter (length >= 4) or a wrong letter (>= 6);
-    nouns allow a swap of neighbours, a missing letter or an extra letter (length >= 6), never a
-    wrong letter ("fountain" must not become "mountain").
+    Only a word that is no English word (neither in the parser's lists nor in the ``lemminflect``
+    lexicon) is repaired, and only into a question keyword one slip away (a swap, a missing or
+    extra letter from length 4, a wrong letter from length 6) when exactly one fits. Object words
+    are never changed: a misspelt object is still the user's object ("dgos" stays "dgos", "cock"
+    never becomes "clock").
     """
     if not word or word.isdigit() or "'" in word or is_known(word):
         return word
     if word in _SHORT_TYPOS:
         return _SHORT_TYPOS[word]
-    if len(word) < 3:
+    if len(word) < 4 or parts_of_speech(word):
         return word
-    nouns, _ = _dictionaries()
-    if len(word) >= 4:
-        cands = sorted(k for k in _edits1(word, substitute=len(word) >= 6) if k in KEYWORDS)
-        if len(cands) == 1:
-            return cands[0]
-    cands = sorted(n for n in _edits1(word, substitute=False) if n in nouns)
-    if len(cands) == 1:
-        return cands[0]
-    if len(cands) > 1:
-        # prefer a swap of neighbours (the most common slip), then the shortest candidate
-        swaps = [c for c in cands if sorted(c) == sorted(word)]
-        if len(swaps) == 1:
-            return swaps[0]
-    return word
+    cands = sorted(k for k in _edits1(word, substitute=len(word) >= 6) if k in KEYWORDS)
+    return cands[0] if len(cands) == 1 else word

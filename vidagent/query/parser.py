@@ -25,7 +25,8 @@ import threading
 from collections.abc import Callable
 
 from vidagent.errors import InputError
-from vidagent.query.lexicon import normalize, singular, strip_control, words
+from vidagent.query.lexicon import normalize, strip_control, words
+from vidagent.vocab import singular
 from vidagent.query.plan import MAX_TARGETS, TASKS, Plan, clean_phrase
 from vidagent.query.prompts import load_prompt
 from vidagent.query.rules import analyse, clean_question

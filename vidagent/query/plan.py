@@ -18,6 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vidagent.vocab import COLORS
+
 TASKS = (
     "count",
     "exists",
@@ -44,9 +46,6 @@ Task = Literal[
     "describe",
     "segment",
 ]
-COLORS = (
-    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray",
-)
 Color = Literal[
     "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray"
 ]

@@ -32,6 +32,7 @@ from vidagent.query.lexicon import (
     VERBS,
     fix_typo,
     normalize,
+    parts_of_speech,
     singular,
     words,
 )
@@ -480,7 +481,12 @@ def _phrase(chunk: list[str]) -> str | None:
     chunk = chunk[-4:]  # detector phrases stay short: the head and up to three modifiers
     head = chunk[-1]
     head = head.removesuffix("'s")
-    chunk = chunk[:-1] + [singular(head)]
+    # the head in the singular where the lexicon knows the word; an unknown word (a misspelling,
+    # a rare name) stays exactly as the user wrote it
+    one = singular(head)
+    if parts_of_speech(head) or one in NOUNS:
+        head = one
+    chunk = chunk[:-1] + [head]
     return clean_phrase(" ".join(chunk)) or None
 
 

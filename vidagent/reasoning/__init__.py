@@ -1,7 +1,7 @@
 """Reasoning over the scene memory: answers (``answer``) and referred objects (``refer``).
 
 ``from vidagent.reasoning import answer, refer, Answer`` works; the submodules are imported on
-first use (``vidagent.memory`` itself imports ``vidagent.reasoning.colors``).
+first use.
 """
 
 from __future__ import annotations

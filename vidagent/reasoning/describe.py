@@ -13,8 +13,8 @@ import re
 from collections import Counter
 
 from vidagent.memory import ObjectMemory, SceneMemory
-from vidagent.query.plan import COLORS, Plan
-from vidagent.reasoning.labels import display_name, label_matches, parse_phrase, singular
+from vidagent.query.plan import Plan
+from vidagent.vocab import COLORS, display_name, label_matches, parse_phrase, singular
 
 MAX_LISTED = 12  # objects described one by one; the rest are only counted
 LLM_MAX_NEW_TOKENS = 200  # length budget of the language model's summary

@@ -37,7 +37,7 @@ import numpy as np
 from vidagent.memory import ObjectMemory, SceneMemory
 from vidagent.query.plan import Plan
 from vidagent.reasoning.describe import describe
-from vidagent.reasoning.labels import display_name, parse_phrase
+from vidagent.vocab import display_name, parse_phrase
 from vidagent.reasoning.select import (
     Selection,
     is_indefinite,

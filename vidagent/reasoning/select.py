@@ -19,7 +19,7 @@ import numpy as np
 
 from vidagent.memory import ObjectMemory, SceneMemory
 from vidagent.query.plan import Plan
-from vidagent.reasoning.labels import display_name, parse_phrase
+from vidagent.vocab import display_name, parse_phrase
 
 SIZE_RATIO_DISTINCT = 1.4  # largest / smallest size below which "big"/"small" tell nothing
 NEAR_GAP = 0.5  # boxes closer than this times the larger object's size (sqrt area) are near

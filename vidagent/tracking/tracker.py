@@ -57,6 +57,7 @@ from vidagent.tracking.labels import (
 )
 from vidagent.tracking.propagators import FlowOnlyPropagator, Propagator, SamFlowPropagator
 from vidagent.types import Detections, ObjectInfo
+from vidagent.vocab import phrase_matches
 
 log = logging.getLogger(__name__)
 
@@ -89,32 +90,6 @@ class Track:
     hist: np.ndarray | None = field(default=None, repr=False)
     area: float = 0.0  # typical mask area (running mean at matched detections)
     fused: int = 1  # detections averaged into the mask since it was last replaced
-
-
-def _norm_words(text: str) -> list[str]:
-    words = str(text).lower().replace("_", " ").split()
-    # crude singular: "balls" -> "ball", "boxes" -> "box"; enough to match a label to a phrase
-    out = []
-    for w in words:
-        if w.endswith("es") and len(w) > 4 and w[-3] in "sxz":
-            w = w[:-2]
-        elif w.endswith("s") and len(w) > 3 and not w.endswith("ss"):
-            w = w[:-1]
-        out.append(w)
-    return out
-
-
-def phrase_matches(label: str, phrases: list[str]) -> bool:
-    """True when a detection ``label`` names one of ``phrases``: the same words up to plural, or
-    one's words contained in the other's ("ball" and "sports ball")."""
-    lw = _norm_words(label)
-    for p in phrases:
-        pw = _norm_words(p)
-        if not lw or not pw:
-            continue
-        if lw == pw or set(pw) <= set(lw) or set(lw) <= set(pw):
-            return True
-    return False
 
 
 class Tracker:

@@ -1,6 +1,6 @@
 """Colour names from pixels, decided in CIELAB / LCh (perceptual) space.
 
-The eleven names are those of CONTRACT.md (``vidagent.query.plan.COLORS``). Naming is made robust
+The eleven names are those of CONTRACT.md (``vidagent.vocab.COLORS``). Naming is made robust
 to the usual nuisances of video:
 
 * noise and compression: :func:`object_pixels` median-filters the object's crop and erodes its
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from vidagent.query.plan import COLORS
+from vidagent.vocab import COLORS
 
 CHROMA_ACHROMATIC = 11.0  # LCh chroma below which a pixel is black / gray / white
 L_BLACK = 24.0  # lightness below which an achromatic pixel is black
