@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "questions.jsonl"
-CONSTRAINT_KEYS = ("position", "ordinal", "time", "motion", "event", "relation", "compare",
+CONSTRAINT_KEYS = ("position", "ordinal", "window", "expect", "motion", "event", "relation", "compare",
                    "attributes")
 
 

@@ -425,7 +425,7 @@ def make_questions(scene: Scene, rng: np.random.Generator) -> list[Question]:
         n_w = sum(o.appear <= f1 and o.leave >= f0 for o in objs)
         add("count", f"how many {plural(label)} are there between {(f0 - 0.4) / fps:.2f} s and "
             f"{(f1 + 0.4) / fps:.2f} s?", n_w, targets=[plural(label)],
-            time={"start": max((f0 - 0.4) / fps, 0.0), "end": (f1 + 0.4) / fps})
+            window={"start": max((f0 - 0.4) / fps, 0.0), "end": (f1 + 0.4) / fps})
         if len(objs) >= 2:
             # ambiguous singular references: honest None when the candidates differ
             if len({o.color for o in objs}) > 1:

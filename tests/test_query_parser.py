@@ -31,7 +31,7 @@ def test_plan_schema_accepts_a_full_plan():
         "task": "relation", "targets": ["Red Car", "dog", "red car"],
         "attributes": {"red car": {"color": "red"}},
         "relation": {"subject": "red car", "predicate": "left_of", "object": "dog"},
-        "time": {"start": 0.0, "end": 0.2, "unit": "fraction"},
+        "window": {"start": 0.0, "end": 0.2, "unit": "fraction"},
         "ordinal": {"rank": 2, "by": "left"},
     })
     assert plan.targets == ["red car", "dog"]  # cleaned and de-duplicated
@@ -46,8 +46,8 @@ def test_plan_schema_accepts_a_full_plan():
     {"task": "compare", "targets": ["dog", "cat"]},  # compare.by missing
     {"task": "count", "targets": ["dog"], "attributes": {"cat": {"color": "red"}}},
     {"task": "count", "targets": ["dog"], "attributes": {"dog": {"color": "teal"}}},
-    {"task": "count", "targets": ["dog"], "time": {"start": 5, "end": 2}},
-    {"task": "count", "targets": ["dog"], "time": {"start": 0, "end": 3, "unit": "fraction"}},
+    {"task": "count", "targets": ["dog"], "window": {"start": 5, "end": 2}},
+    {"task": "count", "targets": ["dog"], "window": {"start": 0, "end": 3, "unit": "fraction"}},
     {"task": "count", "targets": ["dog"], "ordinal": {"rank": 0, "by": "left"}},
     {"task": "count", "targets": ["dog"], "surprise": 1},  # extra keys are refused
     {"task": "count", "targets": ["d"] * 3 + [f"t{i}" for i in range(9)]},  # too many
@@ -106,10 +106,10 @@ def test_rules_constraints():
     p = parse_rules("what color is the second car from the left after 3 seconds?")
     assert p.task == "color" and p.targets == ["car"]
     assert p.ordinal.rank == 2 and p.ordinal.by == "left"
-    assert p.time.start == 3.0 and p.time.end is None and p.time.unit == "seconds"
+    assert p.window.start == 3.0 and p.window.end is None and p.window.unit == "seconds"
     p = parse_rules("how many red cars are moving to the right at the start")
     assert p.motion == "right" and p.attributes["red car"].color == "red"
-    assert (p.time.start, p.time.end, p.time.unit) == (0.0, 0.2, "fraction")
+    assert (p.window.start, p.window.end, p.window.unit) == (0.0, 0.2, "fraction")
     p = parse_rules("is the cat above the table?")
     assert (p.relation.subject, p.relation.predicate, p.relation.object) == \
         ("cat", "above", "table")

@@ -44,9 +44,9 @@ def ask(memory, task, targets, **kw) -> Answer:
     [(["dogs"], {}, 2), (["people"], {}, 1), (["cats"], {}, 0),
      (["red balls"], {"attributes": {"red balls": {"color": "red"}}}, 1),
      (["blue balls"], {"attributes": {"blue balls": {"color": "blue"}}}, 0),
-     (["dogs"], {"time": {"start": 0, "end": 0.9}}, 1),
-     (["dogs"], {"time": {"start": 0.0, "end": 0.2, "unit": "fraction"}}, 2),
-     (["dogs"], {"time": {"start": 4.2}}, 1),
+     (["dogs"], {"window": {"start": 0, "end": 0.9}}, 1),
+     (["dogs"], {"window": {"start": 0.0, "end": 0.2, "unit": "fraction"}}, 2),
+     (["dogs"], {"window": {"start": 4.2}}, 1),
      (["dogs"], {"motion": "right"}, 1), (["dogs"], {"position": "left"}, 1),
      (["dogs"], {"attributes": {"dogs": {"size": "large"}}}, 1),
      (["vehicles"], {}, 1), (["puppies"], {}, 2)],
@@ -77,7 +77,7 @@ def test_count_zero_is_honest(memory):
     [(["dog"], {}, True), (["cat"], {}, False),
      (["white dog"], {"attributes": {"white dog": {"color": "white"}}}, True),
      (["green dog"], {"attributes": {"green dog": {"color": "green"}}}, False),
-     (["car"], {"time": {"start": 0, "end": 1.5}}, False),
+     (["car"], {"window": {"start": 0, "end": 1.5}}, False),
      (["person"], {"motion": "up"}, True), (["person"], {"motion": "down"}, False)],
 )
 def test_exists(memory, targets, kw, value):
@@ -106,7 +106,7 @@ def test_duration(memory):
     assert ask(memory, "duration", ["white dog"],
                attributes={"white dog": {"color": "white"}}).value == pytest.approx(3.0)
     assert ask(memory, "duration", ["person"]).value == pytest.approx(3.0)
-    assert ask(memory, "duration", ["car"], time={"start": 3.0}).value == pytest.approx(2.0)
+    assert ask(memory, "duration", ["car"], window={"start": 3.0}).value == pytest.approx(2.0)
     assert ask(memory, "duration", ["cat"]).value == 0.0
 
 
@@ -308,7 +308,7 @@ def test_segment_task_returns_ids(memory):
          "subject": "dog", "predicate": "touching", "object": "car"}}, []),
      ("the dog that appears last", {"targets": ["dog"],
                                     "ordinal": {"rank": 1, "by": "latest"}}, [2]),
-     ("the dog in the first second", {"targets": ["dog"], "time": {"start": 0, "end": 0.9}},
+     ("the dog in the first second", {"targets": ["dog"], "window": {"start": 0, "end": 0.9}},
       [1]),
      ("the man", {"targets": ["man"]}, []),
      ("the pedestrian", {"targets": ["pedestrian"]}, [5]),

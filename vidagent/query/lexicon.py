@@ -165,7 +165,7 @@ def normalize(text: str) -> str:
 _CONTRACTION_IS = re.compile(r"\b(where|what|who|how|there|that|it|here|when|which|why)'s\b")
 
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(r"\d+(?:\.\d+)?|[a-z0-9]+(?:'[a-z]+)?")  # decimals stay whole
 _PLURAL_POSSESSIVE = re.compile(r"(?<=[a-z]s)'(?![a-z])")
 
 

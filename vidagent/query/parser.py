@@ -62,7 +62,7 @@ def check_question(text: object, what: str = "question") -> str:
     return " ".join(text.split())
 
 
-_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
+_SENTENCE = re.compile(r"(?:[^.!?]|(?<=\d)\.(?=\d))+[.!?]*")  # "1.5 s" is no sentence end
 
 
 def question_sentence(text: str) -> str:

@@ -97,16 +97,37 @@ class Ordinal(_Strict):
     by: OrdinalBy
 
 
+class Anchor(_Strict):
+    """A moment given by an event of a target: "after the dog leaves" -> target "dog", event
+    "leave", side "after"; ``target`` is an entry of the plan's targets."""
+
+    target: str
+    event: Literal["appear", "leave"]
+    side: Literal["after", "before"]
+
+    @field_validator("target")
+    @classmethod
+    def _phrase(cls, v: str) -> str:
+        v = clean_phrase(v)
+        if not v:
+            raise ValueError("an anchor names a target phrase")
+        return v
+
+
 class TimeSpan(_Strict):
-    """The part of the video a question is about.
+    """The part of the video a question is about (``Plan.window``).
 
     ``unit="seconds"``: absolute times; ``unit="fraction"``: fractions of the duration in [0, 1]
-    ("at the start" -> 0..0.2, "at the end" -> 0.8..1). ``None`` means open-ended.
+    ("the first half" -> 0..0.5, "at the end" -> 0.8..1); ``last``: the final N seconds ("in the
+    last second" -> last=1); ``anchor``: from or until an event of a target ("after the dog
+    leaves"). ``None`` means open-ended. Every task is answered from the frames inside.
     """
 
     start: float | None = Field(default=None, ge=0)
     end: float | None = Field(default=None, ge=0)
     unit: Literal["seconds", "fraction"] = "seconds"
+    last: float | None = Field(default=None, gt=0)
+    anchor: Anchor | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeSpan:
@@ -116,6 +137,8 @@ class TimeSpan(_Strict):
                     raise ValueError("fraction time spans lie in [0, 1]")
         if self.start is not None and self.end is not None and self.end < self.start:
             raise ValueError("time span ends before it starts")
+        if self.last is not None and (self.start is not None or self.end is not None):
+            raise ValueError("a time span is either the last N seconds or start/end")
         return self
 
 
@@ -154,7 +177,10 @@ class Plan(_Strict):
     position: Position | None = None  # "the dog on the left": where the subject is
     ordinal: Ordinal | None = None
     motion: Direction | None = None  # "the car moving left": how the subject moves
-    time: TimeSpan | None = None
+    window: TimeSpan | None = None  # "in the first 2 seconds": every task looks only there
+    # the asked value of a yes/no where/color/motion question ("is the car red?" -> "red");
+    # the answer's value is then a bool
+    expect: Position | Color | Direction | None = None
     event: Literal["appear", "leave"] | None = None  # for task "when"
     relation: Relation | None = None
     compare: Compare | None = None
@@ -191,6 +217,15 @@ class Plan(_Strict):
             raise ValueError("task 'relation' needs a relation")
         if self.task == "compare" and self.compare is None:
             raise ValueError("task 'compare' needs compare.by")
+        if self.window is not None and self.window.anchor is not None \
+                and self.window.anchor.target not in self.targets:
+            raise ValueError(f"the time window names {self.window.anchor.target!r}, which is "
+                             "not a target")
+        if self.expect is not None:
+            allowed = {"where": POSITIONS, "color": COLORS,
+                       "motion": ("left", "right", "up", "down", "none")}.get(self.task, ())
+            if self.expect not in allowed:
+                raise ValueError(f"expect {self.expect!r} does not fit task {self.task!r}")
         return self
 
     @property

@@ -183,6 +183,12 @@ def _scale(unit: str) -> float:
 
 
 _TIME_RULES: list[tuple[re.Pattern, object]] = [
+    (re.compile(r"\b(?:in|during|within|over|for) the (?:last|final|closing) " + _NUM + r" ?"
+                + _UNIT), lambda m: {"last": _num(m[1]) * _scale(m[2])}),
+    (re.compile(r"\b(?:in|during|within|over|for) the (?:last|final|closing) (second|minute)\b"),
+     lambda m: {"last": _scale(m[1])}),
+    (re.compile(r"\b(?:in|during|within|over) the first (second|minute)\b"),
+     lambda m: (0.0, _scale(m[1]), "seconds")),
     (re.compile(r"\bbetween (?:the )?" + _NUM + r"(?: " + _UNIT + r")? and " + _NUM + r" ?"
                 + _UNIT), lambda m: (_num(m[1]) * _scale(m[4]), _num(m[3]) * _scale(m[4]),
                                     "seconds")),
@@ -200,9 +206,10 @@ _TIME_RULES: list[tuple[re.Pattern, object]] = [
      lambda m: (_num(m[1]) * _scale(m[2]), _num(m[1]) * _scale(m[2]), "seconds")),
     (re.compile(r"\bat (?:second|sec) " + _NUM + r"\b"),
      lambda m: (_num(m[1]), _num(m[1]), "seconds")),
-    (re.compile(r"\b(?:in|during) the first half\b"), lambda m: (0.0, 0.5, "fraction")),
-    (re.compile(r"\b(?:in|during) the (?:second|last|latter) half\b"),
-     lambda m: (0.5, 1.0, "fraction")),
+    (re.compile(r"\b(?:in|during|within|over) the first half(?: of (?:the )?(?:video|clip|footage|"
+                r"scene))?\b"), lambda m: (0.0, 0.5, "fraction")),
+    (re.compile(r"\b(?:in|during|within|over) the (?:second|last|latter) half(?: of (?:the )?"
+                r"(?:video|clip|footage|scene))?\b"), lambda m: (0.5, 1.0, "fraction")),
     (re.compile(r"\b(?:at|in|near|towards?|during|around) the (?:very )?(?:start|beginning|"
                 r"opening)(?: of (?:the )?(?:video|clip|footage|scene))?\b|\bearly (?:on|in the "
                 r"(?:video|clip))\b|\bat first\b|\binitially\b|\bin the first (?:few )?(?:frames?|"
@@ -216,11 +223,38 @@ _TIME_RULES: list[tuple[re.Pattern, object]] = [
 ]
 
 
+_ANCHOR = re.compile(
+    r"\b(after|before|once|until|till|since) (?:the |a |an )?([a-z' ]+?) (?:has |had |have |"
+    r"is |was |first )?(appears?|appeared|shows? up|showed up|enters?|entered|arrives?|arrived|"
+    r"comes? in|leaves?|left|disappears?|disappeared|exits?|exited|goes away|went away|vanish(?:es|"
+    r"ed)?|is gone|gets? out of (?:view|frame|the frame))\b")
+_LEAVING = re.compile(r"^(?:leave|left|disappear|exit|go|went|vanish|is gone|get)")
+
+
+def _take_anchor(q: str) -> tuple[dict | None, str]:
+    """"after the dog leaves" -> {"anchor": {"target": "dog", "event": "leave", "side": "after"}}."""
+    m = _ANCHOR.search(q)
+    if not m:
+        return None, q
+    phrase = _last_phrase(m[2])
+    if not phrase:
+        return None, q
+    event = "leave" if _LEAVING.match(m[3]) else "appear"
+    side = "before" if m[1] in ("before", "until", "till") else "after"
+    return {"anchor": {"target": phrase, "event": event, "side": side}}, _blank(q, m)
+
+
 def _take_time(q: str) -> tuple[dict | None, str]:
+    anchor, rest = _take_anchor(q)
+    if anchor:
+        return anchor, rest
     for rx, make in _TIME_RULES:
         m = rx.search(q)
         if m:
-            start, end, unit = make(m)
+            made = make(m)
+            if isinstance(made, dict):
+                return made, _blank(q, m)
+            start, end, unit = made
             if end is not None and start is not None and end < start:
                 start, end = end, start
             return {"start": start, "end": end, "unit": unit}, _blank(q, m)
@@ -585,7 +619,13 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     untimed = " ".join(rest.replace("|", " ").split()) if time else q
     rule_task, conf = task_by_rules(untimed or q, expression=expression,
                                     question_mark="?" in str(text))
+    expect_color, rest = _take_expected_color(untimed, rest, expression)
+    if task is None and (expect_color or re.search(
+            r"^(?:is|are|was|were)\b(?! there\b).* (?:" + _COLOR_ALT + r") or (?:"
+            + _COLOR_ALT + r")$", untimed)):
+        rule_task, conf = "color", 0.9
     task = task or rule_task
+    yes_no = not expression and _YES_NO.search(untimed) is not None
     ordinal, rest = _take_ordinal(rest)
     motion, rest = _take_motion(rest)
     compare = None
@@ -600,7 +640,7 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
         event = "leave" if re.search(r"\b(?:leave|leaves|left|leaving|disappear|disappears|"
                                      r"disappeared|exit|exits|exited|vanish|vanishes|[a-z]+ away|[a-z]+ off|"
                                      r"lose sight|loses sight|lost sight|last seen|last visible|out of (?:view|frame|the picture|the shot|the scene|picture|shot|"
-                                     r"the frame|sight)|gone|stop being|no longer)\b", q) \
+                                     r"the frame|sight)|gone|stop being|no longer)\b", untimed) \
             else "appear"
     found = _phrases(_mark_infinitives(rest))
     targets = list(targets) if targets is not None else found
@@ -620,6 +660,9 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     elif relation:
         targets = targets + [t for t in (relation[0], relation[2]) if t not in targets]
     targets = _drop_generic(targets)
+    anchor = (time or {}).get("anchor")
+    if anchor and anchor["target"] not in targets:
+        targets = targets[: MAX_TARGETS - 1] + [anchor["target"]]
     cat = re.match(r"^(?:which|what|who) ([a-z]+)\b.* or (?:the |a |an )?[a-z]", q)
     if task == "compare" and cat and len(targets) >= 3 and targets[0] == singular(cat[1]):
         targets = targets[1:]  # "which animal ..., the horse or the dog": the animal is a category
@@ -628,7 +671,16 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     if targets:
         data["attributes"] = _attributes(targets)
     if time:
-        data["time"] = time
+        data["window"] = time
+    expect = None
+    if task == "color" and expect_color:
+        expect = expect_color
+    elif yes_no and task == "motion" and motion and not re.search(r"\bor\b", untimed):
+        expect, motion = motion, None  # "does the dog move left?": the asked direction
+    elif yes_no and task == "where" and position and not re.search(r"\bor\b", untimed):
+        expect, position = position, None  # "is the ball on the left?": the asked place
+    if expect:
+        data["expect"] = expect
     if ordinal:
         data["ordinal"] = ordinal
     if motion and task != "motion" or motion and task == "motion" and motion != "none":
@@ -647,6 +699,30 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     plan, repaired = _build(data)
     return RuleResult(plan=plan, question=q, task_confidence=conf, candidates=found,
                       repaired=repaired)
+
+
+_YES_NO = re.compile(r"^(?:is|are|was|were|does|do|did|can|could|will|has|have)\b(?! there\b)")
+_COLOR_ALT = "|".join(sorted(COLOR_WORDS, key=len, reverse=True))
+_PREDICATIVE_COLOR = re.compile(
+    r"^(?:is|are|was|were|does|do|did)\b(?! there\b)(?P<np>(?: [a-z0-9']+)+?) (?:(?:colou?red|painted"
+    r"|dressed|in|all|mostly|completely) )?(?P<color>" + _COLOR_ALT + r")(?: (?:in )?(?:color|"
+    r"colored|coloured))?(?: or not)?$")
+
+
+def _take_expected_color(untimed: str, rest: str, expression: bool) -> tuple[str | None, str]:
+    """"is the car red?" -> ("red", the text without the asked colour word)."""
+    if expression:
+        return None, rest
+    m = _PREDICATIVE_COLOR.search(untimed)
+    if not m or not re.search(r"[a-z]", m["np"]) or " or " in m["np"]:
+        return None, rest
+    if re.search(r" or (?:" + _COLOR_ALT + r")$", untimed):
+        return None, rest  # "is the car red or blue?": which colour, not yes/no
+    word = m["color"]
+    # the asked colour is the last occurrence of its word; drop it from what is chunked
+    cut = rest.rfind(f" {word}")
+    rest = rest[:cut] + " | " + rest[cut + len(word) + 1:] if cut >= 0 else rest
+    return COLOR_WORDS[word], rest
 
 
 def _default_compare(q: str) -> dict:
@@ -670,7 +746,8 @@ def _build(data: dict) -> tuple[Plan, bool]:
         data["task"] = "exists" if data.get("targets") else "describe"
     if not data.get("targets"):
         data["task"] = "describe"
-    for key in ("relation", "ordinal", "time", "position", "motion", "attributes", "event"):
+    for key in ("relation", "ordinal", "window", "expect", "position", "motion", "attributes",
+                "event"):
         try:
             return Plan.model_validate(data), True
         except ValueError:

@@ -40,7 +40,9 @@ from vidagent.reasoning.describe import describe
 from vidagent.vocab import display_name, parse_phrase
 from vidagent.reasoning.select import (
     Selection,
+    frame_window,
     is_indefinite,
+    position_matches,
     relation_holds,
     select_phrase,
     window_text,
@@ -287,6 +289,14 @@ _LEAST_WORDS = {
 }
 
 
+def _task_targets(plan: Plan) -> list[str]:
+    """The targets the task is about: all but a phrase named only by the time window's anchor
+    ("which is bigger, the dog or the cat, before the bus comes": not the bus)."""
+    anchor = plan.window.anchor.target if plan.window and plan.window.anchor else None
+    out = [t for t in plan.targets if t != anchor]
+    return out or list(plan.targets)
+
+
 def _compare(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     key, pick, word = _COMPARE[plan.compare.by]
     if getattr(plan.compare, "order", "most") == "least":  # "which is smaller" etc.
@@ -294,7 +304,7 @@ def _compare(plan: Plan, memory: SceneMemory, question: str) -> Answer:
         word = _LEAST_WORDS.get(plan.compare.by, f"least ({word})")
     pool: list[tuple[ObjectMemory, str]] = []
     missing = []
-    for i, phrase in enumerate(plan.targets):
+    for i, phrase in enumerate(_task_targets(plan)):
         sel = select_phrase(plan, memory, phrase, subject=i == 0, single=False,
                             question=question)
         if not sel.objects:
@@ -359,12 +369,17 @@ def answer(plan: Plan, memory: SceneMemory, question: str = "", llm=None) -> Ans
         sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
                             use_motion=task != "motion")
         if task == "where":
-            return _single_attr("position", sel, lambda o: o.mean_position, _fmt_where)
-        if task == "color":
-            return _single_attr("color", sel, lambda o: o.color, _fmt_color)
-        a = _single_attr("motion", sel, lambda o: o.motion.direction, _fmt_motion)
-        if plan.motion and a.value is not None:  # "is the car moving left?"
-            a.answer = ("Yes. " if a.value == plan.motion else "No. ") + a.answer
+            a = _single_attr("position", sel, lambda o: o.mean_position, _fmt_where)
+        elif task == "color":
+            a = _single_attr("color", sel, lambda o: o.color, _fmt_color)
+        else:
+            a = _single_attr("motion", sel, lambda o: o.motion.direction, _fmt_motion)
+        asked = plan.expect or (plan.motion if task == "motion" else None)
+        if asked and a.value is not None:  # "is the car red?", "is the car moving left?"
+            yes = position_matches(a.value, asked) if task == "where" else a.value == asked
+            a.answer = ("Yes. " if yes else "No. ") + a.answer
+            if plan.expect:
+                a.value = bool(yes)
         return a
     if task == "relation":
         return _relation(plan, memory, question)
@@ -373,6 +388,8 @@ def answer(plan: Plan, memory: SceneMemory, question: str = "", llm=None) -> Ans
     if task == "segment":
         return _segment(plan, memory, question)
     if task == "describe":
-        text, objects = describe(plan, memory, llm=llm)
+        window = frame_window(plan, memory)
+        seen = memory.clip(*window) if window is not None else memory
+        text, objects = describe(plan, seen, llm=llm)
         return Answer(text, text, _ev(objects), [o.id for o in objects])
     raise ValueError(f"unknown task {task!r}")

@@ -63,14 +63,38 @@ class Selection:
         return [o.id for o in self.objects]
 
 
+def _anchor_frame(plan: Plan, memory: SceneMemory) -> int | None:
+    """The frame of the window's anchor event ("after the dog leaves": the dog's last visible
+    frame over every matching object); None when the anchor's target never appears."""
+    anchor = plan.window.anchor
+    found = memory.find(anchor.target)
+    if not found:
+        return None
+    if anchor.event == "leave":
+        return max(o.last_frame for o in found)
+    return min(o.first_frame for o in found)
+
+
 def frame_window(plan: Plan, memory: SceneMemory) -> tuple[int | None, int | None] | None:
-    """The plan's time span as inclusive frame indices, or None when the plan has none.
+    """The plan's time window as inclusive frame indices, or None when the plan has none.
 
     Frame f (at time f / fps) is inside when start <= f / fps <= end; fractions are of the
-    video's duration (num_frames / fps).
+    video's duration (num_frames / fps); "the last N seconds" are the frames after
+    duration - N; an anchor ("after the dog leaves") starts after (or ends before) the event's
+    frame. An anchor whose target never appears gives an empty window.
     """
-    span = plan.time
-    if span is None or (span.start is None and span.end is None):
+    span = plan.window
+    if span is None:
+        return None
+    if span.anchor is not None:
+        f = _anchor_frame(plan, memory)
+        if f is None:
+            return memory.num_frames, memory.num_frames - 1  # empty
+        return (f + 1, None) if span.anchor.side == "after" else (None, f - 1)
+    if span.last is not None:
+        start = memory.duration - span.last
+        return max(0, int(math.ceil(start * memory.fps - 1e-6))), None
+    if span.start is None and span.end is None:
         return None
     scale = memory.duration if span.unit == "fraction" else 1.0  # fractions -> seconds
     start = None if span.start is None else int(math.ceil(span.start * scale * memory.fps - 1e-6))
@@ -79,10 +103,17 @@ def frame_window(plan: Plan, memory: SceneMemory) -> tuple[int | None, int | Non
 
 
 def window_text(plan: Plan, memory: SceneMemory) -> str:
-    """" between 1.0 s and 3.0 s" (with a leading space) or "" without a time span."""
+    """" between 1.0 s and 3.0 s" (with a leading space) or "" without a time window."""
     w = frame_window(plan, memory)
     if w is None:
         return ""
+    span = plan.window
+    if span.anchor is not None:
+        a = span.anchor
+        verb = {"appear": "appears", "leave": "leaves"}[a.event]
+        gone = "" if _anchor_frame(plan, memory) is not None else \
+            f" (no {display_name(a.target, 1)} appears, so that moment never comes)"
+        return f" {a.side} the {display_name(a.target, 1)} {verb}{gone}"
     s, e = w
     if s is not None and e is not None:
         return f" between {s / memory.fps:.1f} s and {e / memory.fps:.1f} s"
