@@ -3,7 +3,7 @@
 Full-size architectures with random weights (cost does not depend on weights) on an 854x480
 frame of the bench clip. Each row prints wall and CPU seconds (CPU = all threads together,
 steadier on a shared machine) of the lever off and on, and the speed-up. Quality of the
-schedule and resolution levers is measured separately (``scripts/bench_quality.py``); for bf16
+schedule and resolution levers is measured separately (``scripts/quality.py --table levers``); for bf16
 this prints the agreement (IoU) of the bf16 masks with the fp32 ones of the same weights.
 
     python scripts/bench_levers.py                    # every lever (~6 min on 2 quiet cores)
@@ -45,9 +45,9 @@ def row(lever: str, off: str, on: str, a: tuple[float, float], b: tuple[float, f
 
 
 def frame() -> np.ndarray:
-    from vidagent.synth import make_synthetic_video
+    from vidagent.testing.scenes import default_scene
 
-    return make_synthetic_video(num_frames=1, height=480, width=854, seed=0).frames[0]
+    return default_scene(num_frames=1, height=480, width=854, seed=0).frames[0]
 
 
 BOXES = np.array([[100, 120, 260, 300], [400, 200, 520, 330], [600, 40, 760, 160]], np.float32)

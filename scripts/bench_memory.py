@@ -45,10 +45,10 @@ def make_inputs(folder: Path, seconds: float, fps: float, width: int, height: in
     import av
     from pycocotools import mask as mask_utils
 
-    from vidagent.synth import make_synthetic_video
+    from vidagent.testing.scenes import default_scene
     from vidagent.types import boxes_from_label_map
 
-    scene = make_synthetic_video(num_frames=int(SCENE_SECONDS * fps), height=height, width=width,
+    scene = default_scene(num_frames=int(SCENE_SECONDS * fps), height=height, width=width,
                                  seed=0, fps=fps)
     n = round(seconds * fps)
     video = folder / f"clip_{seconds:g}s.mp4"
@@ -64,7 +64,7 @@ def make_inputs(folder: Path, seconds: float, fps: float, width: int, height: in
             out.mux(pkt)
     frames = {}
     for i in range(0, n, every):
-        gt = scene.masks[i % scene.num_frames]
+        gt = scene.label_maps[i % scene.num_frames]
         ids = [int(k) for k in np.unique(gt) if k]
         boxes = boxes_from_label_map(gt, ids).reshape(-1, 4)
         items = []

@@ -1,7 +1,7 @@
 """Synthetic benchmark of scene memory + reasoning from ground-truth tracks.
 
-Generates random scenes (tests/scenes.py) with known ground truth, asks every CONTRACT task
-as plans with expected values, resolves referring expressions, and prints accuracy per task
+Generates random scenes (``vidagent.testing.scenes``) with known ground truth, asks every CONTRACT
+task as plans with expected values, resolves referring expressions, and prints accuracy per task
 and the mean J of referring segmentation (union mask of the selected ids vs the intended ones).
 
 Run from the repository root:
@@ -22,15 +22,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from tests.scenes import (
-    LABELS,
-    degrade_tracks,
-    j_score,
-    make_expressions,
-    make_questions,
-    random_scene,
-)
 from vidagent.reasoning import answer, refer
+from vidagent.testing.questions import j_score, make_expressions, make_questions
+from vidagent.testing.scenes import LABELS, degrade_tracks, random_scene
 
 
 def _has_color(plan) -> bool:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.scenes import PALETTE, shade_patch
+from vidagent.testing.scenes import PALETTE, shade_patch
 from vidagent.query.plan import COLORS
 from vidagent.colors import (
     color_vote,

@@ -14,7 +14,7 @@ from vidagent.evaluation import (
     j_measure,
     tracking_scores,
 )
-from vidagent.synth import make_synthetic_video, save_tracks_folder
+from vidagent.testing.scenes import default_scene, save_tracks_folder
 
 # DAVIS 2017 val results of two published methods, in the shared/ folder beside the checkout
 DAVIS = Path(__file__).resolve().parent.parent.parent / "shared" / "davis2017-results"
@@ -49,14 +49,14 @@ def test_boundary_is_one_pixel_outline():
 
 
 def test_evaluate_identical_and_shifted(tmp_path):
-    v = make_synthetic_video(num_frames=8, seed=0)
-    gt = save_tracks_folder(tmp_path / "gt", v.masks, v.labels)
+    v = default_scene(num_frames=8, seed=0)
+    gt = save_tracks_folder(tmp_path / "gt", v.label_maps, v.labels)
     r = evaluate(gt, gt)
     assert r["J"] == 1.0 and r["F"] == 1.0 and r["JF"] == 1.0 and r["IDF1"] == 1.0
     assert [o["gt_id"] for o in r["objects"]] == [1, 2, 3, 4]
     # renumbered prediction: Hungarian matching finds the pairs
     perm = np.array([0, 3, 4, 1, 2], np.uint8)
-    pred = _write_pngs(tmp_path / "pred", perm[v.masks])
+    pred = _write_pngs(tmp_path / "pred", perm[v.label_maps])
     r2 = evaluate(pred, gt)
     assert r2["J"] == 1.0
     assert {o["gt_id"]: o["pred_id"] for o in r2["objects"]} == {1: 3, 2: 4, 3: 1, 4: 2}

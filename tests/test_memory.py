@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.scenes import ObjSpec, render
+from vidagent.testing.scenes import SceneObject, render
 from vidagent.errors import InputError
 from vidagent.memory import SceneMemoryBuilder, build_memory, position_name
 from vidagent.vocab import label_matches, parse_phrase, singular
@@ -84,7 +84,7 @@ def test_more_frames_than_announced_and_gaps():
 
 
 def test_colour_comes_from_frames_and_is_bounded():
-    spec = ObjSpec(1, "ball", "orange", (255, 140, 0), "circle", 14, (30, 40), (90, 40), 0, 29)
+    spec = SceneObject(1, "ball", "orange", (255, 140, 0), "circle", 14, (30, 40), (90, 40), 0, 29)
     scene = render([spec], 128, 96, 30, noise=6, jpeg=60)
     b = SceneMemoryBuilder(10, 128, 96, 30, {1: "ball"}, color_bins=6, pixels_per_sample=64)
     for t in range(30):

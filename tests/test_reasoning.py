@@ -5,19 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.scenes import ObjSpec, render
+from vidagent.testing.scenes import SceneObject, render
 from vidagent.query.plan import Plan
 from vidagent.reasoning import Answer, answer, refer
 from vidagent.reasoning.describe import mentions_unknown_objects
 
 FPS = 10.0
 SPECS = [
-    ObjSpec(1, "dog", "brown", (130, 80, 40), "circle", 18, (40, 90), (40, 90), 0, 49, z=0),
-    ObjSpec(2, "dog", "white", (240, 240, 240), "ellipse", 14, (100, 40), (200, 40), 10, 39,
+    SceneObject(1, "dog", "brown", (130, 80, 40), "circle", 18, (40, 90), (40, 90), 0, 49, z=0),
+    SceneObject(2, "dog", "white", (240, 240, 240), "ellipse", 14, (100, 40), (200, 40), 10, 39,
             z=1, aspect=0.8),
-    ObjSpec(3, "ball", "red", (220, 30, 30), "circle", 8, (60, 90), (60, 90), 0, 49, z=2),
-    ObjSpec(4, "car", "blue", (30, 80, 220), "rect", 25, (190, 140), (190, 140), 20, 49, z=3),
-    ObjSpec(5, "person", "green", (40, 170, 60), "rect", 12, (120, 150), (120, 60), 0, 29, z=4),
+    SceneObject(3, "ball", "red", (220, 30, 30), "circle", 8, (60, 90), (60, 90), 0, 49, z=2),
+    SceneObject(4, "car", "blue", (30, 80, 220), "rect", 25, (190, 140), (190, 140), 20, 49, z=3),
+    SceneObject(5, "person", "green", (40, 170, 60), "rect", 12, (120, 150), (120, 60), 0, 29, z=4),
 ]
 
 
@@ -59,8 +59,8 @@ def test_count(memory, targets, kw, value):
 
 
 def test_count_says_how_many_are_seen_together():
-    specs = [ObjSpec(1, "cat", "black", (25, 25, 25), "circle", 8, (20, 20), (20, 20), 0, 9),
-             ObjSpec(2, "cat", "white", (240, 240, 240), "circle", 8, (60, 20), (60, 20), 10,
+    specs = [SceneObject(1, "cat", "black", (25, 25, 25), "circle", 8, (20, 20), (20, 20), 0, 9),
+             SceneObject(2, "cat", "white", (240, 240, 240), "circle", 8, (60, 20), (60, 20), 10,
                      19)]
     mem = render(specs, 80, 40, 20, noise=0).memory()
     a = answer(Plan(task="count", targets=["cats"]), mem)
@@ -169,8 +169,8 @@ def test_relation(memory):
 
 
 def test_relation_never_together():
-    specs = [ObjSpec(1, "cat", "black", (25, 25, 25), "circle", 10, (30, 30), (30, 30), 0, 9),
-             ObjSpec(2, "dog", "white", (240, 240, 240), "circle", 10, (90, 30), (90, 30), 10,
+    specs = [SceneObject(1, "cat", "black", (25, 25, 25), "circle", 10, (30, 30), (30, 30), 0, 9),
+             SceneObject(2, "dog", "white", (240, 240, 240), "circle", 10, (90, 30), (90, 30), 10,
                      19)]
     mem = render(specs, 120, 60, 20, noise=0).memory()
     a = _rel(mem, "cat", "left_of", "dog")
@@ -333,7 +333,8 @@ def test_answers_are_json_ready(memory):
 
 def test_benchmark_generator_sample():
     """A few benchmark scenes (the full run is scripts/bench_reasoning.py)."""
-    from tests.scenes import LABELS, j_score, make_expressions, make_questions, random_scene
+    from vidagent.testing.questions import j_score, make_expressions, make_questions
+    from vidagent.testing.scenes import LABELS, random_scene
 
     rng = np.random.default_rng(7)
     right = total = 0
@@ -352,7 +353,7 @@ def test_benchmark_generator_sample():
 
 
 def test_when_mentions_absences():
-    spec = ObjSpec(1, "cat", "black", (25, 25, 25), "circle", 10, (30, 30), (30, 30), 0, 39)
+    spec = SceneObject(1, "cat", "black", (25, 25, 25), "circle", 10, (30, 30), (30, 30), 0, 39)
     scene = render([spec], 80, 60, 40, noise=0)
     maps = scene.label_maps.copy()
     maps[10:20] = 0  # the cat is out of view on frames 10..19

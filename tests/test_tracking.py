@@ -5,7 +5,7 @@ import pytest
 
 from vidagent.evaluation import tracking_scores
 from vidagent.models.base import Segmenter
-from vidagent.synth import make_synthetic_video, noisy_detections
+from vidagent.testing.scenes import default_scene, noisy_detections
 from vidagent.tracking import Tracker, TrackerConfig
 from vidagent.tracking.flow import FlowWarper, propagate_labels
 from vidagent.tracking.labels import boundaries_agree, fuse_masks, match_scores
@@ -37,7 +37,7 @@ class BoxOracleSegmenter(Segmenter):
 
         if self._t is None:
             raise RuntimeError("call set_image first")
-        gt = self.video.masks[self._t]
+        gt = self.video.label_maps[self._t]
         out = []
         for b in np.asarray(boxes):
             x1, y1, x2, y2 = np.round(b).astype(int)
@@ -50,12 +50,12 @@ class BoxOracleSegmenter(Segmenter):
 
 
 def _run(tracker, video, detections=None, phrases=("box", "ball")):
-    pred = np.zeros_like(video.masks)
+    pred = np.zeros_like(video.label_maps)
     calls = []
 
     def on_frame(i, m):
         calls.append(i)
-        assert m.dtype == np.uint8 and m.shape == video.masks.shape[1:]
+        assert m.dtype == np.uint8 and m.shape == video.label_maps.shape[1:]
         pred[i] = m
 
     objs = tracker.run(
@@ -77,14 +77,17 @@ def test_config_from_dict():
 
 
 def test_flow_moves_rigid_objects_exactly():
-    v = make_synthetic_video(num_frames=15, seed=0)
+    v = default_scene(num_frames=15, seed=0)
     warper = FlowWarper(320)
     labels = None
     for t, f in enumerate(v.frames):
         flows = warper.push(f)
-        labels = v.masks[0].astype(np.uint16) if flows is None else propagate_labels(labels, flows)
+        if flows is None:
+            labels = v.label_maps[0].astype(np.uint16)
+        else:
+            labels = propagate_labels(labels, flows)
     box = labels == 1
-    gt = v.masks[14] == 1
+    gt = v.label_maps[14] == 1
     assert (box & gt).sum() / (box | gt).sum() > 0.95
 
 
@@ -107,13 +110,13 @@ def test_fuse_and_match_helpers():
 def test_noisy_detections_every_5_frames():
     """Masks dilated/eroded by 1-2 px, 10% dropped, a false blob on 10% of frames, order
     shuffled; flow fills the frames between. Scores are what this tracker measured, with
-    margin (see scripts/stride_quality.py for the table)."""
+    margin (see scripts/quality.py --table scenes for the table)."""
     js, ids = [], []
     for seed in (0, 1):
-        v = make_synthetic_video(num_frames=60, seed=seed)
+        v = default_scene(num_frames=60, seed=seed)
         dets = noisy_detections(v, every=5, seed=seed)
         pred, objs = _run(Tracker(TrackerConfig()), v, dets)
-        s = tracking_scores(pred, v.masks)
+        s = tracking_scores(pred, v.label_maps)
         js.append(s["J"])
         ids.append(s["id_consistency"])
         assert {o.label for o in objs} <= {"box", "ball"}
@@ -124,8 +127,8 @@ def test_noisy_detections_every_5_frames():
 
 
 def test_one_false_detection_never_becomes_an_object():
-    v = make_synthetic_video(num_frames=30, seed=0)
-    h, w = v.masks.shape[1:]
+    v = default_scene(num_frames=30, seed=0)
+    h, w = v.label_maps.shape[1:]
     dets = noisy_detections(v, every=5, seed=0, drop=0.0, false_rate=0.0, max_radius=1)
     fake = np.zeros((h, w), bool)
     fake[5:20, 5:20] = True  # background in every frame
@@ -139,22 +142,22 @@ def test_one_false_detection_never_becomes_an_object():
 
 
 def test_box_fallback_without_segmenter_or_masks():
-    v = make_synthetic_video(num_frames=60, seed=0)
+    v = default_scene(num_frames=60, seed=0)
     dets = noisy_detections(v, every=5, seed=0, drop=0.0, false_rate=0.0, with_masks=False)
     pred, objs = _run(Tracker(TrackerConfig()), v, dets)
     assert len(objs) == 4
-    s = tracking_scores(pred, v.masks)
+    s = tracking_scores(pred, v.label_maps)
     by = {o["gt_id"]: o for o in s["objects"]}
     assert by[1]["J"] > 0.9  # a rectangle's box is its mask
     assert 0.5 < by[2]["J"] < 0.9  # a ball's box is not
 
 
 def test_sam_flow_engine_with_segmenter_double():
-    v = make_synthetic_video(num_frames=40, seed=2)
+    v = default_scene(num_frames=40, seed=2)
     dets = noisy_detections(v, every=10, seed=2, drop=0.0, false_rate=0.0, with_masks=False)
     seg = BoxOracleSegmenter(v)
     pred, _objs = _run(Tracker(TrackerConfig(detect_every=10, stride=2), segmenter=seg), v, dets)
-    s = tracking_scores(pred, v.masks)
+    s = tracking_scores(pred, v.label_maps)
     assert s["J"] > 0.7 and s["id_consistency"] > 0.85
     assert seg.calls == 21  # one per key frame 0, 2, .., 38 and the last; detection frames reuse it
 
@@ -172,13 +175,13 @@ class GridDetector:
         self.frames_seen.append(t)
         from vidagent.types import boxes_from_label_map
 
-        ids = [i for i in self.video.labels if (self.video.masks[t] == i).sum() >= 20]
-        boxes = boxes_from_label_map(self.video.masks[t], ids)
+        ids = [i for i in self.video.labels if (self.video.label_maps[t] == i).sum() >= 20]
+        boxes = boxes_from_label_map(self.video.label_maps[t], ids)
         return Detections(boxes, np.ones(len(ids)), [self.video.labels[i] for i in ids])
 
 
 def test_detector_runs_every_k_frames():
-    v = make_synthetic_video(num_frames=25, seed=0)
+    v = default_scene(num_frames=25, seed=0)
     det = GridDetector(v)
     _pred, objs = _run(
         Tracker(TrackerConfig(detect_every=8), detector=det, segmenter=BoxOracleSegmenter(v)), v
@@ -204,7 +207,7 @@ def test_tiny_real_sam_engine_runs():
         decoder_heads=2,
     )
     seg = SamSegmenter(build_sam(arch, input_size=128))
-    v = make_synthetic_video(num_frames=12, height=96, width=128, seed=0)
+    v = default_scene(num_frames=12, height=96, width=128, seed=0)
     dets = noisy_detections(v, every=4, seed=0, drop=0.0, false_rate=0.0, with_masks=False)
     _pred, _objs = _run(Tracker(TrackerConfig(detect_every=4, stride=2, min_area=4)), v, dets)
     pred2, objs2 = _run(
@@ -216,7 +219,7 @@ def test_tiny_real_sam_engine_runs():
 
 
 def test_max_objects_caps_ids():
-    v = make_synthetic_video(num_frames=30, seed=0)
+    v = default_scene(num_frames=30, seed=0)
     dets = noisy_detections(v, every=5, seed=0, drop=0.0, false_rate=0.0, max_radius=1)
     pred, objs = _run(Tracker(TrackerConfig(max_objects=2)), v, dets)
     assert [o.id for o in objs] == [1, 2]
@@ -226,7 +229,7 @@ def test_max_objects_caps_ids():
 def test_emission_lag_is_bounded():
     """Label maps are emitted within a fixed window of the frame read (memory bounded in video
     length, not the whole video buffered)."""
-    v = make_synthetic_video(num_frames=60, seed=0)
+    v = default_scene(num_frames=60, seed=0)
     dets = noisy_detections(v, every=5, seed=0)
     pulled = []
     lags = []
@@ -254,25 +257,25 @@ def test_user_detections_filtered_by_phrases_and_timings():
 
     assert phrase_matches("balls", ["ball"]) and phrase_matches("sports ball", ["ball"])
     assert not phrase_matches("box", ["ball"])
-    v = make_synthetic_video(num_frames=30, seed=0)
+    v = default_scene(num_frames=30, seed=0)
     dets = noisy_detections(v, every=5, seed=0, drop=0.0, false_rate=0.0, max_radius=1)
     tracker = Tracker(TrackerConfig())
     pred, objs = _run(tracker, v, dets, phrases=("balls",))
     assert {o.label for o in objs} == {"ball"}
-    box_pixels = v.masks == 1
+    box_pixels = v.label_maps == 1
     assert (pred[box_pixels] == 0).mean() > 0.85  # the box is not tracked (balls pass behind it)
     assert set(tracker.timings) == {"detect", "segment", "propagate", "flow"}
     assert tracker.timings["flow"] > 0
 
 
 def test_noisy_detections_held_out_seeds():
-    """The issue's test on seeds the tracker was not developed on (scripts/tracker_quality.py
-    prints the full table: dev seeds 0-3, held-out seeds 10-17, and a second scene)."""
+    """The issue's test on seeds the tracker was not developed on (``scripts/quality.py --table
+    scenes`` prints the full table: dev seeds 0-3, held-out seeds 10-17, and a second scene)."""
     js, ids = [], []
     for seed in (12, 13):
-        v = make_synthetic_video(num_frames=60, seed=seed)
+        v = default_scene(num_frames=60, seed=seed)
         pred, _objs = _run(Tracker(TrackerConfig()), v, noisy_detections(v, every=5, seed=seed))
-        s = tracking_scores(pred, v.masks)
+        s = tracking_scores(pred, v.label_maps)
         js.append(s["J"])
         ids.append(s["id_consistency"])
     assert np.mean(js) >= 0.82  # measured 0.85, 0.86

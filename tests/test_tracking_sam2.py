@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from vidagent.synth import make_synthetic_video, noisy_detections
+from vidagent.testing.scenes import default_scene, noisy_detections
 from vidagent.tracking import Tracker, TrackerConfig
 from vidagent.tracking.sam2_video import Sam2VideoPropagator
 
@@ -96,8 +96,8 @@ def test_parity_with_transformers_streaming_loop(tiny_path):
     transformers streaming loop on the same weights, past the pruning window."""
     from transformers import Sam2VideoModel, Sam2VideoProcessor
 
-    v = make_synthetic_video(num_frames=9, height=48, width=64, seed=0)
-    seeds = {1: v.masks[0] == 1, 2: v.masks[0] == 2}
+    v = default_scene(num_frames=9, height=48, width=64, seed=0)
+    seeds = {1: v.label_maps[0] == 1, 2: v.label_maps[0] == 2}
     prop = Sam2VideoPropagator.from_pretrained(tiny_path, window=1)
     assert prop.window == 4  # raised to max_object_pointers_in_encoder
     prop.reset(48, 64)
@@ -127,15 +127,15 @@ def test_parity_with_transformers_streaming_loop(tiny_path):
 
 
 def test_objects_added_mid_video_and_removed(tiny_path):
-    v = make_synthetic_video(num_frames=6, height=48, width=64, seed=1)
+    v = default_scene(num_frames=6, height=48, width=64, seed=1)
     prop = Sam2VideoPropagator.from_pretrained(tiny_path)
     prop.reset(48, 64)
     zeros = np.zeros((48, 64), np.uint16)
-    prop.step(0, v.frames[0], zeros, {1: v.masks[0] == 1})
+    prop.step(0, v.frames[0], zeros, {1: v.label_maps[0] == 1})
     assert prop.session.obj_ids == [1]
-    lab = prop.step(1, v.frames[1], zeros, {7: v.masks[1] == 2})  # a new object mid-video
+    lab = prop.step(1, v.frames[1], zeros, {7: v.label_maps[1] == 2})  # a new object mid-video
     assert prop.session.obj_ids == [1, 7]
-    assert (lab == 7).sum() == (v.masks[1] == 2).sum()  # a seed is kept as given
+    assert (lab == 7).sum() == (v.label_maps[1] == 2).sum()  # a seed is kept as given
     prop.remove([1])
     assert prop.session.obj_ids == [7]
     out = prop.step(2, v.frames[2], zeros, {})
@@ -145,7 +145,7 @@ def test_objects_added_mid_video_and_removed(tiny_path):
 
 def test_tracker_with_sam2_engine(tiny_path):
     """Contract of the tracker with the SAM 2 engine (random weights: masks are arbitrary)."""
-    v = make_synthetic_video(num_frames=10, height=48, width=64, seed=0)
+    v = default_scene(num_frames=10, height=48, width=64, seed=0)
     dets = noisy_detections(v, every=5, seed=0, drop=0.0, false_rate=0.0)
     prop = Sam2VideoPropagator.from_pretrained(tiny_path)
     calls = []
@@ -181,10 +181,10 @@ def test_edgetam_video_model_streams(tmp_path):
     ).save_pretrained(tmp_path)
     prop = Sam2VideoPropagator.from_pretrained(tmp_path)
     assert type(prop.model).__name__ == "EdgeTamVideoModel"
-    v = make_synthetic_video(num_frames=2, height=48, width=64, seed=0)
+    v = default_scene(num_frames=2, height=48, width=64, seed=0)
     prop.reset(48, 64)
     zeros = np.zeros((48, 64), np.uint16)
-    prop.step(0, v.frames[0], zeros, {1: v.masks[0] == 1})
+    prop.step(0, v.frames[0], zeros, {1: v.label_maps[0] == 1})
     prop.step(1, v.frames[1], zeros, {})
     assert prop.last_output.object_ids == [1]
     assert prop.last_output.pred_masks.shape[0] == 1

@@ -1,7 +1,7 @@
 """``vidagent bench``: this pipeline and the naive baselines, timed side by side in one run.
 
-On a generated clip (default 10 s, 30 fps, 854x480; ``vidagent.synth``) with full-size model
-architectures and random weights (no download; the cost of a forward pass does not depend on
+On a generated clip (default 10 s, 30 fps, 854x480; ``vidagent.testing.scenes``) with full-size
+model architectures and random weights (no download; the cost of a forward pass does not depend on
 the weights) it measures:
 
 - ``vidagent``: ``Agent.ask`` with the profile (default ``cpu``) end to end for a counting
@@ -195,12 +195,13 @@ def full_size_models(llm: str = "smollm2-135m") -> BenchModels:
 
 def make_clip(path: str | Path, seconds: float, fps: float = 30.0, width: int = 854,
               height: int = 480, seed: int = 0) -> Path:
-    """Write the synthetic benchmark clip (``vidagent.synth`` scene: 2 balls, 2 boxes) as mp4."""
-    from vidagent.synth import make_synthetic_video
+    """Write the synthetic benchmark clip (``vidagent.testing.scenes.default_scene``: 2 balls,
+    2 boxes) as mp4."""
+    from vidagent.testing.scenes import default_scene
     from vidagent.video import write_video
 
     n = max(2, round(seconds * fps))
-    video = make_synthetic_video(num_frames=n, height=height, width=width, seed=seed, fps=fps)
+    video = default_scene(num_frames=n, height=height, width=width, seed=seed, fps=fps)
     return Path(write_video(path, video.frames, fps, crf=12))
 
 

@@ -105,7 +105,7 @@ PROFILES: dict[str, Profile] = {
         video_model=None,
         # frames counted in video frames: detector + SAM on every 30th frame (1 s at 30 fps),
         # optical flow in between -> a 10 s clip has 10 keyframes x ~6 CPU s = ~60 CPU s of models
-        # (scripts/bench_quality.py: this schedule loses ~1-2 points of J against SAM on every
+        # (scripts/quality.py --table levers: this schedule loses ~1-2 points of J against SAM on every
         # frame on the synthetic ground truth)
         tracker={"detect_every": 30, "stride": 30},
         llm="smollm2-135m",
