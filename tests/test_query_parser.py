@@ -160,11 +160,15 @@ def test_prompts_load_and_quote_the_question():
     assert load_prompt("targets").examples
 
 
-def test_packaged_prompts_match_top_level():
-    top, packaged = ROOT / "prompts", ROOT / "vidagent" / "prompts"
-    assert prompt_dirs()[-2:] == [top, packaged]
-    for path in top.glob("*.md"):
-        assert (packaged / path.name).read_text() == path.read_text(), path.name
+def test_one_prompts_folder_shipped_as_package_data():
+    """The top-level prompts/ is the only copy; the build maps it into the package."""
+    top = ROOT / "prompts"
+    assert prompt_dirs()[-2:] == [top, ROOT / "vidagent" / "prompts"]
+    assert not (ROOT / "vidagent" / "prompts").exists()
+    assert {p.name for p in top.glob("*.md")} >= {"task.md", "targets.md"}
+    setup = (ROOT / "setup.py").read_text()
+    assert '"vidagent.prompts": "prompts"' in setup and '"vidagent.prompts"' in \
+        (ROOT / "pyproject.toml").read_text()
 
 
 def test_prompt_without_system_is_refused():

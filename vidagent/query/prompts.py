@@ -11,8 +11,9 @@ Where the files are looked up, first hit wins:
 
 1. ``$VIDAGENT_PROMPTS_DIR`` (a user's own prompts);
 2. the repository's top-level ``prompts/`` (a source checkout or editable install);
-3. ``vidagent/prompts/``, the copy shipped inside the package for wheel installs (a test keeps it
-   identical to the top-level folder).
+3. ``vidagent/prompts/`` inside an installed package: the same top-level folder, shipped there by
+   the build (setup.py maps the package ``vidagent.prompts`` onto ``prompts/``); no copy is kept
+   in the source tree.
 
 The question never becomes part of the instructions: it is inserted as a JSON string literal in
 the last user turn, after the instructions say that quoted text is data.
