@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 import pytest
-from scenes import PALETTE, plural, random_scene
+from vidagent.testing.questions import plural
+from vidagent.testing.scenes import PALETTE, random_scene
 
 from vidagent.query.parser import QueryParser
 from vidagent.reasoning import answer
