@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
@@ -58,7 +57,3 @@ def build_memory(video: VideoReader, tracks: TracksReader, progress=None):
         if progress is not None:
             progress.update(1)
     return builder.build()
-
-
-def tracks_dir(scene: Scene) -> Path:
-    return scene.tracks.path

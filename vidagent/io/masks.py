@@ -30,11 +30,6 @@ def davis_palette() -> list[int]:
 _PALETTE = davis_palette()
 
 
-def palette_rgb() -> np.ndarray:
-    """(256, 3) uint8 colours of the DAVIS palette (id -> colour)."""
-    return np.array(_PALETTE, dtype=np.uint8).reshape(256, 3)
-
-
 def write_label_png(path: str | Path, label_map: np.ndarray) -> None:
     """Save an (H, W) uint8 label map as an 8-bit palette PNG."""
     from PIL import Image

@@ -64,11 +64,6 @@ def hub_offline():
         constants.HF_HUB_OFFLINE = saved
 
 
-def is_local_path(ref: str) -> bool:
-    """True when ``ref`` names an existing file or directory (rather than a hub id)."""
-    return Path(ref).expanduser().exists()
-
-
 class CheckpointError(InputError):
     """A checkpoint does not match the model it is loaded into (lists every offending key)."""
 

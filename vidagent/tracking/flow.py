@@ -153,19 +153,6 @@ class FlowWarper:
         self._prev = None
 
 
-def warp_labels(labels: np.ndarray, backward_flow: np.ndarray) -> np.ndarray:
-    """Sample ``labels`` (H, W) int at x + flow (nearest); pixels mapped outside become 0."""
-    h, w = labels.shape
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    mx = gx + backward_flow[..., 0]
-    my = gy + backward_flow[..., 1]
-    src = labels if labels.dtype in (np.uint8, np.uint16) else labels.astype(np.float32)
-    out = cv2.remap(
-        src, mx, my, interpolation=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
-    )
-    return out.astype(labels.dtype, copy=False)
-
-
 def _object_transform(
     mask: np.ndarray,
     origin: tuple[int, int],
