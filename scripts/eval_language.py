@@ -20,8 +20,9 @@ Figures (per mode, overall and per source):
     clean targets   share of plans whose every predicted target is a needed or acceptable
                     phrase, compared by head noun ("front row", "parking", "weather" are not);
     expect          items labelled with a yes/no value: plan["expect"] equals it;
-    window          items labelled with a time window: the plan has a ``window``; and the
-                    number of plans that carry a window the text does not have.
+    window          items labelled with a time window: the plan has a ``window`` (or the older
+                    ``time`` field); and the number of plans that carry a window the text does
+                    not have.
 Motion set (tests/data/language/motion_{split}.jsonl, issue 17): share of expressions whose
 labelled constraint kinds are all among the plan's kinds (``plan["constraints"]`` and the
 older fields that express some kinds, see ``constraint_kinds``; an expression labelled ``none``
@@ -114,7 +115,8 @@ def score_item(rec: dict, plan: dict) -> dict:
     if "expect" in rec:
         row["expect_ok"] = str(plan.get("expect", "")).lower() == str(rec["expect"]).lower()
     row["window_want"] = "window" in rec
-    row["window_got"] = plan.get("window") is not None
+    # CONTRACT.md names the field ``window``; older plans carry the same span as ``time``
+    row["window_got"] = plan.get("window", plan.get("time")) is not None
     return row
 
 
