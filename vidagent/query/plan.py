@@ -68,6 +68,16 @@ OrdinalBy = Literal[
     "left", "right", "top", "bottom", "largest", "smallest", "earliest", "latest"
 ]
 
+# kinds of time and motion constraints on the subject ("the ball that appears later", "the
+# fastest dog", "the dog following the man"); see ``Constraint``
+ConstraintKind = Literal[
+    "appears_later", "appears_earlier", "appears_first", "appears_last", "leaves_first",
+    "leaves_last", "disappears", "comes_back", "fastest", "slowest", "moving", "still",
+    "direction", "follows", "passes", "towards", "away_from", "touches", "count",
+]
+# kinds that relate the subject to another target phrase (``Constraint.other``)
+PAIR_KINDS = ("follows", "passes", "towards", "away_from", "touches")
+
 MAX_TARGETS = 8
 MAX_PHRASE_CHARS = 80
 _PHRASE_OK = re.compile(r"[^a-z0-9 '\-]")
@@ -168,6 +178,48 @@ class Compare(_Strict):
     order: Literal["most", "least"] = "most"
 
 
+class Constraint(_Strict):
+    """A time or motion constraint on the subject phrase (``targets[0]``).
+
+    ``kind`` says what must hold (``ConstraintKind``); ``other`` is the target phrase a pair kind
+    relates to ("the dog following the man" -> kind="follows", other="man"); ``passive`` turns a
+    pair kind round ("the man followed by the dog": the other follows the subject); ``rank`` is
+    the place for superlatives ("the second fastest" -> rank=2); ``n`` is the number of objects
+    a count names ("the two dogs running" -> kind="count", n=2); ``direction`` is for kind
+    "direction". Appearance order, direction and touching are also expressible with
+    ``ordinal``, ``motion`` and ``relation``; the parser writes those there.
+    """
+
+    kind: ConstraintKind
+    other: str | None = None
+    passive: bool = False
+    rank: int = Field(default=1, ge=1, le=100)
+    n: int | None = Field(default=None, ge=1, le=100)
+    direction: Direction | None = None
+
+    @field_validator("other")
+    @classmethod
+    def _other(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        v = clean_phrase(v)
+        if not v:
+            raise ValueError("constraint phrases must not be empty")
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> Constraint:
+        if self.kind in PAIR_KINDS and self.other is None:
+            raise ValueError(f"constraint {self.kind!r} needs the other phrase")
+        if self.kind not in PAIR_KINDS and self.other is not None:
+            raise ValueError(f"constraint {self.kind!r} takes no other phrase")
+        if self.kind == "count" and self.n is None:
+            raise ValueError("constraint 'count' needs n")
+        if self.kind == "direction" and self.direction in (None, "none"):
+            raise ValueError("constraint 'direction' needs left, right, up or down")
+        return self
+
+
 class Plan(_Strict):
     """A validated plan. See the module docstring for conventions."""
 
@@ -184,6 +236,8 @@ class Plan(_Strict):
     event: Literal["appear", "leave"] | None = None  # for task "when"
     relation: Relation | None = None
     compare: Compare | None = None
+    # time and motion constraints on the subject, all of which must hold (see ``Constraint``)
+    constraints: list[Constraint] = Field(default_factory=list, max_length=8)
     # how the plan was made: by the language model, by the rule parser, or repaired
     source: Literal["llm", "rules", "repaired"] = "rules"
 
@@ -213,6 +267,9 @@ class Plan(_Strict):
             for p in (self.relation.subject, self.relation.object):
                 if p not in self.targets:
                     raise ValueError(f"relation names {p!r}, which is not a target")
+        for c in self.constraints:
+            if c.other is not None and c.other not in self.targets:
+                raise ValueError(f"constraint {c.kind!r} names {c.other!r}, which is not a target")
         if self.task == "relation" and self.relation is None:
             raise ValueError("task 'relation' needs a relation")
         if self.task == "compare" and self.compare is None:
@@ -238,5 +295,10 @@ class Plan(_Strict):
         data = self.model_dump(mode="json", exclude_none=True)
         if not data.get("attributes"):
             data.pop("attributes", None)
+        if self.constraints:
+            data["constraints"] = [c.model_dump(mode="json", exclude_defaults=True)
+                                   for c in self.constraints]
+        else:
+            data.pop("constraints", None)
         data["targets"] = list(self.targets)
         return data

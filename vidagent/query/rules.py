@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from vidagent.query.constraints import finish_constraints, take_constraints
 from vidagent.query.lexicon import (
     COLOR_WORDS,
     COMPOUNDS,
@@ -626,6 +627,9 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
         rule_task, conf = "color", 0.9
     task = task or rule_task
     yes_no = not expression and _YES_NO.search(untimed) is not None
+    timed_motion, rest = take_constraints(rest, task, _first_phrase)
+    # the words the time and motion constraints left
+    unconstrained = " ".join(rest.replace("|", " ").split())
     ordinal, rest = _take_ordinal(rest)
     motion, rest = _take_motion(rest)
     compare = None
@@ -640,7 +644,8 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
         event = "leave" if re.search(r"\b(?:leave|leaves|left|leaving|disappear|disappears|"
                                      r"disappeared|exit|exits|exited|vanish|vanishes|[a-z]+ away|[a-z]+ off|"
                                      r"lose sight|loses sight|lost sight|last seen|last visible|out of (?:view|frame|the picture|the shot|the scene|picture|shot|"
-                                     r"the frame|sight)|gone|stop being|no longer)\b", untimed) \
+                                     r"the frame|sight)|gone|stop being|no longer)\b",
+                                     unconstrained) \
             else "appear"
     found = _phrases(_mark_infinitives(rest))
     targets = list(targets) if targets is not None else found
@@ -667,6 +672,7 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     if task == "compare" and cat and len(targets) >= 3 and targets[0] == singular(cat[1]):
         targets = targets[1:]  # "which animal ..., the horse or the dog": the animal is a category
     targets = targets[:MAX_TARGETS]
+    timed_motion, targets = finish_constraints(timed_motion, targets)
     data: dict = {"task": task, "targets": targets, "source": "rules"}
     if targets:
         data["attributes"] = _attributes(targets)
@@ -696,6 +702,8 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
                             "object": relation[2]}
     if task == "compare":
         data["compare"] = compare or _default_compare(q)
+    if timed_motion:
+        data["constraints"] = timed_motion
     plan, repaired = _build(data)
     return RuleResult(plan=plan, question=q, task_confidence=conf, candidates=found,
                       repaired=repaired)
@@ -746,7 +754,8 @@ def _build(data: dict) -> tuple[Plan, bool]:
         data["task"] = "exists" if data.get("targets") else "describe"
     if not data.get("targets"):
         data["task"] = "describe"
-    for key in ("relation", "ordinal", "window", "expect", "position", "motion", "attributes",
+    for key in ("relation", "constraints", "ordinal", "window", "expect", "position", "motion",
+                "attributes",
                 "event"):
         try:
             return Plan.model_validate(data), True

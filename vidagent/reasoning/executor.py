@@ -36,6 +36,7 @@ import numpy as np
 
 from vidagent.memory import ObjectMemory, SceneMemory
 from vidagent.query.plan import Plan
+from vidagent.reasoning.constraints import appear_frame, last_frame
 from vidagent.reasoning.describe import describe
 from vidagent.vocab import display_name, parse_phrase
 from vidagent.reasoning.select import (
@@ -194,19 +195,22 @@ def _when(plan: Plan, memory: SceneMemory, question: str) -> Answer:
         return _empty(sel, None)
     noun = _noun(sel)
     event = plan.event or _event_from(question)
+    # times ignore stray one-frame sightings before an object shows up or after it has left
     if event == "leave":
-        last = max(sel.objects, key=lambda o: o.last_frame)
-        value = last.last_time
-        if last.last_frame >= memory.num_frames - 1:
+        last = max(sel.objects, key=last_frame)
+        frame = last_frame(last)
+        value = frame / memory.fps
+        if frame >= memory.num_frames - 1:
             text = (f"The {noun} is still visible when the video ends (last frame "
-                    f"{last.last_frame}, {_t(value)}).")
+                    f"{frame}, {_t(value)}).")
         else:
-            text = f"The {noun} is last seen at {_t(value)} (frame {last.last_frame})."
+            text = f"The {noun} is last seen at {_t(value)} (frame {frame})."
         chosen = last
     else:
-        chosen = min(sel.objects, key=lambda o: o.first_frame)
-        value = chosen.first_time
-        text = f"The {noun} first appears at {_t(value)} (frame {chosen.first_frame})."
+        chosen = min(sel.objects, key=appear_frame)
+        frame = appear_frame(chosen)
+        value = frame / memory.fps
+        text = f"The {noun} first appears at {_t(value)} (frame {frame})."
     text += _absences(chosen)
     if len(sel.objects) > 1:
         text += f" ({len(sel.objects)} {_noun(sel, 2)} match; this is id {chosen.id}.)"

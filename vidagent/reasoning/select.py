@@ -1,8 +1,10 @@
 """Selecting the objects a plan's phrase refers to, and the spatial predicates between objects.
 
 Order of constraints for the subject phrase (``plan.targets[0]``): label (head noun, synonyms),
-time window, colour, size, position, motion, relation, ordinal. Other target phrases get their
-label, time window, colour and size constraints.
+time window, colour, time and motion filters (``plan.constraints``: moving, still, disappears,
+comes back, appears later, follows, passes, towards, ...; see ``vidagent.reasoning.constraints``),
+size, position, motion, relation, superlatives (fastest, slowest, leaves first / last), ordinal,
+count. Other target phrases get their label, time window, colour and size constraints.
 
 Singular references ("the dog on the left") that remain ambiguous after an absolute position
 filter are resolved relatively (the leftmost dog); plural ones ("the dogs on the left", counts)
@@ -19,6 +21,12 @@ import numpy as np
 
 from vidagent.memory import ObjectMemory, SceneMemory
 from vidagent.query.plan import Plan
+from vidagent.reasoning.constraints import (
+    appear_frame,
+    apply_filters,
+    apply_ranks,
+    describe_constraint,
+)
 from vidagent.vocab import display_name, parse_phrase
 
 SIZE_RATIO_DISTINCT = 1.4  # largest / smallest size below which "big"/"small" tell nothing
@@ -190,8 +198,8 @@ def ordinal_key(by: str):
         "bottom": lambda o: -o.mean_centroid[1],
         "largest": lambda o: -o.size,
         "smallest": lambda o: o.size,
-        "earliest": lambda o: (o.first_frame, o.mean_centroid[0]),
-        "latest": lambda o: (-o.first_frame, o.mean_centroid[0]),
+        "earliest": lambda o: (appear_frame(o), o.mean_centroid[0]),
+        "latest": lambda o: (-appear_frame(o), o.mean_centroid[0]),
     }[by]
 
 
@@ -243,6 +251,10 @@ def qualifier_text(plan: Plan, use_motion: bool = True, use_relation: bool = Tru
     if use_relation and plan.relation:
         pred = plan.relation.predicate.replace("_", " ")
         parts.append(f"{pred} the {plan.relation.object}")
+    for c in plan.constraints:
+        words = describe_constraint(c)
+        if words and (use_motion or c.kind not in ("moving", "still", "direction")):
+            parts.append(words)
     if plan.ordinal:
         r, by = plan.ordinal.rank, plan.ordinal.by
         if by in ("left", "right", "top", "bottom"):
@@ -308,6 +320,8 @@ def select_phrase(
         return sel
 
     base = parsed.head or phrase
+    end_frame = None if window is None else window[1]
+    scores: dict[int, float] = {}
     if color:
         if any(o.color is None for o in sel.objects):
             sel.unknown = True
@@ -317,6 +331,18 @@ def select_phrase(
         sel.objects = [o for o in sel.objects if o.color == color]
         if not sel.objects:
             return fail(f"no {color} {_name(base)} appears in the video{when}")
+    if subject and plan.constraints:
+        def others(p: str) -> list[ObjectMemory]:
+            return select_phrase(plan, memory, p, subject=False, single=False).objects
+
+        kept, scores = apply_filters(plan, memory, sel.objects, _name(base), others, end_frame,
+                                     use_motion=use_motion)
+        sel.objects = kept.objects
+        if not sel.objects:
+            return fail(f"{kept.reason}{when}")
+        if any(c.kind == "count" for c in plan.constraints):
+            sel.plural = True
+            single = False
     if size and len(sel.objects) >= 2:
         areas = np.array([o.size for o in sel.objects])
         if areas.max() / max(areas.min(), 1e-6) < SIZE_RATIO_DISTINCT:
@@ -359,6 +385,12 @@ def select_phrase(
                 return fail(others.reason or f"no {_name(rel.object)} appears in the video")
             pred = rel.predicate.replace("_", " ")
             return fail(f"no {_name(base)} is {pred} the {_name(rel.object)}{when}")
+    if subject and plan.constraints:
+        ranked = apply_ranks(plan, sel.objects, _name(base), _name(base, 2), scores, end_frame)
+        sel.notes.extend(ranked.notes)
+        sel.objects = ranked.objects
+        if not sel.objects:
+            return fail(f"{ranked.reason}{when}")
     if subject and plan.ordinal:
         ranked = sorted(sel.objects, key=ordinal_key(plan.ordinal.by))
         r = plan.ordinal.rank
