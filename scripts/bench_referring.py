@@ -1,6 +1,6 @@
 """Referring by time and motion on synthetic tracks with exact truth: mean J by kind, questions.
 
-For every constraint kind (tests/motion_scenes.py: appears later / earlier / first / last,
+For every constraint kind (vidagent/testing/motion.py: appears later / earlier / first / last,
 leaves first / last, disappears, comes back, fastest, slowest, moving, still, direction,
 follows, passes, towards, away from, touches, count) and every seed, a scene is built with
 tracker-like faults (jitter, missed frames, stray blips), written as a tracks folder (the
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tests.motion_scenes import DEV_SEEDS, FPS, HELD_OUT_SEEDS, KINDS, j_score, make_case
+from vidagent.testing.motion import DEV_SEEDS, FPS, HELD_OUT_SEEDS, KINDS, j_score, make_case
 from vidagent.io.tracks import TracksWriter, open_tracks
 from vidagent.memory import SceneMemoryBuilder
 from vidagent.query.parser import QueryParser

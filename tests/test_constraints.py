@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.motion_scenes import FPS, FRAMES, KINDS, Mover, j_score, make_case, render
+from vidagent.testing.motion import FPS, FRAMES, KINDS, Mover, j_score, make_case, render
 from vidagent.memory import build_memory
 from vidagent.query.constraints import constraint_kinds
 from vidagent.query.parser import QueryParser
