@@ -235,12 +235,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from vidagent import Agent
     from vidagent.app import EXAMPLES_DIR, MODE_ASK, MODE_FIND, build_app, serve, zip_tracks
-
-    class RulesParser:
-        def parse(self, text, expression=False):
-            from vidagent.query.rules import parse_rules
-
-            return parse_rules(text, expression=expression)
+    from vidagent.testing.doubles import RulesParser
 
     class RulesAgent(Agent):
         @property

@@ -49,7 +49,7 @@ def serve_main(port: int, root: Path, log_path: Path, use_llm: bool, idle_s: flo
 
     from vidagent import app as app_mod
     from vidagent.pipeline import Agent
-    from vidagent.query.rules import parse_rules
+    from vidagent.testing.doubles import RulesParser
 
     logging.basicConfig(level=logging.WARNING)
     lock = threading.Lock()
@@ -67,10 +67,6 @@ def serve_main(port: int, root: Path, log_path: Path, use_llm: bool, idle_s: flo
                     )
 
         return wrapper
-
-    class RulesParser:
-        def parse(self, text, expression=False):
-            return parse_rules(text, expression=expression)
 
     class LoggedAgent(Agent):
         ask = logged(Agent.ask)

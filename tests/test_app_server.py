@@ -27,7 +27,7 @@ from vidagent.app import MODE_ASK, MODE_FIND, build_app, serve, zip_tracks
 from vidagent.errors import WeightsMissingError
 from vidagent.io.tracks import TracksWriter, open_tracks
 from vidagent.pipeline import Agent
-from vidagent.query.rules import parse_rules
+from vidagent.testing.doubles import RulesParser
 from vidagent.types import ObjectInfo
 from vidagent.video import open_video, write_video
 
@@ -35,13 +35,6 @@ pytestmark = pytest.mark.app
 
 CHROMIUM = Path("/usr/bin/chromium")
 T, W, H, FPS = 20, 96, 64, 10.0
-
-
-class RulesParser:
-    """The deterministic parser in place of the language model (no weights needed)."""
-
-    def parse(self, text: str, expression: bool = False):
-        return parse_rules(text, expression=expression)
 
 
 class RulesAgent(Agent):

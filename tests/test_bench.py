@@ -8,15 +8,8 @@ import numpy as np
 import pytest
 
 from tests.models_tiny import random_image, save_tiny_hf_gdino, tiny_sam_arch
-from vidagent.bench import (
-    BenchModels,
-    BenchSettings,
-    BoxClippedSegmenter,
-    TopKDetector,
-    format_text,
-    parse_overrides,
-    run_bench,
-)
+from vidagent.bench import BenchModels, BenchSettings, format_text, parse_overrides, run_bench
+from vidagent.testing.doubles import BoxClippedSegmenter, TopKDetector
 
 S = 64  # tiny SAM 2 input size
 
@@ -134,14 +127,21 @@ def test_bench_skip_and_bad_settings(tiny_models):
     models, built = tiny_models
     levers = parse_overrides(["detect_every=4", "stride=2", "sam_size=64"])
     assert levers == {"detect_every": 4, "stride": 2, "sam_size": 64}
+    # a Profile object that no registry knows (the Agent is handed the object itself)
+    from dataclasses import replace
+
+    from vidagent.profiles import PROFILES, get_profile
+
+    custom = replace(get_profile("cpu"), name="custom")
     r = run_bench(BenchSettings(seconds=0.4, width=128, height=96, overrides=levers,
-                                skip=("per_frame", "grounded_sam2")), models)
+                                skip=("per_frame", "grounded_sam2"), profile=custom), models)
+    assert "custom" not in PROFILES and not any(name.startswith("custom") for name in PROFILES)
     assert r["per_frame_s"] is None and r["ratio_vs_grounded_sam2"] is None
     v = r["vidagent"]
     assert v["tracker"]["detect_every"] == 4 and v["tracker"]["stride"] == 2
     assert v["detector_calls"] == math.ceil(r["clip"]["frames"] / 4)
     assert built["sizes"][-1] == ("vit_b", 64)
-    assert "cpu[" in r["profile"]  # the lever settings are named in the output
+    assert r["profile"].startswith("custom[")  # the lever settings are named in the output
     with pytest.raises(InputError):
         parse_overrides(["detect_every"])
     with pytest.raises(InputError):

@@ -4,49 +4,12 @@ import numpy as np
 import pytest
 
 from vidagent.evaluation import tracking_scores
-from vidagent.models.base import Segmenter
+from vidagent.testing.doubles import SyntheticDetector, SyntheticSegmenter
 from vidagent.testing.scenes import default_scene, noisy_detections
 from vidagent.tracking import Tracker, TrackerConfig
 from vidagent.tracking.flow import FlowWarper, propagate_labels
 from vidagent.tracking.labels import boundaries_agree, fuse_masks, match_scores
 from vidagent.types import Detections
-
-
-class BoxOracleSegmenter(Segmenter):
-    """Test double: answers a box prompt with the ground-truth mask that fills the box best,
-    dilated or eroded by one pixel (as an imperfect SAM would)."""
-
-    def __init__(self, video, seed: int = 0) -> None:
-        self.video = video
-        self.rng = np.random.default_rng(seed)
-        self._t: int | None = None
-        self.calls = 0
-
-    @property
-    def is_image_set(self) -> bool:
-        return self._t is not None
-
-    def set_image(self, image):
-        # find the frame by content (the tracker passes frames, not indices)
-        diffs = np.abs(self.video.frames[:, ::8, ::8].astype(int) - image[::8, ::8]).sum((1, 2, 3))
-        self._t = int(diffs.argmin())
-        self.calls += 1
-
-    def predict(self, boxes=None, points=None, point_labels=None, multimask=True):
-        import cv2
-
-        if self._t is None:
-            raise RuntimeError("call set_image first")
-        gt = self.video.label_maps[self._t]
-        out = []
-        for b in np.asarray(boxes):
-            x1, y1, x2, y2 = np.round(b).astype(int)
-            crop = gt[max(y1, 0) : max(y2, 0), max(x1, 0) : max(x2, 0)]
-            ids, counts = np.unique(crop[crop > 0], return_counts=True)
-            m = gt == ids[counts.argmax()] if len(ids) else np.zeros_like(gt, bool)
-            op = cv2.dilate if self.rng.random() < 0.5 else cv2.erode
-            out.append(op(m.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool))
-        return np.array(out, bool).reshape(-1, *gt.shape), np.ones(len(out), np.float32)
 
 
 def _run(tracker, video, detections=None, phrases=("box", "ball")):
@@ -155,36 +118,18 @@ def test_box_fallback_without_segmenter_or_masks():
 def test_sam_flow_engine_with_segmenter_double():
     v = default_scene(num_frames=40, seed=2)
     dets = noisy_detections(v, every=10, seed=2, drop=0.0, false_rate=0.0, with_masks=False)
-    seg = BoxOracleSegmenter(v)
+    seg = SyntheticSegmenter(v, radius=1)
     pred, _objs = _run(Tracker(TrackerConfig(detect_every=10, stride=2), segmenter=seg), v, dets)
     s = tracking_scores(pred, v.label_maps)
     assert s["J"] > 0.7 and s["id_consistency"] > 0.85
-    assert seg.calls == 21  # one per key frame 0, 2, .., 38 and the last; detection frames reuse it
-
-
-class GridDetector:
-    """Test double of a Detector: boxes of the ground-truth objects of the frame it is shown."""
-
-    def __init__(self, video):
-        self.video = video
-        self.frames_seen = []
-
-    def detect(self, image, phrases, box_threshold=None, text_threshold=None, max_boxes=None):
-        diffs = np.abs(self.video.frames[:, ::8, ::8].astype(int) - image[::8, ::8]).sum((1, 2, 3))
-        t = int(diffs.argmin())
-        self.frames_seen.append(t)
-        from vidagent.types import boxes_from_label_map
-
-        ids = [i for i in self.video.labels if (self.video.label_maps[t] == i).sum() >= 20]
-        boxes = boxes_from_label_map(self.video.label_maps[t], ids)
-        return Detections(boxes, np.ones(len(ids)), [self.video.labels[i] for i in ids])
+    assert seg.embeddings == 21  # one per key frame 0, 2, .., 38 and the last; detection frames reuse it
 
 
 def test_detector_runs_every_k_frames():
     v = default_scene(num_frames=25, seed=0)
-    det = GridDetector(v)
+    det = SyntheticDetector(v)
     _pred, objs = _run(
-        Tracker(TrackerConfig(detect_every=8), detector=det, segmenter=BoxOracleSegmenter(v)), v
+        Tracker(TrackerConfig(detect_every=8), detector=det, segmenter=SyntheticSegmenter(v)), v
     )
     assert det.frames_seen == [0, 8, 16, 24]
     assert len(objs) == 4

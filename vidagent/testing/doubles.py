@@ -1,10 +1,21 @@
-"""Simulated models for tests and benchmarks on synthetic scenes: they answer from the ground
-truth of the frame they are shown (found by content), with controlled noise. Not models."""
+"""Test doubles for tests, benchmarks and scripts, in one place.
+
+- Simulated models for synthetic scenes (``SyntheticDetector``, ``SyntheticSegmenter``): they
+  answer from the ground truth of the frame they are shown (found by content), with controlled
+  noise. Not models.
+- Timing wrappers of real models for the bench (``TopKDetector``, ``BoxClippedSegmenter``): they
+  run the wrapped model and count its calls and seconds, and shape random-weight outputs so that
+  every configuration tracks the same number of objects.
+- ``RulesParser``: the deterministic rule parser in place of the language model (no weights).
+"""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
+from vidagent.models.base import Detector, Segmenter
 from vidagent.testing.scenes import Scene
 
 
@@ -98,3 +109,73 @@ class SyntheticSegmenter(_FrameLookup):
                 m = op(m.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
             out.append(m)
         return np.array(out, bool).reshape(-1, h, w), np.ones(len(out), np.float32)
+
+
+class TopKDetector(Detector):
+    """A detector that always returns its model's ``k`` best boxes (thresholds 0), timed.
+
+    Random weights give meaningless scores; forcing the top ``k`` keeps the number of tracked
+    objects fixed so that runs are comparable.
+    """
+
+    def __init__(self, inner: Detector, k: int = 3) -> None:
+        self.inner = inner
+        self.k = int(k)
+        self.calls = 0
+        self.seconds = 0.0
+
+    def detect(self, image, phrases, box_threshold=None, text_threshold=None, max_boxes=None):
+        t0 = time.perf_counter()
+        dets = self.inner.detect(image, phrases, 0.0, 0.0, self.k)
+        self.seconds += time.perf_counter() - t0
+        self.calls += 1
+        return dets
+
+
+class BoxClippedSegmenter(Segmenter):
+    """A SAM whose masks are clipped to their prompt box (the filled box when less than half of
+    it is left), timed. Random-weight SAM masks spill over the whole frame; clipping keeps each
+    object where its box is, so the tracker does the same work as with trained weights."""
+
+    def __init__(self, inner: Segmenter) -> None:
+        self.inner = inner
+        self.embeddings = 0
+        self.embed_seconds = 0.0
+        self.decodes = 0
+        self.decode_seconds = 0.0
+
+    @property
+    def is_image_set(self) -> bool:
+        return self.inner.is_image_set
+
+    def set_image(self, image: np.ndarray) -> None:
+        t0 = time.perf_counter()
+        self.inner.set_image(image)
+        self.embed_seconds += time.perf_counter() - t0
+        self.embeddings += 1
+
+    def predict(self, boxes=None, points=None, point_labels=None, multimask=True):
+        t0 = time.perf_counter()
+        masks, scores = self.inner.predict(boxes, points, point_labels, multimask)
+        self.decode_seconds += time.perf_counter() - t0
+        self.decodes += 1
+        if boxes is None:
+            return masks, scores
+        h, w = masks.shape[1:]
+        out = np.zeros_like(masks)
+        for n, b in enumerate(np.asarray(boxes, np.float32).reshape(-1, 4)):
+            x1, y1 = (int(v) for v in np.clip(np.floor(b[:2]), 0, [w, h]))
+            x2, y2 = (int(v) for v in np.clip(np.ceil(b[2:]), 0, [w, h]))
+            inside = masks[n, y1:y2, x1:x2]
+            out[n, y1:y2, x1:x2] = inside if inside.sum() >= 0.5 * inside.size else True
+        return out, scores
+
+
+class RulesParser:
+    """The deterministic rule parser in place of the language model (no weights needed);
+    implements ``parse`` as ``vidagent.query.parser.QueryParser`` does."""
+
+    def parse(self, text: str, expression: bool = False):
+        from vidagent.query.rules import parse_rules
+
+        return parse_rules(text, expression=expression)
