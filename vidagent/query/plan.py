@@ -18,45 +18,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vidagent.query.tasks import TASKS
 from vidagent.vocab import COLORS
 
-TASKS = (
-    "count",
-    "exists",
-    "when",
-    "duration",
-    "where",
-    "color",
-    "motion",
-    "relation",
-    "compare",
-    "describe",
-    "segment",
-)
-Task = Literal[
-    "count",
-    "exists",
-    "when",
-    "duration",
-    "where",
-    "color",
-    "motion",
-    "relation",
-    "compare",
-    "describe",
-    "segment",
-]
-Color = Literal[
-    "red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "gray"
-]
+Task = Literal[TASKS]  # the task names of vidagent.query.tasks.TASK_SPECS
+Color = Literal[COLORS]
 POSITIONS = (
     "left", "right", "top", "bottom", "center",
     "top-left", "top-right", "bottom-left", "bottom-right",
 )
-Position = Literal[
-    "left", "right", "top", "bottom", "center", "top-left", "top-right", "bottom-left",
-    "bottom-right",
-]
+Position = Literal[POSITIONS]
 Direction = Literal["left", "right", "up", "down", "none"]
 Predicate = Literal["left_of", "right_of", "above", "below", "near", "touching"]
 # what a comparison ranks by; the winner has the most of it ("left" = furthest left)

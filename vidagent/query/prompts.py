@@ -15,6 +15,9 @@ Where the files are looked up, first hit wins:
    the build (setup.py maps the package ``vidagent.prompts`` onto ``prompts/``); no copy is kept
    in the source tree.
 
+``{labels}`` in a system section becomes the task list of ``vidagent.query.tasks`` (one
+"name: question shape" line per task), so a new task needs no edit here.
+
 The question never becomes part of the instructions: it is inserted as a JSON string literal in
 the last user turn, after the instructions say that quoted text is data.
 """
@@ -28,6 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from vidagent.errors import InputError
+from vidagent.query.tasks import label_lines
 
 _PKG = Path(__file__).resolve().parent.parent  # .../vidagent
 MAX_QUOTED_CHARS = 600  # the model only sees the start of a very long question
@@ -86,7 +90,8 @@ def parse_prompt_text(name: str, text: str) -> FewShotPrompt:
                 examples.append((q.strip(), a.strip()))
     if not "".join(system).strip():
         raise InputError(f"prompt file {name!r} has no '## system' section")
-    return FewShotPrompt(name, "\n".join(system).strip(), tuple(examples))
+    text = "\n".join(system).strip().replace("{labels}", label_lines())
+    return FewShotPrompt(name, text, tuple(examples))
 
 
 @lru_cache(maxsize=16)

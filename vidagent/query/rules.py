@@ -38,6 +38,7 @@ from vidagent.query.lexicon import (
     words,
 )
 from vidagent.query.plan import MAX_TARGETS, Plan, clean_phrase
+from vidagent.query.tasks import DIR_WORDS, MOVE_VERBS, task_patterns
 
 __all__ = ["RuleResult", "analyse", "clean_question", "parse_rules", "singular", "task_by_rules"]
 
@@ -51,92 +52,6 @@ def clean_question(text: str) -> str:
 
 
 # ----------------------------------------------------------------------------- task patterns
-_DIR = r"(?:left|right|up|down|upward|upwards|downward|downwards|leftward|leftwards|rightward|rightwards)"
-_POSW = r"(?:left|right|top|bottom|center|middle|corner|upper|lower)"
-_MOVE_VERB = (r"(?:mov(?:e|es|ed|ing)|go(?:es|ing)?|went|head(?:s|ed|ing)?|travel+(?:s|ed|ing)?|"
-              r"run(?:s|ning)?|ran|walk(?:s|ed|ing)?|driv(?:e|es|ing)|drove|fl(?:y|ies|ying|ew)|"
-              r"swim(?:s|ming)?|roll(?:s|ed|ing)?|rid(?:e|es|ing)|cross(?:es|ed|ing)?|"
-              r"turn(?:s|ed|ing)?|jump(?:s|ed|ing)?|head(?:s|ed|ing)?|drift(?:s|ed|ing)?|"
-              r"slid(?:e|es|ing)|float(?:s|ed|ing)?|pan(?:s|ned|ning)?)")
-_REL = (r"(?:(?:to|on) the (?:left|right) (?:side )?of|left of|right of|above|over|on top of|"
-        r"below|under|underneath|beneath|beside|next to|near|nearby|close to|closer to|by|"
-        r"alongside|touching|touch(?:es)?|in contact with|adjacent to|far from|away from|"
-        r"in front of|behind|holding|carrying|riding|on)")
-_CMP = (r"(?:bigger|larger|smaller|tinier|taller|shorter|faster|quicker|slower|higher|lower|"
-        r"biggest|largest|smallest|fastest|slowest|longer|longest|shortest|earlier|sooner|later|"
-        r"further|farther|more to the|closer to the|wider|heavier|leftmost|rightmost|topmost|"
-        r"quickest|speedier|more|less|first|last)")
-
-# (task, pattern, confidence); the first match wins
-_TASK_PATTERNS: list[tuple[str, str, float]] = [
-    ("segment", (r"^(?:please )?(?:segment|mask|outline|highlight|select|cut out|track|isolate|"
-                r"point to|point at|point out|mark|circle|annotate|detect|locate the|find the|"
-                r"find all|find every|show me the|show me all|show the|give me the mask|"
-                r"give me the masks|get the mask|give me masks)\b"), 0.95),
-    ("segment", r"\b(?:segment|segmentation|mask|masks) (?:of|for)\b", 0.9),
-    ("duration", (r"\bhow long\b|\bfor how (?:many|much)\b|\bhow much time\b|\bduration\b|"
-                 r"\bhow many (?:seconds|secs|minutes|frames)\b|\bfor how long\b|"
-                 r"\btotal time\b|\bamount of time\b|\blength of time\b|\bscreen time\b"), 0.95),
-    ("when", (r"^(?:so )?when\b|\bthe (?:time|moment|second) (?:the|a|an|when|that)\b|\bwhen (?:the|a|an|do|does|did)\b|\bwhen (?:does|do|did|is|are|was|were|will|can)\b|"
-             r"\bat what (?:time|point|moment|second|frame|timestamp)\b|\bwhat time\b|"
-             r"\bwhich (?:second|moment|frame|timestamp|time)\b|\bhow soon\b|\bhow early\b|"
-             r"\bhow late\b|\btimestamp\b|\bat which point\b|\bwhat (?:second|moment|point)\b"), 0.95),
-    ("count", (r"\bhow many\b|\bnumber of\b|^count\b|\bcount (?:the|all|how|every)\b|"
-              r"\bhow much\b|\bcount of\b|\btotal (?:number|count)\b|\bhow numerous\b|"
-              r"^(?:please )?count\b|\bquantity of\b|\btally\b"), 0.95),
-    ("color", (r"\b(?:what|which|wat) (?:is the )?colou?rs?\b|\bcolou?r (?:is|are|was|were|of)\b|"
-              r"\bwhat shade\b|\bwhat colou?red\b|\bcolou?r does\b|\bthe colou?r\b|"
-              r"\bcolou?r\b"), 0.9),
-    ("compare", r"\b(?:which|who)\b(?! (?:side|part|corner|way|direction|color)\b).*\b" + _CMP + r"\b|^what (?:is|are|was) (?:the )?" + _CMP + r"\b|\b(?:which|who) (?:one )?"
-                r"(?:appears?|shows? up|comes?|arrives?|enters?|leaves?|disappears?|moves?|"
-                r"stays?|is visible|remains?)\b.*\b(?:first|last|earlier|later|longer|more|"
-                r"sooner|faster)\b", 0.85),
-    ("compare", (r"^(?:is|are|was|were|does|do) (?:the |a |an )?[a-z' ]+ "
-                r"(?:bigger|larger|smaller|taller|shorter|faster|slower|quicker|higher|lower|"
-                r"wider|heavier|further|farther|longer) (?:than|compared)\b"), 0.85),
-    ("motion", r"\b(?:which|what) (?:way|direction)\b|\b" + _MOVE_VERB + r" (?:to the |towards "
-               r"the |toward the )?" + _DIR + r"\b(?! of)|\bwhat direction\b|\bin which direction\b|"
-               r"\bdirection of\b|\bwhere (?:is|are|was|were|does|do|did)\b.*\b(?:headed|go|move|head|"
-               + _MOVE_VERB + r")\b(?! on)|\b(?:rising|falling|ascending|descending|sinking|"
-               r"going up|going down|moving up|moving down|coming or going)\b|"
-               r"\b(?:moving|going|heading|travel+ing|move|moves|go|goes|drive|drives|driving|"
-               r"walking|running) (?:to the )?(?:left|right|up|down|upward|downward|leftward|"
-               r"rightward)s?\b(?! of)|\bleft or right\b|\bup or down\b|\bmoving\b\??$|"
-               r"\bmove\b\??$|\bmotion\b|\bmovement\b|\btrajectory\b|\bmoves?\b\??$|"
-               r"\bheading\b|\bstationary\b|\bstill or\b|\bstanding still\b", 0.85),
-    ("where", (r"^(?:so )?where\b|\bwhere (?:is|are|was|were|does|do|did|can|in)\b|"
-              r"\bwhich (?:side|part|corner|half|region|area|quadrant)\b|"
-              r"\bwhat (?:side|part|corner|region|area|quadrant|position|location)\b|"
-              r"\blocation of\b|\bposition of\b|\bwhereabouts\b|\bin which (?:part|side|corner)\b|"
-              r"^(?:is|are) (?:the |a |an )?[a-z' ]+ (?:on|in|at) the (?:very )?(?:left|right|top|bottom|"
-              r"center|centre|middle|upper|lower)\b(?!(?: side| part| half| corner| edge)? of "
-              r"(?!(?:the )?(?:frame|screen|image|video|picture|scene|view|clip)\b))"), 0.85),
-    ("relation", (r"^(?:is|are|was|were|does|do|did|can|could|has|have)\b(?! there\b).*?\b(?:"
-                 r"(?:to|on) the (?:left|right) (?:side )?of|left of|right of|above|over|"
-                 r"on top of|below|under|underneath|beneath|beside|next to|near|nearby|"
-                 r"close to|closer to|touch|touches|touching|in contact with|adjacent to|"
-                 r"far from|away from|on (?!(?:the |a )?(?:very )?(?:left|right|top|bottom|center|"
-                 r"centre|middle|upper|lower|screen|frame|camera|video|clip|side|edge|way)\b))\b"),
-     0.9),
-    ("describe", (r"\b(?:describe|description|summari[sz]e|summary|explain|tell me about|narrate|caption)\b|"
-                 r"\bwhat (?:is|are|was|were) (?:happening|going on)\b|\bwhat is this\b|"
-                 r"\bwhat'?s (?:happening|going on)\b|\bwhat happens\b|\bwhat kind of\b|"
-                 r"\bwhat type of\b|^what (?:animal|animals|object|objects|things|vehicle|vehicles|"
-                 r"sport|activity|activities)\b"), 0.85),
-    ("exists", (r"^(?:is|are|was|were) (?:there|any|a|an)\b|^(?:does|do|did|can|could|will) "
-               r"(?:the )?(?:video|clip|scene|footage|frame|you|we|i|anyone)\b|"
-               r"\b(?:appear|appears|visible|exist|exists|present|show up|shows up|seen|"
-               r"contain|contains|in the video|in the clip|in the scene|in view|on screen|"
-               r"in frame|in the frame)\b|^any\b|^(?:does|do|did) (?:a|an|any)\b"), 0.85),
-    ("describe", (r"^(?:please )?(?:describe|summari[sz]e|explain|tell me about|narrate|caption)\b|"
-                 r"\bwhat (?:is|are|was|were) (?:happening|going on|the [a-z' ]+ doing|they doing|"
-                 r"he doing|she doing|it doing|in the|on the)\b|\bwhat'?s (?:happening|going on)\b|"
-                 r"\bwhat happens\b|\bwhat do(?:es)? (?:you|we|the [a-z' ]+) (?:see|do)\b|"
-                 r"\bwhat is (?:shown|visible|there)\b|\bwhat kind of\b|\bwhat type of\b|"
-                 r"\bwhat (?:animal|object|objects|animals|things|vehicle|vehicles|sport|"
-                 r"activity|activities)\b|^(?:who|why|what|how)\b|\bdoing\b"), 0.7),
-]
-_TASK_RE = [(t, re.compile(p), c) for t, p, c in _TASK_PATTERNS]
 _AUX_START = re.compile(r"^(?:is|are|was|were|does|do|did|can|could|will|has|have|had)\b")
 _QUESTION_WORD = re.compile(r"\b(?:how|what|which|who|where|when|why|whose|whom)\b")
 
@@ -156,7 +71,7 @@ def task_by_rules(question: str, *, expression: bool = False,
     q = question
     if not question_mark and _NP_START.search(q):
         return "segment", 0.8
-    for task, rx, conf in _TASK_RE:
+    for task, rx, conf in task_patterns():
         if rx.search(q):
             return task, conf
     if _AUX_START.search(q):
@@ -326,8 +241,8 @@ _DIR_MAP = {"left": "left", "leftward": "left", "leftwards": "left", "right": "r
 
 
 def _take_motion(q: str) -> tuple[str | None, str]:
-    m = re.search(r"\b" + _MOVE_VERB + r" (?:to the |towards the |toward the |to |from )?(?:the )?("
-                  + _DIR[3:-1] + r")\b(?! (?:of|side of|to right|to left))", q)
+    m = re.search(r"\b" + MOVE_VERBS + r" (?:to the |towards the |toward the |to |from )?(?:the )?("
+                  + DIR_WORDS[3:-1] + r")\b(?! (?:of|side of|to right|to left))", q)
     if m:
         d = _DIR_MAP[m[1]]
         if re.search(r"\bfrom (?:the )?" + m[1] + r"\b", m[0]):

@@ -22,6 +22,10 @@ describe   str
 segment    list of object ids (empty when nothing matches)
 =========  ==================================================================================
 
+Each task of ``vidagent.query.tasks.TASK_SPECS`` has one executor here, registered with
+``@executes("<task>")``; ``answer`` looks it up in ``EXECUTORS``. A time window
+(``plan.window``) narrows every task: objects are clipped to it when they are selected.
+
 When ``value`` is None (JSON null) the ``answer`` sentence says why, honestly ("no dog appears
 in the video", "there are 2 dogs: one on the left, one on the right").
 """
@@ -29,6 +33,7 @@ in the video", "there are 2 dogs: one on the left, one on the right").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +41,7 @@ import numpy as np
 
 from vidagent.memory import ObjectMemory, SceneMemory
 from vidagent.query.plan import Plan
+from vidagent.query.tasks import TASKS
 from vidagent.reasoning.constraints import appear_frame, last_frame
 from vidagent.reasoning.describe import describe
 from vidagent.vocab import display_name, parse_phrase
@@ -69,6 +75,23 @@ class Answer:
 
     def to_json(self) -> dict:
         return {"answer": self.answer, "value": self.value, "evidence": self.evidence}
+
+
+Executor = Callable[[Plan, SceneMemory, str, Any], Answer]
+EXECUTORS: dict[str, Executor] = {}  # task name -> executor, filled by @executes
+
+
+def executes(task: str) -> Callable[[Callable], Executor]:
+    """Register the decorated function as the executor of ``task`` (a name of
+    ``vidagent.query.tasks.TASK_SPECS``). It is called as ``fn(plan, memory, question, llm)``."""
+    if task not in TASKS:
+        raise ValueError(f"{task!r} is not a task of vidagent.query.tasks")
+
+    def register(fn: Callable) -> Executor:
+        EXECUTORS[task] = fn
+        return fn
+
+    return register
 
 
 def _cap(s: str) -> str:
@@ -136,7 +159,8 @@ def _fmt_motion(subj: str, v: str, n: int) -> str:
     return f"{subj} {'moves' if n == 1 else 'move'} {v}."
 
 
-def _count(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+@executes("count")
+def _count(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
     sel = select_phrase(plan, memory, plan.targets[0], subject=True, single=False,
                         question=question)
     n = len(sel.objects)
@@ -151,7 +175,8 @@ def _count(plan: Plan, memory: SceneMemory, question: str) -> Answer:
                   sel.ids)
 
 
-def _exists(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+@executes("exists")
+def _exists(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
     sel = select_phrase(plan, memory, plan.targets[0], subject=True, single=False,
                         question=question)
     if sel.unknown:
@@ -188,7 +213,8 @@ def _absences(o: ObjectMemory, limit: int = 3) -> str:
     return f" It is out of view {', '.join(words)}{more}."
 
 
-def _when(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+@executes("when")
+def _when(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
     sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
                         single=False)
     if not sel.objects:
@@ -218,7 +244,8 @@ def _when(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     return Answer(text + _notes(sel), round(float(value), 4), ev, [chosen.id])
 
 
-def _duration(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+@executes("duration")
+def _duration(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
     sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
                         single=False)
     if not sel.objects:
@@ -234,7 +261,8 @@ def _duration(plan: Plan, memory: SceneMemory, question: str) -> Answer:
                   + _notes(sel), round(secs, 4), ev, sel.ids)
 
 
-def _relation(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+@executes("relation")
+def _relation(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
     rel = plan.relation
     subj = select_phrase(plan, memory, rel.subject, subject=True, question=question,
                          use_relation=False, single=False)
@@ -301,7 +329,8 @@ def _task_targets(plan: Plan) -> list[str]:
     return out or list(plan.targets)
 
 
-def _compare(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+@executes("compare")
+def _compare(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
     key, pick, word = _COMPARE[plan.compare.by]
     if getattr(plan.compare, "order", "most") == "least":  # "which is smaller" etc.
         pick = min if pick is max else max
@@ -336,7 +365,8 @@ def _compare(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     return Answer(text, value, ev, [winner.id])
 
 
-def _segment(plan: Plan, memory: SceneMemory, question: str) -> Answer:
+@executes("segment")
+def _segment(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
     from vidagent.reasoning.referring import refer_selection
 
     sel = refer_selection(plan, memory, question)
@@ -350,6 +380,48 @@ def _segment(plan: Plan, memory: SceneMemory, question: str) -> Answer:
     return Answer(text + _notes(sel), sel.ids, _ev(sel.objects), sel.ids)
 
 
+def _attribute(task: str, plan: Plan, memory: SceneMemory, question: str) -> Answer:
+    """where / color / motion, and their yes/no forms (``plan.expect``: the value is a bool)."""
+    sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
+                        use_motion=task != "motion")
+    if task == "where":
+        a = _single_attr("position", sel, lambda o: o.mean_position, _fmt_where)
+    elif task == "color":
+        a = _single_attr("color", sel, lambda o: o.color, _fmt_color)
+    else:
+        a = _single_attr("motion", sel, lambda o: o.motion.direction, _fmt_motion)
+    asked = plan.expect or (plan.motion if task == "motion" else None)
+    if asked and a.value is not None:  # "is the car red?", "is the car moving left?"
+        yes = position_matches(a.value, asked) if task == "where" else a.value == asked
+        a.answer = ("Yes. " if yes else "No. ") + a.answer
+        if plan.expect:
+            a.value = bool(yes)
+    return a
+
+
+@executes("where")
+def _where(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
+    return _attribute("where", plan, memory, question)
+
+
+@executes("color")
+def _color(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
+    return _attribute("color", plan, memory, question)
+
+
+@executes("motion")
+def _motion(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
+    return _attribute("motion", plan, memory, question)
+
+
+@executes("describe")
+def _describe(plan: Plan, memory: SceneMemory, question: str, llm=None) -> Answer:
+    window = frame_window(plan, memory)
+    seen = memory.clip(*window) if window is not None else memory
+    text, objects = describe(plan, seen, llm=llm)
+    return Answer(text, text, _ev(objects), [o.id for o in objects])
+
+
 def answer(plan: Plan, memory: SceneMemory, question: str = "", llm=None) -> Answer:
     """Answer ``plan`` from ``memory``; see the module docstring for the value of each task.
 
@@ -360,40 +432,7 @@ def answer(plan: Plan, memory: SceneMemory, question: str = "", llm=None) -> Ans
         llm: optional language model with ``generate(prompt, max_new_tokens) -> str``, used only
             by ``describe`` to phrase the summary.
     """
-    task = plan.task
-    if task == "count":
-        return _count(plan, memory, question)
-    if task == "exists":
-        return _exists(plan, memory, question)
-    if task == "when":
-        return _when(plan, memory, question)
-    if task == "duration":
-        return _duration(plan, memory, question)
-    if task in ("where", "color", "motion"):
-        sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
-                            use_motion=task != "motion")
-        if task == "where":
-            a = _single_attr("position", sel, lambda o: o.mean_position, _fmt_where)
-        elif task == "color":
-            a = _single_attr("color", sel, lambda o: o.color, _fmt_color)
-        else:
-            a = _single_attr("motion", sel, lambda o: o.motion.direction, _fmt_motion)
-        asked = plan.expect or (plan.motion if task == "motion" else None)
-        if asked and a.value is not None:  # "is the car red?", "is the car moving left?"
-            yes = position_matches(a.value, asked) if task == "where" else a.value == asked
-            a.answer = ("Yes. " if yes else "No. ") + a.answer
-            if plan.expect:
-                a.value = bool(yes)
-        return a
-    if task == "relation":
-        return _relation(plan, memory, question)
-    if task == "compare":
-        return _compare(plan, memory, question)
-    if task == "segment":
-        return _segment(plan, memory, question)
-    if task == "describe":
-        window = frame_window(plan, memory)
-        seen = memory.clip(*window) if window is not None else memory
-        text, objects = describe(plan, seen, llm=llm)
-        return Answer(text, text, _ev(objects), [o.id for o in objects])
-    raise ValueError(f"unknown task {task!r}")
+    run = EXECUTORS.get(plan.task)
+    if run is None:
+        raise ValueError(f"no executor for task {plan.task!r}")
+    return run(plan, memory, question, llm)
