@@ -40,9 +40,9 @@ river lake sea ocean mountain hill cloud sun moon star leaf leaves bush hedge lo
 container bin trash can jar pot pan plate tray mug kettle lid bucket shovel hammer tool
 ladder table desk shelf cabinet drawer stairs staircase elevator escalator train tram
 hand head face arm leg foot eye hair finger mouth nose ear tail
-air sky field shore beach park goal net court pitch stage room kitchen yard garden forest road
+sky field shore beach park goal net court pitch stage room kitchen yard garden forest road
 crowd team group audience swimmer surfer climber hiker jogger skater goalkeeper referee
-snow ice fire smoke sidewalk crosswalk lane highway parking lot trash bin cupboard
+snow ice fire smoke sidewalk crosswalk lane highway lot trash bin cupboard
 """.split()) - {"can"}
 
 # ----------------------------------------------------------------------------- other word classes
@@ -117,6 +117,8 @@ SPACE_WORDS = frozenset("""
 left right top bottom center centre middle corner side edge frame screen image video scene
 clip picture footage shot view upper lower leftmost rightmost topmost bottommost half part
 foreground background area region place position location direction way
+front back rear forward forwards backward backwards straight ahead sideways indoors outdoors
+outside inside far row air
 """.split())
 TIME_WORDS = frozenset("""
 start beginning end ending time moment second seconds sec secs minute minutes min mins frame
@@ -127,6 +129,12 @@ GENERIC_NOUNS = frozenset("""
 video clip frame scene image picture footage screen thing things object objects one ones item
 items stuff time side part way direction color colour colors colours position location number
 amount total seconds second moment point shape size kind type sort lot lots everything
+weather condition conditions atmosphere content mood emotion emotions feeling relationship
+gender age style season action actions activity activities movement movements motion event
+events purpose reason manner situation expression reaction theme environment setting
+temperature lighting speed distance height flip trick tricks swerve performance occasion
+identity profession job occupation genre topic process technique skill sport sports music
+sound noise voice language behavior behaviour appearance
 """.split())
 
 # compounds that contain a word from another list ("stop sign", "hot dog"): kept together
@@ -136,6 +144,8 @@ COMPOUNDS = (
     "sports ball", "wine glass", "dining table", "potted plant", "running shoe",
     "skateboard ramp", "light pole", "street light", "ice cream", "play ground",
     "left hand", "right hand", "left arm", "right arm", "left leg", "right leg",
+    "parking lot", "shot put", "tank top", "front door", "back door", "back seat",
+    "front seat", "front wheel", "back wheel", "rear wheel", "back pack",
 )
 
 # ----------------------------------------------------------------------------- normalising

@@ -43,12 +43,20 @@ from vidagent.query.tasks import DIR_WORDS, MOVE_VERBS, task_patterns
 __all__ = ["RuleResult", "analyse", "clean_question", "parse_rules", "singular", "task_by_rules"]
 
 
+_COLORED = re.compile(r"\b([a-z]+) colou?red\b")
+
+
 def clean_question(text: str) -> str:
-    """Normalised question with typos repaired, words joined by single spaces."""
+    """Normalised question with typos repaired, words joined by single spaces.
+
+    "<x> colored" keeps a colour word ("red colored car" -> "red car") and drops another
+    ("wine colored pickup" -> "pickup")."""
     out: list[str] = []
     for w in words(normalize(text)):
         out.extend(fix_typo(w).split())
-    return " ".join(out)
+    q = " ".join(out)
+    q = _COLORED.sub(lambda m: m[1] if m[1] in COLOR_WORDS else "", q)
+    return " ".join(q.split())
 
 
 # ----------------------------------------------------------------------------- task patterns
@@ -75,7 +83,10 @@ def task_by_rules(question: str, *, expression: bool = False,
         if rx.search(q):
             return task, conf
     if _AUX_START.search(q):
-        return "exists", 0.5
+        # "is the man sleeping?": a yes/no question about a named object's state is open;
+        # "is a dog sleeping?", "does anyone ...": whether such a thing is there
+        definite = re.search(r"^[a-z]+ (?:the|his|her|their|its|this|these|those)\b", q)
+        return ("describe", 0.5) if definite else ("exists", 0.5)
     if re.search(r"^(?:please )?(?:tell|give|say|explain|list|name)\b", q):
         return "describe", 0.4
     if not _QUESTION_WORD.search(q) and words(q):
@@ -369,12 +380,15 @@ def _is_content(w: str) -> bool:
         return False
     if w.endswith("ing") and w not in ING_NOUNS and len(w) > 4:
         return False
-    if w.endswith("ed") and w not in ED_NOUNS and len(w) > 4:
+    if w.endswith("ed") and w not in ED_NOUNS and len(w) > 3:
         return False
     if w.endswith("ly") and len(w) > 4:
         return False
     if w.endswith(("'s", "'t", "'re", "'ll")):
         return w.endswith("'s") and len(w) > 3  # "dog's" (possessive) stays
+    pos = parts_of_speech(w)
+    if pos and not pos & {"NOUN", "ADJ", "PROPN"}:
+        return False  # the lexicon knows it only as a verb, adverb, ... ("bury", "ridden")
     return len(w) > 1 or w in ("tv",)
 
 
@@ -402,27 +416,72 @@ def _chunks(text: str) -> list[list[str]]:
 
 
 _AUX_NOUN_VERB = re.compile(r"\b(?:does|do|did|will|would|can|could|should|to) (?:the|a|an|"
-                            r"this|that|these|those|his|her|their|its|any) ([a-z]+) ([a-z]+)\b")
+                            r"this|that|these|those|his|her|their|its|any) ((?:[a-z]+ ){0,2})"
+                            r"([a-z]+) ([a-z]+)\b")
+_SUBJECT_PRONOUNS = frozenset("he she it they we i someone somebody everyone".split())
+# words after which a word that can be a verb is one: objects and infinitive markers
+_OBJECT_CUES = frozenset("""the a an his her its their my your our this these those him them me us
+some another""".split())
+_NOMINAL = frozenset({"NOUN", "ADJ", "PROPN"})
+
+
+def _can_verb(w: str) -> bool:
+    return "VERB" in parts_of_speech(w) and w not in NOUNS and w not in COLOR_WORDS
 
 
 def _mark_infinitives(q: str) -> str:
-    """Break after "does the <noun> <verb>": an unknown word after a known noun is the verb."""
+    """Mark verbs that the word lists alone miss, by their place in the sentence ("|" = a phrase
+    break, the verb itself dropped):
+
+    * "does the (bald) man cook": after do-support and its subject, a verb ("man cook");
+    * "he threw the discus", "it saw the cat": a verb after a subject pronoun;
+    * "to control the whisk", "to bury the boy": an infinitive before its object;
+    * "a lizard on the floor smells the foot": a word that can be a verb, after a noun and
+      before an object ("the", "his", "them", ...).
+    Words the lexicon knows only as nouns are never marked.
+    """
     def repl(m: re.Match) -> str:
-        noun, verb = m[1], m[2]
-        if singular(noun) in NOUNS and singular(verb) not in NOUNS and verb not in COLOR_WORDS:
-            return m[0][: m.start(2) - m.start(0)] + "| " + verb
+        noun, verb = m[2], m[3]
+        known_noun = singular(noun) in NOUNS or "NOUN" in parts_of_speech(noun)
+        if known_noun and singular(verb) not in NOUNS and verb not in COLOR_WORDS:
+            cut = m.start(3) - m.start(0)
+            return m[0][:cut] + ("|" if _can_verb(verb) else "| " + verb)
         return m[0]
 
-    return _AUX_NOUN_VERB.sub(repl, q)
+    q = _AUX_NOUN_VERB.sub(repl, q)
+    toks = q.split()
+    out: list[str] = []
+    for i, w in enumerate(toks):
+        prev = toks[i - 1] if i else ""
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        after = toks[i + 2] if i + 2 < len(toks) else ""
+        object_next = nxt in _OBJECT_CUES or (nxt == "to" and after and after not in _OBJECT_CUES)
+        if _can_verb(w) and (
+                prev in _SUBJECT_PRONOUNS
+                or (prev == "to" and (object_next or not parts_of_speech(w) & _NOMINAL))
+                or (object_next and prev and _is_content(prev) and prev not in COLOR_WORDS)):
+            out.append("|")
+        else:
+            out.append(w)
+    return " ".join(out)
+
+
+def _adjective_only(w: str) -> bool:
+    """The lexicon knows ``w`` as an adjective and not as a noun ("able", "asleep")."""
+    pos = parts_of_speech(w)
+    return "ADJ" in pos and "NOUN" not in pos
 
 
 def _phrase(chunk: list[str]) -> str | None:
     """A target phrase from a chunk: possessives split, head singular, generic-only dropped."""
     # "the dog's ball" -> the ball (the owner becomes its own phrase upstream)
     chunk = [w for w in chunk if w not in ("|",)]
-    while chunk and chunk[-1] in COLOR_WORDS | SIZE_WORDS.keys() | OTHER_ADJECTIVES \
-            and len(chunk) > 1 and chunk[-1] not in NOUNS:
+    while len(chunk) > 1 and chunk[-1] not in NOUNS and (
+            chunk[-1] in COLOR_WORDS | SIZE_WORDS.keys() | OTHER_ADJECTIVES
+            or _adjective_only(chunk[-1])):
         chunk = chunk[:-1]
+    if len(chunk) == 1 and chunk[0] in COLOR_WORDS:
+        return None  # "the person in orange": a colour alone names no object
     if not chunk:
         return None
     if all(w in COLOR_WORDS or w in SIZE_WORDS or w in OTHER_ADJECTIVES for w in chunk) \
@@ -547,6 +606,9 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     unconstrained = " ".join(rest.replace("|", " ").split())
     ordinal, rest = _take_ordinal(rest)
     motion, rest = _take_motion(rest)
+    rest = _mark_infinitives(rest)  # verbs out before relations and phrases are read
+    # "is there anyone on the bench": the detector is asked for a person
+    rest = re.sub(r"\b(?:anyone|someone|anybody|somebody)\b", "person", rest)
     compare = None
     if task == "compare":
         compare, rest = _take_compare(rest)
@@ -562,7 +624,7 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
                                      r"the frame|sight)|gone|stop being|no longer)\b",
                                      unconstrained) \
             else "appear"
-    found = _phrases(_mark_infinitives(rest))
+    found = _phrases(rest)
     targets = list(targets) if targets is not None else found
     if relation and all(relation[0] != t and relation[2] != t for t in targets):
         relation = None
@@ -637,8 +699,9 @@ def _take_expected_color(untimed: str, rest: str, expression: bool) -> tuple[str
     if expression:
         return None, rest
     m = _PREDICATIVE_COLOR.search(untimed)
-    if not m or not re.search(r"[a-z]", m["np"]) or " or " in m["np"]:
-        return None, rest
+    if not m or not re.search(r"[a-z]", m["np"]) or " or " in m["np"] \
+            or re.match(r" (?:that|this|it) (?:a|an)\b", m["np"]):
+        return None, rest  # "is that a ball in the hands of a person in black": not its colour
     if re.search(r" or (?:" + _COLOR_ALT + r")$", untimed):
         return None, rest  # "is the car red or blue?": which colour, not yes/no
     word = m["color"]

@@ -130,8 +130,8 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
         rules=(
             Rule(90, r"\b(?:which|what) (?:way|direction)\b|\b" + MOVE_VERBS + r" (?:to the |towards "
                      r"the |toward the )?" + DIR_WORDS + r"\b(?! of)|\bwhat direction\b|\bin which direction\b|"
-                     r"\bdirection of\b|\bwhere (?:is|are|was|were|does|do|did)\b.*\b(?:headed|go|move|head|"
-                 + MOVE_VERBS + r")\b(?! on)|\b(?:rising|falling|ascending|descending|sinking|"
+                     r"\bdirection of\b|\bwhere (?:is|are|was|were|does|do|did)\b.*\b(?:headed|heading|"
+                     r"go|goes|going|went|move|moves|moving|moved|head|heads)\b(?! on)|\b(?:rising|falling|ascending|descending|sinking|"
                      r"going up|going down|moving up|moving down|coming or going)\b|"
                      r"\b(?:moving|going|heading|travel+ing|move|moves|go|goes|drive|drives|driving|"
                      r"walking|running) (?:to the )?(?:left|right|up|down|upward|downward|leftward|"
@@ -176,6 +176,16 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
         shape="open questions about what happens",
         value="str",
         rules=(
+            # "what did the lady do when the boy ...": the when-clause is not the question
+            Rule(35, r"^(?:what|how|why|who) (?:did|does|do|is|are|was|were)\b.*\bwhen\b", 0.8),
+            # "how did the baby move up the stairs", "what do the couple do after moving left"
+            Rule(85, (r"^how (?:did|does|do|is|are|was|were)\b|"
+                      r"^what (?:do|does|did) (?:the |a |an )?[a-z' ]+ do\b"), 0.75),
+            # scene properties, activities and open questions that mention objects
+            Rule(125, (r"^(?:is|are|was|were|does|do|did)\b.*\b(?:indoors|outdoors|outside|inside)"
+                       r"\b|\bwhat (?:is|are|was|were) (?:the |a |an |this |that )?[a-z' ]+ doing\b|"
+                       r"^what (?:happened|happens) (?:to|after|before|when)\b|\bwhat is written\b|"
+                       r"^which one is the\b|\bwhat is the relationship\b"), 0.8),
             Rule(120, (r"\b(?:describe|description|summari[sz]e|summary|explain|tell me about|narrate|caption)\b|"
                      r"\bwhat (?:is|are|was|were) (?:happening|going on)\b|\bwhat is this\b|"
                      r"\bwhat'?s (?:happening|going on)\b|\bwhat happens\b|\bwhat kind of\b|"
