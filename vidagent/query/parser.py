@@ -75,6 +75,10 @@ def question_sentence(text: str) -> str:
     return questions[-1]
 
 
+_IS_QUESTION = re.compile(r"\?\s*$|^(?:how|what|which|who|whom|whose|where|when|why|is|are|was|"
+                          r"were|does|do|did|can|could|will|would|has|have|had)\b")
+
+
 class QueryParser:
     """Turns questions and referring expressions into plans (thread-safe, reusable).
 
@@ -145,8 +149,13 @@ class QueryParser:
         return result.plan.model_copy(update={"source": source})
 
     def llm_task(self, text: str) -> str:
-        """The allowed label the model scores highest for ``text`` (log-likelihood)."""
+        """The allowed label the model scores highest for ``text`` (log-likelihood).
+
+        A question (it ends with "?" or opens with a question word or an auxiliary verb) is
+        never a referring expression, so "segment" is not among its choices."""
         scores = self.task_scores(text)
+        if _IS_QUESTION.search(text.strip().lower()):
+            scores.pop("segment", None)
         return max(scores, key=scores.get)
 
     def task_scores(self, text: str) -> dict[str, float]:

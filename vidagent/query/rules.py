@@ -64,6 +64,13 @@ _AUX_START = re.compile(r"^(?:is|are|was|were|does|do|did|can|could|will|has|hav
 _QUESTION_WORD = re.compile(r"\b(?:how|what|which|who|where|when|why|whose|whom)\b")
 
 
+_NON_EXPRESSION_START = re.compile(
+    r"^(?:how|what|wat|which|who|whom|whose|where|when|why|whether|is|are|was|were|am|does|do|"
+    r"did|can|could|will|would|has|have|had|should|shall|may|might|must|please|count|describe|"
+    r"tell|show|give|list|name|find|segment|mask|outline|highlight|select|track|isolate|point|"
+    r"mark|circle|annotate|detect|locate|summari[sz]e|explain|narrate|caption|identify|get|"
+    r"in|at|during|between|after|before|from|within|for|number|total|amount|any|so|and|or|"
+    r"if|i|we|you|let|look|see|say|check|compare)\b")
 _NP_START = re.compile(r"^(?:the|a|an|all|every|each|that|this|those|these|both|any)\b")
 
 
@@ -78,6 +85,13 @@ def task_by_rules(question: str, *, expression: bool = False,
         return "segment", 1.0
     q = question
     if not question_mark and _NP_START.search(q):
+        return "segment", 0.8
+    if not question_mark and not _NON_EXPRESSION_START.search(q) \
+            and not re.search(r"\b(?:tell|show|give|list|name) (?:me|us)\b|\b(?:describe|explain|"
+                              r"count|summari[sz]e)\b|\b(?:where|what|how|when|why|who) (?:is|are|"
+                              r"was|were|does|do|did|many|much|long)\b", q):
+        # "black dog jumping over the fence", "cars which are faster than ours": a statement that
+        # is neither a question nor an instruction names objects
         return "segment", 0.8
     for task, rx, conf in task_patterns():
         if rx.search(q):
@@ -348,7 +362,7 @@ _POS_RE = re.compile(
     r"\b(?:on|in|at|to|towards?|near|from)? ?(?:the )?(?:very )?"
     r"(top|upper|bottom|lower)[ -]?(left|right)(?: corner| side| part| half)?\b|"
     r"\b(?:on|in|at|to|towards?|near)? ?(?:the )?(?:very )?(left|right|top|bottom|center|centre|"
-    r"middle|upper|lower)(?: side| part| half| corner| edge| area| region)?"
+    r"middle|upper|lower)(?: hand side| side| part| half| corner| edge| area| region)?"
     r"(?: of (?:the )?(?:frame|screen|image|video|picture|scene|view|clip))?\b(?! of)")
 
 
@@ -371,10 +385,17 @@ def _blank(q: str, m: re.Match, keep: str = "") -> str:
 
 
 # ----------------------------------------------------------------------------- noun phrases
+# how something moves or compares: never an object ("moving fast", "faster than ours")
+_MANNER = frozenset("""fast faster fastest slow slower slowest quick quicker ours yours theirs
+hers mine""".split())
+
+
 def _is_content(w: str) -> bool:
     if w in NOUNS or w in COLOR_WORDS or w in SIZE_WORDS or w in OTHER_ADJECTIVES:
         return w not in ("left",)
     if w in STOP or w in VERBS or w in SPACE_WORDS or w in TIME_WORDS or w == "|":
+        return False
+    if w in _MANNER:
         return False
     if w.isdigit() or w in _ORD_WORDS:
         return False

@@ -66,6 +66,10 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
         shape="whether something appears at all",
         value="bool",
         rules=(
+            # "what types of vehicles appeared": which of them are there
+            Rule(115, (r"^(?:what|which) (?:types?|kinds?|sorts?) of [a-z' ]+ (?:appear|appears|"
+                       r"appeared|are there|were there|is there|are (?:visible|shown|present)|"
+                       r"can be seen|show up|showed up)\b"), 0.85),
             Rule(130, (r"^(?:is|are|was|were) (?:there|any|a|an)\b|^(?:does|do|did|can|could|will) "
                      r"(?:the )?(?:video|clip|scene|footage|frame|you|we|i|anyone)\b|"
                      r"\b(?:appear|appears|visible|exist|exists|present|show up|shows up|seen|"
@@ -79,6 +83,9 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
         shape="the time something appears or leaves",
         value="float seconds: first (appear) or last (leave) visible frame / fps",
         rules=(
+            # "in which segments did the brown dog appear": the times it is there
+            Rule(41, (r"\b(?:in )?(?:which|what) (?:segments?|parts? of the (?:video|clip)|"
+                      r"moments?|periods?|intervals?|time spans?)\b"), 0.9),
             Rule(40, (r"^(?:so )?when\b|\bthe (?:time|moment|second) (?:the|a|an|when|that)\b|\bwhen (?:the|a|an|do|does|did)\b|\bwhen (?:does|do|did|is|are|was|were|will|can)\b|"
                      r"\bat what (?:time|point|moment|second|frame|timestamp)\b|\bwhat time\b|"
                      r"\bwhich (?:second|moment|frame|timestamp|time)\b|\bhow soon\b|\bhow early\b|"
