@@ -88,7 +88,7 @@ def child(video: str, detections: str) -> None:
         agent.use_models(parser=QueryParser(None))
         r = agent.ask(video, QUESTION, detections=detections)
     print(json.dumps({"peak_rss_mb_before": round(before, 1), "peak_rss_mb": round(_peak_mb(), 1),
-                      "seconds": round(time.perf_counter() - t0, 1), "answer": r["answer"]}))
+                      "seconds": round(time.perf_counter() - t0, 1), "answer": r.answer}))
 
 
 def main() -> None:

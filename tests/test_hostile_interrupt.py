@@ -93,17 +93,15 @@ def test_error_inside_the_tracker_leaves_nothing(tmp_path, monkeypatch):
 
     short = Path(write_video(tmp_path / "s.mp4", square_frames(40, 96, 64), 10.0))
     dets = detections_for(tmp_path / "d.json", 40, 96, 64)
-    original = Tracker.run
+    original = Tracker.stream
 
-    def failing_run(self, frames, num_frames, phrases, on_frame, **kw):
-        def boom(index, label_map):
+    def failing_stream(self, *a, **kw):
+        for index, frame, label_map in original(self, *a, **kw):
             if index == 25:
                 raise RuntimeError("disk on fire")
-            on_frame(index, label_map)
+            yield index, frame, label_map
 
-        return original(self, frames, num_frames, phrases, boom, **kw)
-
-    monkeypatch.setattr(Tracker, "run", failing_run)
+    monkeypatch.setattr(Tracker, "stream", failing_stream)
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))

@@ -135,10 +135,11 @@ class Worker:
         try:
             dest = Path(out) / j.id
             r = self.agent.track(j.video, prompt, dest, detections=j.detections)
-            rec["objects"] = [{"id": int(i), "label": lab} for i, lab in r["labels"].items()]
+            rec["objects"] = [{"id": int(i), "label": r.labels[i]} for i in r.ids]
             for q in questions:
                 try:
-                    a = self.agent.ask(j.video, q, tracks=dest)
+                    # answered from the scene just tracked: nothing is read or decoded again
+                    a = r.scene.ask(q).to_json()
                     rec["answers"].append({k: a[k] for k in ("question", "answer", "value")})
                 except VidagentError as exc:
                     rec["answers"].append({"question": q, "error": str(exc)})

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -122,26 +121,18 @@ def _version() -> str:
         return "0.1.0"
 
 
-def _emit(obj: dict, as_json: bool, text: Callable[[dict], str]) -> None:
+def _emit(obj, as_json: bool, text: Callable) -> None:
+    """Print a result: a typed result (``vidagent.results``, its ``to_json()``) or a dict;
+    ``text(obj)`` is the human-readable form."""
+    from vidagent.results import jsonable
+
     out = sys.__stdout__ if sys.__stdout__ is not None else sys.stdout
     if as_json:
-        out.write(json.dumps(_jsonable(obj), ensure_ascii=False) + "\n")
+        data = obj.to_json() if hasattr(obj, "to_json") else obj
+        out.write(json.dumps(jsonable(data), ensure_ascii=False) + "\n")
     else:
         out.write(text(obj) + "\n")
     out.flush()
-
-
-def _jsonable(obj):
-    """JSON-safe copy: numpy scalars to Python, non-finite floats to None."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
 
 
 def _stdin_lines(what: str) -> Iterator[str]:
@@ -183,9 +174,9 @@ def _check_video_first(args) -> None:
         open_tracks(args.tracks, info)  # sizes and frame count; ids are checked as masks are read
 
 
-def _ask_text(r: dict) -> str:
-    lines = [r["answer"]]
-    for ev in r.get("evidence", [])[:10]:
+def _ask_text(r) -> str:
+    lines = [r.answer]
+    for ev in r.evidence[:10]:
         lines.append(
             f"  #{ev.get('id')} {ev.get('label')}: frames {ev.get('first_frame')}-{ev.get('last_frame')}"
             f" ({ev.get('first_time')}s-{ev.get('last_time')}s)"
@@ -218,11 +209,11 @@ def cmd_ask(args) -> int:
         agent.close()
 
 
-def _seg_text(r: dict) -> str:
-    if not r["ids"]:
-        return f"no object matches {r['expression']!r}; wrote empty masks to {r['out']}"
-    objs = ", ".join(f"#{i} {r['labels'][str(i)]}" for i in r["ids"])
-    return f"{objs} -> {r['out']}"
+def _seg_text(r) -> str:
+    if not r.ids:
+        return f"no object matches {r.expression!r}; wrote empty masks to {r.out}"
+    objs = ", ".join(f"#{i} {r.labels[i]}" for i in r.ids)
+    return f"{objs} -> {r.out}"
 
 
 def _check_out(out: str) -> None:

@@ -409,6 +409,30 @@ class SceneMemoryBuilder:
         self._last_index = -1
         self._has_frames = False
 
+    def add_objects(self, labels: dict[int, str]) -> None:
+        """List more objects while frames stream in (a tracker confirms objects as it goes);
+        ids already listed keep their label."""
+        new = sorted(int(i) for i in labels if self._lut[int(i)] < 0) if labels else []
+        for i in new:
+            if not 1 <= i <= 255:
+                raise InputError(f"object ids must be 1..255, got {i}")
+        if not new:
+            return
+        k0, k = len(self.ids), len(self.ids) + len(new)
+        self._lut[new] = np.arange(k0, k)
+        self.ids = sorted(self.ids + new)
+        self.labels.update({i: str(labels[i]) for i in new})
+        cap = len(self._visible)
+        self._visible = np.concatenate([self._visible, np.zeros((cap, k - k0), bool)], axis=1)
+        self._boxes = np.concatenate(
+            [self._boxes, np.full((cap, k - k0, 4), np.nan, np.float32)], axis=1
+        )
+        self._areas = np.concatenate([self._areas, np.zeros((cap, k - k0), np.float32)], axis=1)
+        self._cents = np.concatenate(
+            [self._cents, np.full((cap, k - k0, 2), np.nan, np.float32)], axis=1
+        )
+        self._slots += [_ColorSlots(self.color_bins) for _ in new]
+
     @classmethod
     def from_meta(cls, meta: TracksMeta, **kwargs) -> "SceneMemoryBuilder":
         """A builder for a tracks folder's ``objects.json`` (``vidagent.types.TracksMeta``)."""
@@ -539,7 +563,8 @@ class SceneMemoryBuilder:
         t = max(self.num_frames, self._last_index + 1)
         self._grow(max(t - 1, 0))
         objects = []
-        for k, oid in enumerate(self.ids):
+        for oid in self.ids:
+            k = int(self._lut[oid])
             pix = [p for p in self._slots[k].pixels if p is not None]
             vote = color_vote(np.concatenate(pix)) if pix else None
             objects.append(

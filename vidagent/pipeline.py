@@ -5,17 +5,20 @@
 from vidagent import Agent
 agent = Agent(profile="cpu", offline=True)
 result = agent.ask("street.mp4", "how many cars are there?")
-print(result["answer"], result["value"])
+print(result.answer, result.value)           # result.to_json(): CONTRACT's ask --json
 agent.segment("street.mp4", "the red car on the left", out="out/red_car")
+
+scene = agent.perceive("street.mp4", ["car", "person"])   # the explicit handle
+scene.ask("is there a person?").value
 ```
 
-Models load lazily on first use and stay cached on the agent. Perceived scenes are cached per
-(video, targets), so a second question about the same video does not run the models again.
+Models load lazily on first use and stay cached on the agent. Perceived scenes (``Scene``) are
+cached by ``SceneKey`` (video identity, targets, source): a question whose targets a scene
+already covers is answered from it without running a model or decoding the video again.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -27,10 +30,10 @@ from typing import Callable
 
 from vidagent.errors import InputError
 from vidagent.io.detections import DetectionsFile, load_detections
-from vidagent.io.tracks import TracksWriter, open_tracks
-from vidagent.overlay import OverlayWriter
+from vidagent.perception import OutputSink, Perceived, read_tracks, track_video
 from vidagent.query.parser import check_question
-from vidagent.scene import Scene, build_memory
+from vidagent.results import Answer, SegmentResult, TrackResult
+from vidagent.scene import Scene, SceneKey, SceneSource, video_identity
 from vidagent.video import VideoReader, open_video
 
 # what an open "describe" question looks for when the profile names nothing
@@ -52,16 +55,6 @@ def split_prompt(prompt: str) -> list[str]:
     return phrases
 
 
-def _video_key(video: VideoReader) -> str:
-    p = Path(video.info.path)
-    try:
-        st = p.stat()
-        ident = f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}"
-    except OSError:
-        ident = str(p)
-    return hashlib.sha1(ident.encode()).hexdigest()[:16]
-
-
 @dataclass
 class Agent:
     """The vidagent pipeline with its models and caches.
@@ -80,7 +73,8 @@ class Agent:
     offline: bool = False
     progress: bool = True
     workdir: str | None = None
-    _scenes: dict = field(default_factory=dict, repr=False)
+    _scenes: dict[SceneKey, Scene] = field(default_factory=dict, repr=False)
+    _perceived: int = field(default=0, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _models: dict = field(default_factory=dict, repr=False)
     _tmp: str | None = field(default=None, repr=False)
@@ -189,45 +183,83 @@ class Agent:
     def open(self, video: str | os.PathLike | VideoReader) -> VideoReader:
         return video if isinstance(video, VideoReader) else open_video(video)
 
-    def load_tracks_scene(self, video: VideoReader, tracks_dir: str | os.PathLike) -> Scene:
-        """A scene from a user's tracks folder (validated against the video)."""
-        reader = open_tracks(tracks_dir, video)
-        key = ("tracks", _video_key(video), str(Path(tracks_dir).resolve()))
+    def load_detections(self, video: VideoReader, detections) -> DetectionsFile:
+        if isinstance(detections, DetectionsFile):
+            return detections
+        i = video.info
+        return load_detections(detections, i.num_frames, i.width, i.height)
+
+    def cached_scene(self, key: SceneKey) -> Scene | None:
+        """A scene already perceived that covers ``key`` (same video and source, every target
+        looked for), or None."""
         with self._lock:
-            if key in self._scenes:
-                return self._scenes[key]
-        t0 = time.perf_counter()
-        with self._progress(video.info.num_frames, "reading tracks") as bar:
-            memory = build_memory(video, reader, bar)
-        scene = Scene(video, reader, memory, (), {"memory": time.perf_counter() - t0})
+            for have, scene in self._scenes.items():
+                if have.covers(key):
+                    return scene
+        return None
+
+    def perceive(
+        self,
+        video: str | os.PathLike | VideoReader,
+        targets: list[str] | tuple[str, ...] = (),
+        tracks: str | os.PathLike | None = None,
+        detections: str | os.PathLike | DetectionsFile | None = None,
+        on_progress: Callable[[float, str], None] | None = None,
+    ) -> Scene:
+        """Perceive ``targets`` in the video: detect, segment and track them (or track the
+        user's ``detections``, or read the user's ``tracks`` folder), building the scene memory
+        in the same pass. The video is decoded once.
+
+        Cached: a scene of the same video and source that already covers ``targets`` is
+        returned without running any model or decoding anything.
+
+        Args:
+            targets: the phrases to look for ("dog", "red ball"); ignored with ``tracks``.
+            on_progress: called as on_progress(fraction done, stage name).
+        """
+        return self._perceive(self.open(video), targets, tracks, detections, on_progress)
+
+    def _key(self, video: VideoReader, targets, tracks, detections) -> SceneKey:
+        if tracks is not None:
+            return SceneKey(video_identity(video), (), SceneSource("tracks", str(Path(tracks).resolve())))
+        if detections is not None:
+            path = detections.path if isinstance(detections, DetectionsFile) else str(detections)
+            source = SceneSource("detections", str(Path(path).resolve()))
+        else:
+            source = SceneSource("detector")
+        return SceneKey(video_identity(video), tuple(t for t in targets if t), source)
+
+    def _perceive(self, video: VideoReader, targets, tracks=None, detections=None, on_progress=None,
+                  outputs: list[OutputSink] | None = None) -> Scene:
+        key = self._key(video, targets, tracks, detections)
+        scene = self.cached_scene(key)
+        if scene is not None:
+            return scene
+        if tracks is not None:
+            with self._progress(video.info.num_frames, "reading tracks") as bar:
+                perceived = read_tracks(video, tracks, self._frame_progress(bar, video, on_progress, "reading tracks"))
+        else:
+            dets = self.load_detections(video, detections) if detections is not None else None
+            perceived = self._track(video, list(key.targets), dets, on_progress, outputs)
+        scene = Scene(key, video, perceived.objects, perceived.memory, perceived.masks,
+                      perceived.timings, agent=self)
         with self._lock:
             self._scenes[key] = scene
         return scene
 
-    def perceive(
-        self,
-        video: VideoReader,
-        targets: list[str],
-        detections: DetectionsFile | None = None,
-        on_progress: Callable[[float, str], None] | None = None,
-    ) -> Scene:
-        """Detect, segment and track ``targets`` through the video (or track the user's detections).
+    def _frame_progress(self, bar, video: VideoReader, on_progress, stage: str):
+        total = max(1, video.info.num_frames)
 
-        Cached per (video, targets, detections file): asking again with targets already tracked
-        reuses the scene without running any model.
-        """
-        from vidagent.tracking import Tracker, TrackerConfig
+        def progress(done: int) -> None:
+            bar.n = done
+            bar.refresh()
+            if on_progress is not None:
+                on_progress(done / total, stage)
 
-        targets = [t for t in targets if t]
-        vkey = _video_key(video)
-        det_key = detections.path if detections is not None else None
-        with self._lock:
-            for key, scene in self._scenes.items():
-                if key[0] == "perceived" and key[1] == vkey and key[3] == det_key and set(targets) <= set(key[2]):
-                    return scene
-        info = video.info
-        key = ("perceived", vkey, tuple(targets), det_key)
-        out = self._workdir() / f"scene-{len(self._scenes):03d}-{vkey}"
+        return progress
+
+    def _track(self, video: VideoReader, targets: list[str], detections: DetectionsFile | None,
+               on_progress, outputs: list[OutputSink] | None) -> Perceived:
         timings: dict[str, float] = {}
         if detections is None:
             if not targets:
@@ -238,49 +270,23 @@ class Agent:
         else:
             detector = None
             segmenter = self._segmenter_if_needed(detections)
+        tracker = self._tracker(detector, segmenter, detections is None)
+        with self._lock:
+            self._perceived += 1
+            n = self._perceived
+        masks_dir = self._workdir() / f"scene-{n:03d}-{video_identity(video)}"
+        with self._progress(video.info.num_frames, "tracking") as bar:
+            perceived = track_video(video, tracker, targets, masks_dir, detections, outputs,
+                                    self._frame_progress(bar, video, on_progress, "tracking"))
+        perceived.timings.update(timings)
+        return perceived
+
+    def _tracker(self, detector, segmenter, with_detector: bool):
+        from vidagent.tracking import Tracker, TrackerConfig
+
         config = TrackerConfig.from_dict(self._profile.tracker)
-        propagator = self._propagator() if detections is None and self._profile.propagator == "sam2_video" else None
-        tracker = Tracker(config, detector=detector, segmenter=segmenter, propagator=propagator)
-        writer = TracksWriter(out, info.fps, info.width, info.height, info.num_frames, rle=False)
-        t0 = time.perf_counter()
-        try:
-            with self._progress(info.num_frames, "tracking") as bar:
-
-                def on_frame(index, label_map):
-                    writer.write(index, label_map)
-
-                def progress(done, total):
-                    bar.n = done
-                    bar.refresh()
-                    if on_progress is not None:
-                        on_progress(done / max(1, total), "tracking")
-
-                objects = tracker.run(
-                    video.frames(), info.num_frames, list(targets), on_frame,
-                    detections=detections, progress=progress,
-                )
-            writer.close(objects)
-        except BaseException:
-            writer.abort()
-            raise
-        timings.update(getattr(tracker, "timings", {}) or {})
-        timings["track_total"] = time.perf_counter() - t0
-        reader = open_tracks(out, video)
-        # the scene memory is built when a question needs it (``track`` never does)
-        scene = Scene(video, reader, None, tuple(targets), timings)
-        with self._lock:
-            self._scenes[key] = scene
-        return scene
-
-    def _ensure_memory(self, scene: Scene) -> None:
-        """Build the scene memory of a perceived scene once (one streaming pass)."""
-        with self._lock:
-            if scene.memory is not None:
-                return
-            t0 = time.perf_counter()
-            with self._progress(scene.video.info.num_frames, "scene memory") as bar:
-                scene.memory = build_memory(scene.video, scene.tracks, bar)
-            scene.timings["memory"] = time.perf_counter() - t0
+        propagator = self._propagator() if with_detector and self._profile.propagator == "sam2_video" else None
+        return Tracker(config, detector=detector, segmenter=segmenter, propagator=propagator)
 
     def _segmenter_if_needed(self, detections: DetectionsFile):
         for k in detections:
@@ -288,24 +294,9 @@ class Agent:
                 return self._segmenter()
         return None
 
-    def scene_for(
-        self,
-        video: VideoReader,
-        targets: list[str],
-        tracks: str | os.PathLike | None = None,
-        detections: str | os.PathLike | DetectionsFile | None = None,
-        on_progress=None,
-    ) -> Scene:
-        if tracks is not None:
-            return self.load_tracks_scene(video, tracks)
-        dets = self.load_detections(video, detections) if detections is not None else None
-        return self.perceive(video, targets, dets, on_progress)
-
-    def load_detections(self, video: VideoReader, detections) -> DetectionsFile:
-        if isinstance(detections, DetectionsFile):
-            return detections
-        i = video.info
-        return load_detections(detections, i.num_frames, i.width, i.height)
+    def describe_targets(self) -> list[str]:
+        """What an open ("describe") question looks for: the profile's list, else a default."""
+        return list(getattr(self._profile, "describe_targets", None) or DESCRIBE_TARGETS)
 
     # ------------------------------------------------------------------ tasks
     def ask(
@@ -313,41 +304,26 @@ class Agent:
         video: str | os.PathLike | VideoReader,
         question: str,
         tracks: str | os.PathLike | None = None,
-        detections: str | os.PathLike | None = None,
+        detections: str | os.PathLike | DetectionsFile | None = None,
         on_progress=None,
-    ) -> dict:
-        """Answer a question; returns the ``ask --json`` object of CONTRACT.md."""
-        from vidagent.reasoning.executor import answer
-
+    ) -> Answer:
+        """Answer a question (``Answer.to_json()`` is CONTRACT's ``ask --json``); the scene it
+        was answered from is ``Answer.scene``."""
         text = check_question(question)
         video = self.open(video)
-        scene = None
-        if tracks is not None:  # check the user's files before any model loads
-            scene = self.load_tracks_scene(video, tracks)
-        dets = self.load_detections(video, detections) if detections is not None else None
-        timings: dict[str, float] = {}
+        if tracks is not None:  # the user's files are checked before any model loads
+            self._perceive(video, (), tracks=tracks, on_progress=on_progress)
+        elif detections is not None:
+            detections = self.load_detections(video, detections)
         t0 = time.perf_counter()
         plan = self.parser.parse(text, expression=False)
-        timings["parse"] = time.perf_counter() - t0
-        if scene is None:
-            targets = list(plan.targets) or list(getattr(self._profile, "describe_targets", DESCRIBE_TARGETS))
-            scene = self.perceive(video, targets, dets, on_progress)
-            self._ensure_memory(scene)
-            timings.update(_stage_times(scene))
-        t0 = time.perf_counter()
-        result = answer(plan, scene.memory, question=text, llm=self._llm_for_describe(plan))
-        timings["reason"] = time.perf_counter() - t0
-        return {
-            "question": text,
-            "answer": result.answer,
-            "value": result.value,
-            "plan": plan.to_json(),
-            "evidence": result.evidence,
-            "timings": {k: round(v, 3) for k, v in timings.items()},
-        }
-
-    def _llm_for_describe(self, plan):
-        return self.llm if plan.task == "describe" else None
+        timings = {"parse": time.perf_counter() - t0}
+        targets = list(plan.targets) or self.describe_targets()
+        scene = self._perceive(video, targets, tracks, detections, on_progress)
+        timings.update(scene.stage_times())
+        result = scene.ask(text, plan)
+        result.timings = {**timings, **result.timings}
+        return result
 
     def segment(
         self,
@@ -355,103 +331,73 @@ class Agent:
         expression: str,
         out: str | os.PathLike,
         tracks: str | os.PathLike | None = None,
-        detections: str | os.PathLike | None = None,
+        detections: str | os.PathLike | DetectionsFile | None = None,
         overlay: bool = True,
         on_progress=None,
-    ) -> dict:
+    ) -> SegmentResult:
         """Referring segmentation: masks of the object(s) ``expression`` refers to, on every frame.
 
         Writes ``out`` in the tracks format (only the referred objects) plus ``overlay.mp4``.
         """
-        from vidagent.reasoning.referring import refer
-
         text = check_question(expression, "expression")
         video = self.open(video)
-        scene = self.load_tracks_scene(video, tracks) if tracks is not None else None
-        dets = self.load_detections(video, detections) if detections is not None else None
-        timings: dict[str, float] = {}
+        if tracks is not None:
+            self._perceive(video, (), tracks=tracks, on_progress=on_progress)
+        elif detections is not None:
+            detections = self.load_detections(video, detections)
         t0 = time.perf_counter()
         plan = self.parser.parse(text, expression=True)
-        timings["parse"] = time.perf_counter() - t0
-        if scene is None:
-            scene = self.perceive(video, list(plan.targets), dets, on_progress)
-            self._ensure_memory(scene)
-            timings.update(_stage_times(scene))
+        timings = {"parse": time.perf_counter() - t0}
+        scene = self._perceive(video, list(plan.targets), tracks, detections, on_progress)
+        timings.update(scene.stage_times())
         t0 = time.perf_counter()
-        ids = [int(i) for i in refer(plan, scene.memory, text)]
+        ids = sorted(int(i) for i in scene.refer(plan).ids)
         timings["reason"] = time.perf_counter() - t0
-        labels = scene.labels
         t0 = time.perf_counter()
-        self.write_tracks(scene, out, ids, overlay=overlay)
+        with self._progress(video.info.num_frames, "writing") as bar:
+            path = scene.write(out, ids, overlay=overlay, progress=self._frame_progress(bar, video, None, "writing"))
         timings["write"] = time.perf_counter() - t0
-        return {
-            "expression": text,
-            "ids": ids,
-            "labels": {str(i): labels[i] for i in ids},
-            "plan": plan.to_json(),
-            "out": str(out),
-            "timings": {k: round(v, 3) for k, v in timings.items()},
-        }
+        labels = scene.labels
+        return SegmentResult(text, ids, {i: labels[i] for i in ids}, plan.to_json(), Path(out), timings,
+                             scene=scene)
 
     def track(
         self,
         video: str | os.PathLike | VideoReader,
         prompt: str,
         out: str | os.PathLike,
-        detections: str | os.PathLike | None = None,
+        detections: str | os.PathLike | DetectionsFile | None = None,
         overlay: bool = True,
         on_progress=None,
-    ) -> dict:
-        """Every object matching the prompt ("dog . ball"), tracked with stable ids, written to ``out``."""
+    ) -> TrackResult:
+        """Every object matching the prompt ("dog . ball"), tracked with stable ids, written to
+        ``out`` (with ``overlay.mp4``) in the same pass that tracks them."""
         phrases = split_prompt(prompt) if detections is None or prompt.strip() else []
         video = self.open(video)
         dets = self.load_detections(video, detections) if detections is not None else None
         if dets is not None and not phrases:
             phrases = dets.labels
-        scene = self.perceive(video, phrases, dets, on_progress)
+        key = self._key(video, phrases, None, dets)
+        scene = self.cached_scene(key)
+        if scene is None:
+            sink = OutputSink(out, video.info, overlay=overlay)
+            try:
+                scene = self._perceive(video, phrases, None, dets, on_progress, outputs=[sink])
+            except BaseException:
+                sink.abort()
+                raise
+            timings = scene.stage_times()
+            timings["write"] = scene.timings.get("write", 0.0)
+        else:
+            timings = scene.stage_times()
+            t0 = time.perf_counter()
+            with self._progress(video.info.num_frames, "writing") as bar:
+                scene.write(out, None, overlay=overlay,
+                            progress=self._frame_progress(bar, video, None, "writing"))
+            timings["write"] = time.perf_counter() - t0
         ids = sorted(scene.labels)
-        t0 = time.perf_counter()
-        self.write_tracks(scene, out, None, overlay=overlay)
-        timings = _stage_times(scene)
-        timings["write"] = time.perf_counter() - t0
-        return {
-            "expression": prompt,
-            "ids": ids,
-            "labels": {str(i): scene.labels[i] for i in ids},
-            "plan": {"task": "segment", "targets": phrases},
-            "out": str(out),
-            "timings": {k: round(v, 3) for k, v in timings.items()},
-        }
-
-    def write_tracks(self, scene: Scene, out: str | os.PathLike, ids: list[int] | None, overlay: bool = True) -> Path:
-        """Write ``scene`` (or only objects ``ids``) to ``out`` in the tracks format + overlay.mp4."""
-        from vidagent.types import ObjectInfo
-
-        info = scene.video.info
-        labels = scene.labels
-        keep = sorted(labels) if ids is None else sorted(set(ids))
-        objects = [ObjectInfo(i, labels[i]) for i in keep]
-        writer = TracksWriter(out, info.fps, info.width, info.height, info.num_frames, rle=True)
-        try:
-            ov = (
-                OverlayWriter(writer.add_file("overlay.mp4"), info.fps, info.width, info.height, {o.id: o.label for o in objects})
-                if overlay
-                else None
-            )
-            with self._progress(info.num_frames, "writing") as bar:
-                frames = scene.video.frames() if ov is not None else None
-                for i, lm in scene.label_maps(keep):
-                    writer.write(i, lm)
-                    if ov is not None:
-                        _, frame = next(frames)
-                        ov.write(frame, lm)
-                    bar.update(1)
-            if ov is not None:
-                ov.close()
-            return writer.close(objects)
-        except BaseException:
-            writer.abort()
-            raise
+        return TrackResult(prompt, ids, scene.labels, {"task": "segment", "targets": list(phrases)},
+                           Path(out), timings, scene=scene)
 
     def close(self) -> None:
         """Forget cached scenes and remove the temporary folder."""
@@ -466,21 +412,6 @@ class Agent:
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def _stage_times(scene: Scene) -> dict[str, float]:
-    """Perception seconds of a scene, reported once: a re-used scene costs nothing again."""
-    if scene.reported:
-        return {}
-    scene.reported = True
-    t = dict(scene.timings)
-    out = {}
-    for k in ("load", "detect", "segment", "track", "memory"):
-        if k in t:
-            out[k] = t[k]
-    if "track" not in out and "track_total" in t:
-        out["track"] = t["track_total"] - t.get("detect", 0.0) - t.get("segment", 0.0)
-    return out
 
 
 def _default_device() -> str:

@@ -47,7 +47,7 @@ def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dic
         second_s = time.perf_counter() - t0
         second_models = (det.calls - calls[0]) + (seg.embeddings - calls[1])
         agent.close()
-    t = dict(first["timings"])
+    t = dict(first.timings)
     stages = {
         "parse": t.get("parse", 0.0),
         "detect": det.seconds,
@@ -65,10 +65,10 @@ def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dic
         "detector_calls": det.calls,
         "sam_embeddings": seg.embeddings,
         "sam_decodes": seg.decodes,
-        "answer": first["answer"],
-        "plan": first["plan"],
+        "answer": first.answer,
+        "plan": first.plan,
         "second_question_s": second_s,
-        "second_question_timings": second["timings"],
+        "second_question_timings": second.timings,
         "second_question_model_calls": second_models,
         "model_build_s": build_s,
     }

@@ -23,9 +23,9 @@ Per frame, in order:
    object that misses ``max_misses`` rounds, or whose mask vanishes, is set aside as lost and
    keeps its id for re-identification.
 
-Label maps are emitted through ``on_frame`` after a delay of about ``detect_every *
-confirm_hits`` frames, so that they carry final ids only: tentative and deleted tracks never
-appear. Memory is bounded by that window, not by the video length.
+``stream`` yields ``(index, frame, label_map)`` after a delay of about ``detect_every *
+confirm_hits`` frames, so that label maps carry final ids only: tentative and deleted tracks
+never appear. Memory is bounded by that window, not by the video length.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import cv2
@@ -67,12 +67,13 @@ _MAX_INTERNAL = 65535  # internal ids live in uint16 label maps
 
 @dataclass
 class _Pending:
-    """A processed frame waiting to be emitted: its label map (internal ids) and the flow from
-    the frame before it (None for the first frame)."""
+    """A processed frame waiting to be emitted: the frame, its label map (internal ids) and the
+    flow from the frame before it (None for the first frame)."""
 
     index: int
     labels: np.ndarray
     flows: FlowPair | None = field(default=None, repr=False)
+    frame: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -126,6 +127,8 @@ class Tracker:
                 else FlowOnlyPropagator()
             )
         self.propagator = propagator
+        self._tracks: dict[int, Track] = {}
+        self.objects: list[ObjectInfo] = []
 
     # ------------------------------------------------------------------ public
 
@@ -138,14 +141,37 @@ class Tracker:
         detections: dict[int, Detections] | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> list[ObjectInfo]:
-        """Track through ``frames`` and emit one label map per frame.
+        """``stream`` with a callback: ``on_frame(index, label_map)`` once per frame, in order;
+        returns the confirmed objects (``self.objects``)."""
+        for index, _frame, label_map in self.stream(frames, num_frames, phrases, detections, progress):
+            on_frame(index, label_map)
+        return self.objects
+
+    @property
+    def labels(self) -> dict[int, str]:
+        """Object id -> label of the objects confirmed so far (every id a label map yielded so
+        far holds is here)."""
+        return {
+            t.object_id: t.label
+            for t in self._tracks.values()
+            if t.object_id > 0 and t.state != DELETED
+        }
+
+    def stream(
+        self,
+        frames: Iterable[tuple[int, np.ndarray]],
+        num_frames: int,
+        phrases: list[str],
+        detections: dict[int, Detections] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """Track through ``frames``, yielding ``(index, frame, label_map)`` once per frame, in
+        order, a bounded number of frames behind the input.
 
         Args:
             frames: (index, HxWx3 uint8 RGB) at original size, every frame, in order.
             num_frames: number of frames (for progress and the last key frame).
             phrases: detector phrases; an object's label is the phrase it was detected as.
-            on_frame: called exactly once per frame, in order, with (index, (H, W) uint8 label
-                map of final object ids, 0 = background).
             detections: the user's detections by frame index, any Mapping int -> Detections
                 (boxes in original pixels, masks optional). When given, the detector is not run:
                 frames absent from it are not detection frames. Only detections whose label
@@ -154,16 +180,19 @@ class Tracker:
                 from the segmenter, or -- without one -- are filled boxes.
             progress: called as progress(frames_done, num_frames).
 
-        After the run ``self.timings`` holds seconds spent in detect, segment, propagate (the
-        video engine) and flow (optical flow, mask moving, interpolation).
+        Yields:
+            (index, the frame as given, (H, W) uint8 label map of final object ids, 0 =
+            background); ``self.labels`` names every id yielded so far.
 
-        Returns:
-            The confirmed objects (ids 1..255, label = phrase), sorted by id.
+        When the stream is exhausted ``self.objects`` holds the confirmed objects (ids 1..255,
+        label = phrase, sorted by id) and ``self.timings`` the seconds spent in detect, segment,
+        propagate (the video engine) and flow (optical flow, mask moving, interpolation).
         """
         cfg = self.config
         if detections is None and self.detector is None:
             raise ValueError("Tracker.run needs a detector or per-frame detections")
-        self._tracks: dict[int, Track] = {}
+        self._tracks = {}
+        self.objects = []
         self._next_tid = 1
         self._next_object_id = 1
         self._warned_full = False
@@ -209,7 +238,7 @@ class Tracker:
                     labels = self.propagator.step(index, frame, labels, seeds)
                     self.timings["propagate"] += time.perf_counter() - t0
             labels = self._bookkeeping(index, frame, labels, dets is not None)
-            buffer.append(_Pending(index, labels, flows))
+            buffer.append(_Pending(index, labels, flows, frame))
             # an anchor is a frame where new evidence came in: detections, or a model key frame
             if dets is not None or (is_key and model_keys):
                 if cfg.fill_back:
@@ -221,7 +250,7 @@ class Tracker:
                 last_detection = index
             while len(buffer) > window:
                 p = buffer.popleft()
-                self._emit(p.index, p.labels, on_frame)
+                yield p.index, p.frame, self._final_ids(p.labels)
             if progress is not None:
                 progress(index + 1, num_frames)
         # the video ended before the last new tracks could see another detection round: a
@@ -232,8 +261,8 @@ class Tracker:
                 self._confirm(t)
         while buffer:
             p = buffer.popleft()
-            self._emit(p.index, p.labels, on_frame)
-        return [
+            yield p.index, p.frame, self._final_ids(p.labels)
+        self.objects = [
             ObjectInfo(t.object_id, t.label)
             for t in sorted(self._tracks.values(), key=lambda t: t.object_id)
             if t.object_id > 0
@@ -570,9 +599,10 @@ class Tracker:
                 cur.labels = cur.labels.copy()
                 cur.labels[free] = back[free]
 
-    def _emit(self, index: int, labels: np.ndarray, on_frame) -> None:
+    def _final_ids(self, labels: np.ndarray) -> np.ndarray:
+        """Internal track ids -> (H, W) uint8 object ids (0 for tracks that are no object)."""
         lut = np.zeros(max(self._next_tid, int(labels.max()) + 1), np.uint8)
         for t in self._tracks.values():
             if t.object_id > 0 and t.state != DELETED:
                 lut[t.tid] = t.object_id
-        on_frame(index, lut[labels])
+        return lut[labels]
