@@ -8,6 +8,7 @@ import pytest
 
 from vidagent.errors import InputError
 from vidagent.profiles import PROFILES, DetectorSpec, Profile, SegmenterSpec, get_profile
+from vidagent.tracking.engines import get_engine
 
 
 def test_cpu_and_gpu_profiles_exist_and_no_test_profile_is_public():
@@ -18,8 +19,8 @@ def test_cpu_and_gpu_profiles_exist_and_no_test_profile_is_public():
         assert isinstance(p.detector, DetectorSpec) and isinstance(p.segmenter, SegmenterSpec)
         assert p.detector.backend in ("hf", "groundingdino")
         assert p.segmenter.backend in ("segment_anything", "hf")
-        assert p.propagator in ("flow", "sam2_video")
-        assert p.propagator != "sam2_video" or p.video_model
+        assert get_engine(p.propagator).name == p.propagator
+        assert not get_engine(p.propagator).own_model or p.video_model
         assert 0 < p.detector.box_threshold < 1 and 0 < p.detector.text_threshold < 1
         assert p.detector.short_side <= p.detector.max_side
         assert p.segmenter.input_size % 16 == 0

@@ -215,3 +215,34 @@ def test_tracker_stream_yields_frames_with_a_bounded_lag():
     assert len(lags) == 60 and max(lags) <= 21
     assert [o.id for o in tracker.objects] == sorted(tracker.labels)
 
+
+def test_tracking_engines_come_from_one_registry(monkeypatch, clip, tmp_path):
+    """The agent builds the profile's engine through the registry: a new engine is one
+    registered builder; the user's detections use the model-free engine."""
+    import dataclasses
+
+    from vidagent.errors import InputError
+    from vidagent.profiles import get_profile
+    from vidagent.tracking import engines
+    from vidagent.tracking.propagators import FlowOnlyPropagator
+
+    built = []
+
+    class Recording(FlowOnlyPropagator):
+        pass
+
+    def build(ctx):
+        built.append(ctx)
+        return Recording()
+
+    monkeypatch.setitem(engines.ENGINES, "recording", engines.TrackingEngine("recording", "test", build))
+    profile = dataclasses.replace(get_profile("cpu"), name="rec", propagator="recording")
+    assert engines.engine_for(profile).name == "recording"
+    a = Agent(profile=profile, device="cpu", offline=True, progress=False, workdir=str(tmp_path / "w"))
+    tracker = a._tracker(None, None, with_detector=True)
+    assert isinstance(tracker.propagator, Recording) and built[0].profile is profile
+    own = dataclasses.replace(engines.ENGINES["recording"], own_model=True)
+    monkeypatch.setitem(engines.ENGINES, "recording", own)
+    assert engines.engine_for(profile, with_detector=False).name == "flow"
+    with pytest.raises(InputError, match="unknown tracking engine 'nope'"):
+        engines.get_engine("nope")

@@ -139,16 +139,6 @@ class Agent:
                 self._models["segmenter"] = load_segmenter(self._profile, offline=self.offline, device=self.device)
             return self._models["segmenter"]
 
-    def _propagator(self):
-        with self._lock:
-            if "propagator" not in self._models:
-                from vidagent.tracking.propagators import load_video_propagator
-
-                self._models["propagator"] = load_video_propagator(
-                    self._profile.video_model, offline=self.offline, device=self.device
-                )
-            return self._models["propagator"]
-
     def use_models(self, detector=None, segmenter=None, llm=None, parser=None) -> "Agent":
         """Use these already-built models instead of loading the profile's (benchmarks, tests,
         custom backends). Each must implement the interface of ``vidagent.models.base``."""
@@ -283,9 +273,19 @@ class Agent:
 
     def _tracker(self, detector, segmenter, with_detector: bool):
         from vidagent.tracking import Tracker, TrackerConfig
+        from vidagent.tracking.engines import EngineContext, engine_for
 
         config = TrackerConfig.from_dict(self._profile.tracker)
-        propagator = self._propagator() if with_detector and self._profile.propagator == "sam2_video" else None
+        engine = engine_for(self._profile, with_detector)
+        if engine.own_model:
+            with self._lock:  # a model of its own: built once per agent
+                key = f"engine:{engine.name}"
+                if key not in self._models:
+                    ctx = EngineContext(self._profile, segmenter, config, self.offline, self.device)
+                    self._models[key] = engine.build(ctx)
+                propagator = self._models[key]
+        else:
+            propagator = engine.build(EngineContext(self._profile, segmenter, config, self.offline, self.device))
         return Tracker(config, detector=detector, segmenter=segmenter, propagator=propagator)
 
     def _segmenter_if_needed(self, detections: DetectionsFile):

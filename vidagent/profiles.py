@@ -21,7 +21,7 @@ from vidagent.errors import InputError
 
 DetectorBackend = Literal["hf", "groundingdino"]
 SegmenterBackend = Literal["segment_anything", "hf"]
-PropagatorKind = Literal["flow", "sam2_video"]
+PropagatorKind = str  # a tracking engine's name (``vidagent.tracking.engines.ENGINES``)
 
 
 @dataclass(frozen=True)

@@ -43,9 +43,11 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
             progress(f"[{time.perf_counter() - t_start:6.0f} s] {msg}")
 
     profile = apply_overrides(resolve_profile(settings.profile), settings.overrides)
-    if profile.propagator != "flow":
-        raise InputError(f"bench times profiles whose propagator is optical flow; {profile.name!r}"
-                         " uses a SAM 2 video model (try --profile cpu)")
+    from vidagent.tracking.engines import get_engine
+
+    if get_engine(profile.propagator).own_model:
+        raise InputError(f"bench times profiles whose tracking engine needs no model of its own;"
+                         f" {profile.name!r} uses {profile.propagator!r} (try --profile cpu)")
     if settings.seconds <= 0 or settings.sample < 1:
         raise InputError("bench needs --seconds > 0 and --sample >= 1")
     if settings.threads:

@@ -125,7 +125,7 @@ def profile_weights(profile: Profile | str | None) -> list[WeightRef]:
     the language model when it is a hub id (embedded GGUF models need no download)."""
     p = _as_profile(profile)
     refs = detector_weights(p.detector) + segmenter_weights(p.segmenter)
-    if p.propagator == "sam2_video" and p.video_model:
+    if p.video_model:  # the tracking engine's own model (``vidagent.tracking.engines``)
         refs.append(
             _hub_or_local(
                 f"video model ({p.video_model})",

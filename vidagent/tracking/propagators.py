@@ -25,6 +25,8 @@ from vidagent.tracking.labels import fuse_masks, mask_box, paint
 class Propagator(ABC):
     """Per-video engine state; ``reset`` before a video, then ``step`` on each key frame."""
 
+    uses_model = True  # its key frames bring new evidence (the tracker interpolates to them)
+
     def reset(self, height: int, width: int) -> None:
         """Forget every object; the next video has frames of (height, width)."""
 
@@ -51,9 +53,15 @@ class Propagator(ABC):
     def remove(self, ids: list[int]) -> None:
         """Stop tracking ``ids`` (deleted or lost tracks)."""
 
+    def segmenter_image(self, segmenter: Segmenter, index: int, frame: np.ndarray) -> None:
+        """Set frame ``index`` on the tracker's ``segmenter`` (to segment its detections)."""
+        segmenter.set_image(frame)
+
 
 class FlowOnlyPropagator(Propagator):
     """No model: the flow-carried masks are final (used when no segmenter is available)."""
+
+    uses_model = False
 
     def step(self, index, frame, labels, seeds):
         return labels
@@ -94,6 +102,12 @@ class SamFlowPropagator(Propagator):
             self.segmenter.set_image(frame)
             self.image_index = index
 
+    def segmenter_image(self, segmenter: Segmenter, index: int, frame: np.ndarray) -> None:
+        if segmenter is self.segmenter:
+            self.set_image(index, frame)  # the key frame's refinement re-uses the embedding
+        else:
+            segmenter.set_image(frame)
+
     def step(self, index, frame, labels, seeds):
         ids, boxes, flow_masks = [], [], []
         for i in np.unique(labels):
@@ -124,32 +138,11 @@ class SamFlowPropagator(Propagator):
         return paint(out, seeds) if seeds else out
 
 
-def load_video_propagator(
-    video_model: str | None,
-    offline: bool = False,
-    device: str = "cpu",
-    profile: str | None = None,
-) -> Propagator:
-    """The SAM 2 / EdgeTAM video propagator of a profile.
-
-    Args:
-        video_model: hub id (e.g. "facebook/sam2.1-hiera-tiny", "yonigozlan/EdgeTAM-hf") or a
-            local folder of a transformers ``sam2_video`` / ``edgetam_video`` checkpoint.
-        offline: never touch the network (cached weights only).
-        profile: named in the error when weights are missing.
-
-    Raises:
-        InputError: no video model named.
-        WeightsMissingError: not cached and offline (or the download failed).
-    """
-    from vidagent.errors import InputError
-    from vidagent.models.weights import hub_offline, resolve_hub_dir
-    from vidagent.tracking.sam2_video import Sam2VideoPropagator
-
-    if not video_model:
-        raise InputError("this profile names no video model; use a profile with one")
-    path = resolve_hub_dir(
-        video_model, offline=offline, what=f"video model {video_model} weights", profile=profile
+def flow_propagator(segmenter: Segmenter | None, config) -> Propagator:
+    """The flow engine's propagator: SAM from flow-carried boxes with a segmenter, else flow
+    only. ``config`` is the tracker's ``TrackerConfig``."""
+    if segmenter is None:
+        return FlowOnlyPropagator()
+    return SamFlowPropagator(
+        segmenter, config.sam_accept_iou, config.min_area, config.fuse_min_iou, config.det_weight
     )
-    with hub_offline():
-        return Sam2VideoPropagator.from_pretrained(path, device=device)

@@ -55,7 +55,7 @@ from vidagent.tracking.labels import (
     paint,
     similarity,
 )
-from vidagent.tracking.propagators import FlowOnlyPropagator, Propagator, SamFlowPropagator
+from vidagent.tracking.propagators import Propagator, flow_propagator
 from vidagent.types import Detections, ObjectInfo
 from vidagent.vocab import phrase_matches
 
@@ -114,19 +114,7 @@ class Tracker:
         self.config = config or TrackerConfig()
         self.detector = detector
         self.segmenter = segmenter
-        if propagator is None:
-            propagator = (
-                SamFlowPropagator(
-                    segmenter,
-                    self.config.sam_accept_iou,
-                    self.config.min_area,
-                    self.config.fuse_min_iou,
-                    self.config.det_weight,
-                )
-                if segmenter is not None
-                else FlowOnlyPropagator()
-            )
-        self.propagator = propagator
+        self.propagator = propagator or flow_propagator(segmenter, self.config)
         self._tracks: dict[int, Track] = {}
         self.objects: list[ObjectInfo] = []
 
@@ -211,7 +199,7 @@ class Tracker:
         started = False
         last_anchor: int | None = None
         last_detection: int | None = None
-        model_keys = not isinstance(self.propagator, FlowOnlyPropagator)
+        model_keys = self.propagator.uses_model
         for index, frame in frames:
             frame = np.asarray(frame)
             if not started:
@@ -306,10 +294,7 @@ class Tracker:
             return dets
         if self.segmenter is not None:
             t0 = time.perf_counter()
-            if isinstance(self.propagator, SamFlowPropagator):
-                self.propagator.set_image(index, frame)
-            else:
-                self.segmenter.set_image(frame)
+            self.propagator.segmenter_image(self.segmenter, index, frame)
             masks, _ = self.segmenter.predict(boxes=dets.boxes, multimask=True)
             self.timings["segment"] += time.perf_counter() - t0
         else:
