@@ -16,8 +16,8 @@ from vidagent.app import (
     Sessions,
     draw_timeline,
     one_line,
-    read_visibility,
     unpack_tracks_zip,
+    visibility,
     zip_tracks,
 )
 from vidagent.errors import InputError, WeightsMissingError
@@ -43,6 +43,16 @@ def write_tracks(
             w.write(t, lm)
         w.close([ObjectInfo(i, labels[i]) for i in sorted(labels)])
     return folder
+
+
+def read_visibility(folder: Path):
+    """The timeline's visibility from the scene memory of a tracks folder."""
+    from vidagent.memory import build_memory
+
+    reader = open_tracks(folder)
+    memory = build_memory((lm for _, lm in reader.label_maps()), reader.meta.fps,
+                          reader.meta.labels(), num_frames=reader.num_frames)
+    return visibility(memory)
 
 
 def test_zip_round_trip(tmp_path):

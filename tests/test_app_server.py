@@ -216,23 +216,23 @@ def test_detections_are_tracked_once_per_target_set(app, clips, tmp_path, monkey
     video, _ = clips["a"]
     dets = detections_file(tmp_path, Path(str(clips["a"][1]).replace(".zip", "")))
     runs = []
-    original = Tracker.run
+    original = Tracker.stream
 
-    def counting_run(self, *a, **k):
+    def counting_stream(self, *a, **k):
         runs.append(1)
         return original(self, *a, **k)
 
     progress = []
     perceive = RulesAgent.perceive
 
-    def recording_perceive(self, video, targets, detections=None, on_progress=None):
+    def recording_perceive(self, video, targets=(), tracks=None, detections=None, on_progress=None):
         def record(fraction, stage):
             progress.append((fraction, stage))
             on_progress(fraction, stage)
 
-        return perceive(self, video, targets, detections, record if on_progress else None)
+        return perceive(self, video, targets, tracks, detections, record if on_progress else None)
 
-    monkeypatch.setattr(Tracker, "run", counting_run)
+    monkeypatch.setattr(Tracker, "stream", counting_stream)
     monkeypatch.setattr(RulesAgent, "perceive", recording_perceive)
     c = client(url, tmp_path / "dl")
     r = unpack(run(c, video, dets, MODE_ASK, "how many balls are there?"))

@@ -312,14 +312,14 @@ class Agent:
         text = check_question(question)
         video = self.open(video)
         if tracks is not None:  # the user's files are checked before any model loads
-            self._perceive(video, (), tracks=tracks, on_progress=on_progress)
+            self.perceive(video, (), tracks=tracks, on_progress=on_progress)
         elif detections is not None:
             detections = self.load_detections(video, detections)
         t0 = time.perf_counter()
         plan = self.parser.parse(text, expression=False)
         timings = {"parse": time.perf_counter() - t0}
         targets = list(plan.targets) or self.describe_targets()
-        scene = self._perceive(video, targets, tracks, detections, on_progress)
+        scene = self.perceive(video, targets, tracks, detections, on_progress)
         timings.update(scene.stage_times())
         result = scene.ask(text, plan)
         result.timings = {**timings, **result.timings}
@@ -342,13 +342,13 @@ class Agent:
         text = check_question(expression, "expression")
         video = self.open(video)
         if tracks is not None:
-            self._perceive(video, (), tracks=tracks, on_progress=on_progress)
+            self.perceive(video, (), tracks=tracks, on_progress=on_progress)
         elif detections is not None:
             detections = self.load_detections(video, detections)
         t0 = time.perf_counter()
         plan = self.parser.parse(text, expression=True)
         timings = {"parse": time.perf_counter() - t0}
-        scene = self._perceive(video, list(plan.targets), tracks, detections, on_progress)
+        scene = self.perceive(video, list(plan.targets), tracks, detections, on_progress)
         timings.update(scene.stage_times())
         t0 = time.perf_counter()
         ids = sorted(int(i) for i in scene.refer(plan).ids)

@@ -37,7 +37,7 @@ from vidagent.app.sessions import (
     Session,
     Sessions,
 )
-from vidagent.app.timeline import Visibility, draw_timeline, read_visibility
+from vidagent.app.timeline import Visibility, draw_timeline, visibility
 from vidagent.app.ui import (
     CACHE_SWEEP,
     EXAMPLES_DIR,
@@ -73,7 +73,7 @@ __all__ = [
     "draw_timeline",
     "launch",
     "one_line",
-    "read_visibility",
+    "visibility",
     "serve",
     "unpack_tracks_zip",
     "zip_tracks",

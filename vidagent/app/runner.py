@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vidagent.app.sessions import AgentFactory, Session, Sessions
-from vidagent.app.timeline import Visibility, draw_timeline, read_visibility
+from vidagent.app.timeline import Visibility, draw_timeline, visibility
 from vidagent.app.uploads import session_video, side_input, zip_tracks
 from vidagent.errors import InputError
+from vidagent.results import Answer, SegmentResult
 
 MODE_ASK = "Ask a question"
 MODE_FIND = "Find objects (referring expression)"
@@ -26,7 +27,7 @@ Progress = Callable[[float, str], None]  # (fraction 0..1, stage) from the Agent
 class Shown:
     """What one run shows: the API's result and the pictures and files made from it."""
 
-    result: dict
+    result: Answer | SegmentResult
     answer: str
     evidence: list[dict]
     highlight: set[int]
@@ -78,11 +79,9 @@ class Runner:
             shown = _find(session, agent, video, question, given, run_dir, on_progress, progress)
         else:
             progress(0.02, desc="parsing the question")
-            shown = _ask(
-                session, agent, video, question, given, profile, run_dir, on_progress, progress
-            )
+            shown = _ask(session, agent, video, question, given, run_dir, on_progress, progress)
         progress(0.98, desc="done")
-        result = shown.result
+        result = shown.result.to_json()
         json_path = run_dir / "result.json"
         json_path.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
         source = "tracks" if tracks_dir else "detections" if detections else "perceived"
@@ -130,26 +129,24 @@ def _find(
         on_progress=on_progress,
         **given,
     )
-    targets = result["plan"].get("targets", [])
-    out = run_dir / "tracks"
-    scene = agent.scene_for(agent.open(video), list(targets), **given)
-    reused = id(scene) in session.scenes
-    session.scenes[id(scene)] = scene
+    out = result.out
+    reused = id(result.scene) in session.scenes
+    session.scenes[id(result.scene)] = result.scene
     progress(0.95, desc="timeline")
-    vis = read_visibility(out)
+    vis = visibility(result.scene.memory, result.ids)
     zip_path = zip_tracks(
         out,
         run_dir / f"{Path(video).stem}_referred_tracks.zip",
         f"{Path(video).stem}_referred_tracks",
     )
-    n = len(result["ids"])
-    found = ", ".join(f"#{i} {result['labels'][str(i)]}" for i in result["ids"])
+    n = len(result.ids)
+    found = ", ".join(f"#{i} {result.labels[i]}" for i in result.ids)
     answer = (
         f"Found {n} object{'s' if n != 1 else ''}: {found}."
         if n
         else "Found no object matching the expression."
     )
-    return Shown(result, answer, vis.evidence(), set(result["ids"]), out, zip_path, vis, reused)
+    return Shown(result, answer, vis.evidence(), set(result.ids), out, zip_path, vis, reused)
 
 
 def _ask(
@@ -158,37 +155,27 @@ def _ask(
     video: str,
     question,
     given: dict,
-    profile: str,
     run_dir: Path,
     on_progress: Progress,
     progress,
 ) -> Shown:
     """Answer a question; the overlay and timeline of a scene are made once per session."""
-    from vidagent.profiles import get_profile
-
     result = agent.ask(video, question, on_progress=on_progress, **given)
-    targets = list(result["plan"].get("targets") or [])
-    if not targets and given["tracks"] is None:  # ask() looked for the profile's describe targets
-        from vidagent.pipeline import DESCRIBE_TARGETS
-
-        targets = list(getattr(get_profile(profile), "describe_targets", DESCRIBE_TARGETS))
-    scene = agent.scene_for(agent.open(video), targets, **given)
+    scene = result.scene
     reused = id(scene) in session.scenes
     session.scenes[id(scene)] = scene
     if id(scene) in session.outputs:  # same scene as an earlier question: same pictures
         out, zip_path, vis = session.outputs[id(scene)]
     else:
         progress(0.9, desc="writing the overlay video")
-        out = Path(agent.write_tracks(scene, run_dir / "tracks", None, overlay=True))
-        vis = read_visibility(out)
+        out = scene.write(run_dir / "tracks", overlay=True)
+        vis = visibility(scene.memory)
         zip_path = zip_tracks(
             out, run_dir / f"{Path(video).stem}_tracks.zip", f"{Path(video).stem}_tracks"
         )
         session.outputs[id(scene)] = (out, zip_path, vis)
-    evidence = result.get("evidence") or []
-    highlight = {int(e["id"]) for e in evidence if isinstance(e, dict) and "id" in e}
-    answer = str(result["answer"])
-    return Shown(result, answer, evidence, highlight, Path(out), zip_path, vis, reused)
+    return Shown(result, result.answer, result.evidence, set(result.ids), Path(out), zip_path,
+                 vis, reused)
 
 
 def _evidence_frame(rows: list[dict]):

@@ -4,8 +4,6 @@ row per object in the overlay's colours."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 
 
@@ -38,21 +36,15 @@ class Visibility:
         return rows
 
 
-def read_visibility(tracks_dir: Path) -> Visibility:
-    """Scan a tracks folder's masks once: per object and frame, is any pixel of it there."""
-    from vidagent.io.tracks import open_tracks
-
-    reader = open_tracks(tracks_dir)
-    labels = reader.meta.labels()
-    ids = sorted(labels)
-    visible = np.zeros((len(ids), reader.num_frames), dtype=bool)
-    row = np.full(256, -1, dtype=np.int64)
-    row[ids] = np.arange(len(ids))
-    for t, lm in reader.label_maps():
-        present = np.flatnonzero(np.bincount(lm.ravel(), minlength=256))
-        present = present[(present > 0) & (row[present] >= 0)]
-        visible[row[present], t] = True
-    return Visibility(ids, labels, visible, reader.meta.fps)
+def visibility(memory, ids: list[int] | None = None) -> Visibility:
+    """The scene memory's per-frame visibility of every object (or only ``ids``)."""
+    objects = [o for o in memory.objects if ids is None or o.id in set(ids)]
+    visible = (
+        np.stack([o.visible for o in objects])
+        if objects
+        else np.zeros((0, memory.num_frames), dtype=bool)
+    )
+    return Visibility([o.id for o in objects], {o.id: o.label for o in objects}, visible, memory.fps)
 
 
 def draw_timeline(vis: Visibility, highlight: set[int] | None = None, width: int = 800):
