@@ -13,7 +13,7 @@ from vidagent.pipeline import Agent
 from vidagent.query.parser import QueryParser
 from vidagent.results import Answer, SegmentResult, TrackResult
 from vidagent.scene import Scene
-from vidagent.synth import make_synthetic_video
+from vidagent.testing.scenes import default_scene
 from vidagent.video import VideoReader, write_video
 
 T, H, W = 30, 96, 128
@@ -24,14 +24,14 @@ def clip(tmp_path_factory):
     """A synthetic clip (2 balls, 2 boxes) and a detections file: the exact masks every 5th
     frame (no detector or segmenter needed)."""
     folder = tmp_path_factory.mktemp("clip")
-    scene = make_synthetic_video(num_frames=T, height=H, width=W, seed=3, fps=10.0)
+    scene = default_scene(num_frames=T, height=H, width=W, seed=3, fps=10.0)
     video = folder / "clip.mp4"
     write_video(video, scene.frames, 10.0, crf=12)
     frames = {}
     for t in range(0, T, 5):
         items = []
-        for k in (int(i) for i in np.unique(scene.masks[t]) if i):
-            m = scene.masks[t] == k
+        for k in (int(i) for i in np.unique(scene.label_maps[t]) if i):
+            m = scene.label_maps[t] == k
             ys, xs = np.nonzero(m)
             box = [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
             items.append({"box": box, "label": scene.labels[k], "score": 0.9, "rle": encode_rle(m)})
@@ -189,7 +189,7 @@ def test_tracker_stream_yields_frames_with_a_bounded_lag():
     """The tracker yields (index, frame, label_map) while it still reads the video."""
     from vidagent.tracking import Tracker, TrackerConfig
 
-    video = make_synthetic_video(num_frames=60, height=64, width=80, seed=1)
+    video = default_scene(num_frames=60, height=64, width=80, seed=1)
     read = []
 
     def frames():
@@ -201,10 +201,10 @@ def test_tracker_stream_yields_frames_with_a_bounded_lag():
     from vidagent.types import Detections, boxes_from_label_map
 
     for t in range(0, 60, 5):
-        ids = [int(k) for k in np.unique(video.masks[t]) if k]
-        dets[t] = Detections(boxes_from_label_map(video.masks[t], ids).reshape(-1, 4),
+        ids = [int(k) for k in np.unique(video.label_maps[t]) if k]
+        dets[t] = Detections(boxes_from_label_map(video.label_maps[t], ids).reshape(-1, 4),
                              np.ones(len(ids), np.float32), [video.labels[k] for k in ids],
-                             masks=np.stack([video.masks[t] == k for k in ids]))
+                             masks=np.stack([video.label_maps[t] == k for k in ids]))
     tracker = Tracker(TrackerConfig(max_delay=20))
     lags = []
     for index, frame, lm in tracker.stream(frames(), 60, [], detections=dets):
