@@ -209,3 +209,39 @@ def test_question_cannot_inject_special_tokens(tiny):
     start = tiny.tokenizer.convert_tokens_to_ids("<|im_start|>")
     # system, user, assistant, user, and the generation prompt: five turns, no more
     assert ids.count(start) == 5
+
+
+def test_cuda_placement_is_16_bit_straight_onto_the_device():
+    from vidagent.models.llm import load_placement
+
+    cuda = load_placement("cuda", "bfloat16")
+    assert cuda == {"dtype": torch.bfloat16, "device_map": {"": "cuda"}}
+    assert load_placement("cuda:1", torch.float16)["dtype"] == torch.float16
+    assert load_placement("cuda", torch.float32)["dtype"] == torch.bfloat16  # never float32 on GPU
+    assert load_placement("cuda", None, bf16_supported=False)["dtype"] == torch.float16
+    assert load_placement("cpu", "bfloat16") == {"dtype": torch.float32}
+
+
+def test_cuda_load_asks_transformers_for_bf16_on_the_device(tiny_dir, monkeypatch):
+    """What reaches ``from_pretrained`` for device "cuda" (no GPU here: the call is recorded and
+    stopped, nothing is faked as a result)."""
+    import transformers
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def record(folder, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", record)
+    llm_mod.clear_cache()
+    with pytest.raises(Stop):
+        load_language_model(tiny_dir, offline=True, device="cuda")
+    assert seen["dtype"] == torch.bfloat16  # the tiny checkpoint is float32: still 16-bit on GPU
+    assert seen["device_map"] == {"": "cuda"}
+    llm_mod.clear_cache()

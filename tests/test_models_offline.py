@@ -60,3 +60,25 @@ def test_no_network_fixture_catches_a_connection(no_network):
     with pytest.raises(OSError):
         socket.create_connection(("huggingface.co", 443), timeout=1)
     assert no_network
+
+
+@pytest.mark.parametrize("name", ["gpu", "gpu-small"])
+def test_llm_and_video_model_name_the_profile_in_use(name, empty_caches, no_network):
+    """Offline without weights, the language model and the video propagator name the
+    ``models download`` command of the profile the agent runs (not the default one)."""
+    from vidagent.models import llm as llm_mod
+    from vidagent.pipeline import Agent
+
+    from vidagent.tracking.config import TrackerConfig
+    from vidagent.tracking.engines import EngineContext, engine_for
+
+    llm_mod.clear_cache()
+    agent = Agent(profile=name, device="cpu", offline=True, progress=False)
+    profile = PROFILES[name]
+    engine = engine_for(profile)
+    ctx = EngineContext(profile, None, TrackerConfig(), offline=True, device="cpu")
+    for load in (lambda: agent.llm, lambda: engine.build(ctx)):
+        with pytest.raises(WeightsMissingError) as e:
+            load()
+        assert f"vidagent models download --profile {name}" in str(e.value)
+    assert no_network == []

@@ -110,7 +110,9 @@ class Agent:
             if "llm" not in self._models:
                 from vidagent.models.llm import load_language_model
 
-                self._models["llm"] = load_language_model(self._profile.llm, offline=self.offline, device=self.device)
+                self._models["llm"] = load_language_model(
+                    self._profile.llm, offline=self.offline, device=self.device, profile=self._profile.name
+                )
             return self._models["llm"]
 
     @property

@@ -13,36 +13,10 @@ import numpy as np
 
 from vidagent.models.base import Detector
 from vidagent.models.phrases import Caption, clean_phrases, group_phrases, nms_and_cap, select_boxes
+from vidagent.models.weights import from_pretrained_strict
 from vidagent.types import Detections
 
 MAX_TEXT_TOKENS = 256  # Grounding DINO's text length (max_text_len in its config)
-
-
-def from_pretrained_strict(cls, path: str | Path, *, what: str, **kwargs):
-    """``cls.from_pretrained(path)`` that refuses missing, unexpected or mis-shaped weights.
-
-    Raises:
-        CheckpointError: listing every offending key.
-    """
-    import pickle
-
-    from vidagent.models.weights import CheckpointError, raise_mismatch
-
-    try:
-        model, info = cls.from_pretrained(str(path), output_loading_info=True, **kwargs)
-    except (pickle.UnpicklingError, EOFError) as exc:
-        # torch's weights-only loader refused a pickle that would run code (or a broken file)
-        raise CheckpointError(
-            f"{what}: refused an unsafe or corrupt checkpoint in {path} ({type(exc).__name__}); "
-            "use safetensors weights"
-        ) from None
-    raise_mismatch(
-        what,
-        sorted(info.get("missing_keys") or []),
-        sorted(info.get("unexpected_keys") or []),
-        sorted(str(m) for m in (info.get("mismatched_keys") or [])),
-    )
-    return model
 
 
 class HFGroundingDino(Detector):

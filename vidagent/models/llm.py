@@ -291,7 +291,13 @@ def _load(spec: LLMSpec, name: str, *, offline: bool, device: str,
     start = time.perf_counter()
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, **kwargs)
+        checkpoint_dtype = None
+        if not spec.gguf_file:
+            from transformers import AutoConfig
+
+            checkpoint_dtype = getattr(AutoConfig.from_pretrained(folder, **kwargs), "dtype", None)
+        placement = load_placement(device, checkpoint_dtype, bf16_supported=_bf16_supported(device))
+        model = AutoModelForCausalLM.from_pretrained(folder, **placement, **kwargs)
     except (OSError, ValueError) as exc:
         if spec.kind == "hub":
             command = f"vidagent models download --profile {profile or '<name>'}"
@@ -300,6 +306,40 @@ def _load(spec: LLMSpec, name: str, *, offline: bool, device: str,
         raise InputError(f"cannot load the language model from {folder}: "
                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                          ) from exc
-    model.to(device)
+    if "device_map" not in placement:
+        model.to(device)
     return LanguageModel(model, tokenizer, name=name, device=device,
                          load_seconds=time.perf_counter() - start)
+
+
+def load_placement(device: str, checkpoint_dtype=None, *, bf16_supported: bool = True) -> dict:
+    """``from_pretrained`` keywords that place the weights: on CUDA, 16-bit weights loaded
+    straight onto the device (the checkpoint's own dtype when it is float16/bfloat16, else
+    bfloat16, or float16 where the GPU has no bfloat16), so a 7B model needs about 15 GB of GPU
+    memory and never a float32 copy on the host; on the CPU, float32 (GGUF files are dequantised
+    anyway, and CPU matmuls are fastest in float32).
+    """
+    import torch
+
+    if not str(device).startswith("cuda"):
+        return {"dtype": torch.float32}
+    if isinstance(checkpoint_dtype, str):
+        checkpoint_dtype = getattr(torch, checkpoint_dtype.removeprefix("torch."), None)
+    if checkpoint_dtype in (torch.float16, torch.bfloat16):
+        dtype = checkpoint_dtype
+    else:
+        dtype = torch.bfloat16
+    if dtype == torch.bfloat16 and not bf16_supported:
+        dtype = torch.float16
+    return {"dtype": dtype, "device_map": {"": str(device)}}
+
+
+def _bf16_supported(device: str) -> bool:
+    import torch
+
+    if not str(device).startswith("cuda"):
+        return False
+    try:
+        return bool(torch.cuda.is_bf16_supported())
+    except (RuntimeError, AssertionError):
+        return False

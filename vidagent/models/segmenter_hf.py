@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from vidagent.models.base import Segmenter, check_rgb_image
-from vidagent.models.detector_hf import from_pretrained_strict
+from vidagent.models.weights import from_pretrained_strict
 
 
 class HFSamSegmenter(Segmenter):

@@ -18,7 +18,9 @@ key is listed in the error.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 import shutil
 import tempfile
 import urllib.request
@@ -28,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vidagent.errors import InputError, WeightsMissingError
+
+log = logging.getLogger(__name__)
 
 # files of a hub model repo that loading needs (weights as safetensors, never pickles)
 HUB_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model"]
@@ -286,3 +290,100 @@ def raise_mismatch(what: str, missing, unexpected, mismatched=()) -> None:
         parts.append(f"mis-shaped keys ({len(mismatched)}): {', '.join(mismatched)}")
     if parts:
         raise CheckpointError(f"checkpoint of {what} does not match the model: " + "; ".join(parts))
+
+
+def checkpoint_keys(folder: str | Path) -> list[str]:
+    """Tensor names stored in the safetensors files of a model folder (headers only)."""
+    from safetensors import safe_open
+
+    keys: list[str] = []
+    for f in sorted(Path(folder).glob("*.safetensors")):
+        with safe_open(str(f), framework="pt") as h:
+            keys.extend(h.keys())
+    return keys
+
+
+def declared_ignorable(model) -> re.Pattern | None:
+    """The patterns of checkpoint keys a transformers model declares it does not load
+    (``_keys_to_ignore_on_load_unexpected``, gathered from every submodule, plus the buffers
+    transformers itself drops: ``rotary_emb.inv_freq``, ``position_ids``)."""
+    pats = set(getattr(model, "_keys_to_ignore_on_load_unexpected", None) or ())
+    buffers = [name for name, _ in model.named_buffers()]
+    if any(b.endswith("rotary_emb.inv_freq") for b in buffers):
+        pats.add(r"rotary_emb\.inv_freq")
+    if any(b.endswith("position_ids") for b in buffers):
+        pats.add(r"(^|\.)position_ids$")
+    return re.compile("|".join(f"({p})" for p in sorted(pats))) if pats else None
+
+
+def declared_absent(model, key: str) -> bool:
+    """True when ``key`` belongs to a submodule the model class builds as ``None`` on purpose
+    (e.g. Grounding DINO's text backbone is a BERT built with ``add_pooling_layer=False``, so a
+    checkpoint's ``model.text_backbone.pooler.*`` has nowhere to go)."""
+    parts = key.split(".")
+    module = model
+    for name in parts[:-1]:
+        child = getattr(module, "_modules", {}).get(name)
+        if child is not None:
+            module = child
+            continue
+        # an attribute the class set to None (nn.Module keeps it in _modules or __dict__)
+        return name in getattr(module, "_modules", {}) or (
+            name in vars(module) and vars(module)[name] is None
+        )
+    return False
+
+
+def from_pretrained_strict(cls, path: str | Path, *, what: str, **kwargs):
+    """``cls.from_pretrained(path)`` that refuses missing or mis-shaped weights (they would
+    silently stay random) and unexpected keys, except the ones the model class declares it does
+    not use: keys matching its ``_keys_to_ignore_on_load_unexpected`` patterns, and keys of
+    submodules it builds as ``None``. The ignored keys are logged and kept on the model as
+    ``vidagent_ignored_keys``.
+
+    Raises:
+        CheckpointError: listing every offending key; also for a pickle that would run code.
+    """
+    import pickle
+
+    kwargs.setdefault("ignore_mismatched_sizes", True)  # report them (below) instead of raising
+    try:
+        model, info = cls.from_pretrained(str(path), output_loading_info=True, **kwargs)
+    except (pickle.UnpicklingError, EOFError) as exc:
+        # torch's weights-only loader refused a pickle that would run code (or a broken file)
+        raise CheckpointError(
+            f"{what}: refused an unsafe or corrupt checkpoint in {path} ({type(exc).__name__}); "
+            "use safetensors weights"
+        ) from None
+    unexpected = sorted(info.get("unexpected_keys") or [])
+    absent = [k for k in unexpected if declared_absent(model, k)]
+    raise_mismatch(
+        what,
+        sorted(info.get("missing_keys") or []),
+        [k for k in unexpected if k not in absent],
+        sorted(_mismatch_text(m) for m in (info.get("mismatched_keys") or [])),
+    )
+    pattern = declared_ignorable(model)
+    own = set(model.state_dict())
+    declared = [
+        k
+        for k in (checkpoint_keys(path) if Path(path).is_dir() else [])
+        if k not in own and pattern is not None and pattern.search(k)
+    ]
+    ignored = sorted(set(declared) | set(absent))
+    if ignored:
+        log.info(
+            "%s: ignored %d checkpoint keys the model declares unused: %s",
+            what,
+            len(ignored),
+            ", ".join(ignored),
+        )
+    model.vidagent_ignored_keys = ignored
+    return model
+
+
+def _mismatch_text(m) -> str:
+    if isinstance(m, (tuple, list)) and len(m) == 3:
+        key, a, b = m
+        return f"{key} {tuple(a)} vs {tuple(b)}"
+    return str(m)

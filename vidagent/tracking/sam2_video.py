@@ -58,9 +58,16 @@ class Sam2VideoPropagator(Propagator):
     def from_pretrained(
         cls, path: str | Path, device: str = "cpu", **kwargs
     ) -> Sam2VideoPropagator:
-        """Load a SAM 2.1 / EdgeTAM video checkpoint from a local folder (no network)."""
+        """Load a SAM 2.1 / EdgeTAM video checkpoint from a local folder (no network), strictly
+        (see :func:`~vidagent.models.weights.from_pretrained_strict`).
+
+        Raises:
+            CheckpointError: missing, mis-shaped or unexpected weights.
+        """
         import transformers
         from transformers import AutoConfig, AutoProcessor
+
+        from vidagent.models.weights import from_pretrained_strict
 
         config = AutoConfig.from_pretrained(path, local_files_only=True)
         name = _MODEL_CLASSES.get(config.model_type)
@@ -68,7 +75,10 @@ class Sam2VideoPropagator(Propagator):
             raise ValueError(
                 f"{path} holds a {config.model_type!r} model, not a SAM 2 / EdgeTAM video model"
             )
-        model = getattr(transformers, name).from_pretrained(path, local_files_only=True)
+        model = from_pretrained_strict(
+            getattr(transformers, name), path, what=f"{config.model_type} {path}",
+            local_files_only=True,
+        )
         processor = AutoProcessor.from_pretrained(path, local_files_only=True)
         return cls(model, processor, device=device, **kwargs)
 
