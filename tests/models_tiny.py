@@ -268,3 +268,21 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     return calls
+
+
+def edgetam_video_config():
+    """The released EdgeTAM video model's configuration, as transformers' conversion script
+    (``convert_edgetam_video_to_hf.py``) builds it: a timm RepViT-M1 image encoder (``timm_wrapper``
+    backbone, features only), temporal object-pointer encoding and occlusion embedding off."""
+    from transformers import EdgeTamVideoConfig, EdgeTamVisionConfig, TimmWrapperConfig
+
+    backbone = TimmWrapperConfig(
+        architecture="repvit_m1",
+        num_labels=1000,
+        model_args={"in_chans": 3, "features_only": True, "out_indices": (0, 1, 2, 3)},
+    )
+    return EdgeTamVideoConfig(
+        vision_config=EdgeTamVisionConfig(backbone_config=backbone),
+        enable_temporal_pos_encoding_for_object_pointers=False,
+        enable_occlusion_spatial_embedding=False,
+    )

@@ -165,14 +165,16 @@ def test_sam2_video_propagator_loads_strictly(sam2_dir, tmp_path):
 
 
 def test_edgetam_video_checkpoint_loads_strictly(tmp_path):
-    """The gpu-small profile's video model: the full EdgeTAM architecture (its backbone is a timm
-    RepViT; about 10 s to build with random weights), saved and loaded back strictly."""
-    from transformers import EdgeTamVideoConfig, EdgeTamVideoModel
+    """The gpu-small profile's video model: the released EdgeTAM architecture (13.9 M parameters,
+    a timm RepViT image encoder; about 10 s to build with random weights), saved and loaded back
+    strictly. Needs timm, a core dependency."""
+    from models_tiny import edgetam_video_config
+    from transformers import EdgeTamVideoModel
 
     from vidagent.tracking.sam2_video import Sam2VideoPropagator
 
     torch.manual_seed(0)
-    EdgeTamVideoModel(EdgeTamVideoConfig()).save_pretrained(tmp_path)
+    EdgeTamVideoModel(edgetam_video_config()).save_pretrained(tmp_path)
     from transformers import Sam2ImageProcessor, Sam2VideoProcessor, Sam2VideoVideoProcessor
 
     Sam2VideoProcessor(
@@ -180,6 +182,7 @@ def test_edgetam_video_checkpoint_loads_strictly(tmp_path):
     ).save_pretrained(tmp_path)
     prop = Sam2VideoPropagator.from_pretrained(tmp_path)
     assert type(prop.model).__name__ == "EdgeTamVideoModel"
+    assert type(prop.model.vision_encoder.backbone).__name__ == "TimmWrapperModel"
     _rewrite(tmp_path, lambda sd: sd.pop(sorted(sd)[0]))
     with pytest.raises(CheckpointError, match="missing keys"):
         Sam2VideoPropagator.from_pretrained(tmp_path)

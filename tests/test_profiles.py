@@ -69,3 +69,25 @@ def test_profiles_are_plain_data():
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         PROFILES["cpu"].name = "x"
+
+
+def _core_dependencies() -> set[str]:
+    import re
+    import tomllib
+    from pathlib import Path
+
+    data = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    return {re.split(r"[<>=!~\[ ;]", d, 1)[0].lower() for d in data["project"]["dependencies"]}
+
+
+def test_a_plain_install_has_what_every_video_model_needs():
+    """EdgeTAM's image encoder is a timm model (transformers' ``timm_wrapper``): a plain install
+    (core dependencies only) must be able to build the gpu-small profile's video model."""
+    from models_tiny import edgetam_video_config
+
+    from vidagent.profiles import PROFILES
+
+    edgetam = [p for p in PROFILES.values() if "edgetam" in (p.video_model or "").lower()]
+    assert edgetam, "a profile uses EdgeTAM"
+    assert edgetam_video_config().vision_config.backbone_config.model_type == "timm_wrapper"
+    assert "timm" in _core_dependencies()
