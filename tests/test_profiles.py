@@ -91,3 +91,20 @@ def test_a_plain_install_has_what_every_video_model_needs():
     assert edgetam, "a profile uses EdgeTAM"
     assert edgetam_video_config().vision_config.backbone_config.model_type == "timm_wrapper"
     assert "timm" in _core_dependencies()
+
+
+def test_cpu_profile_says_the_detector_input_size_it_runs_at():
+    """The processor Grounding DINO runs with (transformers' own resize rule) turns a 16:9 frame
+    into what the profile's description says."""
+    import numpy as np
+    from transformers import GroundingDinoImageProcessor
+
+    from vidagent.profiles import PROFILES
+
+    spec = PROFILES["cpu"].detector
+    proc = GroundingDinoImageProcessor()
+    size = {"shortest_edge": spec.short_side, "longest_edge": spec.max_side}
+    frame = np.zeros((480, 854, 3), np.uint8)
+    h, w = proc(images=frame, size=size, return_tensors="pt")["pixel_values"].shape[-2:]
+    assert f"{h}x{w}" in PROFILES["cpu"].description or f"{w}x{h}" in PROFILES["cpu"].description
+    assert (h, w) == (360, 640)

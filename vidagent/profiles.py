@@ -38,7 +38,7 @@ class DetectorSpec:
         "bert-base-uncased"  # "groundingdino" only: tokenizer/BERT config hub id or dir
     )
     short_side: int = 800  # frame resized so its short side is this many pixels before detection
-    max_side: int = 1333  # ... and its long side at most this many pixels
+    max_side: int = 1333  # ... unless its long side would exceed this (then the long side is this)
     box_threshold: float = 0.35  # keep a box when its best token probability exceeds this
     text_threshold: float = 0.25  # ... and its phrase's best token probability exceeds this
     max_boxes: int = 20  # at most this many boxes per frame (highest scores first)
@@ -80,12 +80,16 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "cpu": Profile(
         name="cpu",
-        description="small, fast models for CPU: Grounding DINO-T at 384 px, SAM ViT-B at 512 px, flow between keyframes",
+        description=(
+            "small, fast models for CPU: Grounding DINO-T at 360x640 for 16:9 frames (short side"
+            " 384, long side at most 640), SAM ViT-B at 512 px, flow between keyframes"
+        ),
         detector=DetectorSpec(
             backend="hf",
             model="IDEA-Research/grounding-dino-tiny",
             # DINO-T per frame: 800 px 17.6 CPU s, 480 px 6.5, 384 px 3.6; +0.06 s per extra
-            # phrase. 384 (on keyframes only) is what fits a 10 s clip in about a minute
+            # phrase. 384 (on keyframes only) is what fits a 10 s clip in about a minute. The
+            # long-side cap wins for frames wider than 5:3: 854x480 -> 640x360 (4:3 -> 512x384)
             short_side=384,
             max_side=640,
             box_threshold=0.35,
