@@ -238,3 +238,21 @@ def test_overlay_draws_and_writes(tmp_path):
             w.write(frame, lm)
     v = open_video(tmp_path / "o.mp4")
     assert v.info.num_frames == 4 and (v.info.width, v.info.height) == (64, 48)
+
+
+def test_tracks_whose_frame_count_disagrees_with_the_video_are_refused(tmp_path, make_video):
+    """objects.json saying more frames than the video has (1e9 for a 5-frame clip, or 6 with
+    six masks) is refused, as a smaller count or another size is."""
+    import json
+
+    from vidagent.video import open_video
+
+    video = open_video(make_video(n=5, w=32, h=24))
+    out = _write(tmp_path, n=6)
+    with pytest.raises(InputError, match="6 frames but the video has 5"):
+        open_tracks(out, video)
+    meta = json.loads((out / "objects.json").read_text())
+    meta["num_frames"] = 1_000_000_000
+    (out / "objects.json").write_text(json.dumps(meta))
+    with pytest.raises(InputError, match="1000000000 frames"):
+        open_tracks(out, video)

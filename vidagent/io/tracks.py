@@ -255,8 +255,8 @@ class TracksReader:
 def open_tracks(path: str | os.PathLike, video=None) -> TracksReader:
     """Validate a tracks folder and return a reader.
 
-    With ``video`` (a ``VideoInfo`` or ``VideoReader``) the masks must be the video's size and
-    at least as many as its frames. Mask contents (ids) are checked as they are read.
+    With ``video`` (a ``VideoInfo`` or ``VideoReader``) ``objects.json``'s width, height and
+    num_frames must be the video's, and there must be a mask per frame. Mask contents (ids) are checked as they are read.
     Raises InputError naming the problem.
     """
     p = Path(path)
@@ -273,8 +273,10 @@ def open_tracks(path: str | os.PathLike, video=None) -> TracksReader:
             raise _bad(
                 p, f"tracks are {meta.width}x{meta.height} but the video is {info.width}x{info.height}"
             )
-        if meta.num_frames < info.num_frames:
-            raise _bad(p, f"tracks have {meta.num_frames} frames but the video has {info.num_frames}")
+        if meta.num_frames != info.num_frames:
+            raise _bad(
+                p, f"objects.json says {meta.num_frames} frames but the video has {info.num_frames}"
+            )
         n = info.num_frames
     for i in range(n):
         f = masks / mask_name(i)
