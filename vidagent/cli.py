@@ -216,7 +216,17 @@ def _seg_text(r) -> str:
     return f"{objs} -> {r.out}"
 
 
-def _check_out(out: str) -> None:
+def _check_out(args) -> None:
+    """``--out`` is a folder (or absent) and not one of the command's inputs (nor inside one,
+    nor holding one); checked before anything is read or loaded."""
+    from vidagent.io.paths import check_out_not_input
+
+    out = args.out
+    check_out_not_input(out, [
+        ("the video", args.video),
+        ("the --tracks folder", getattr(args, "tracks", None)),
+        ("the --detections file", getattr(args, "detections", None)),
+    ])
     p = Path(out)
     if p.exists() and not p.is_dir():
         raise InputError(f"{out}: exists and is not a folder; choose another --out")
@@ -225,8 +235,8 @@ def _check_out(out: str) -> None:
 def cmd_segment(args) -> int:
     from vidagent.pipeline import check_question
 
+    _check_out(args)
     _check_video_first(args)
-    _check_out(args.out)
     if args.expression != "-":
         check_question(args.expression, "expression")
     agent = _agent(args)
@@ -258,8 +268,8 @@ def cmd_segment(args) -> int:
 def cmd_track(args) -> int:
     from vidagent.pipeline import split_prompt
 
+    _check_out(args)
     _check_video_first(args)
-    _check_out(args.out)
     if args.tracks:
         raise InputError("track makes tracks; --tracks is for ask and segment")
     if args.detections is None:
