@@ -96,3 +96,36 @@ def test_every_profile_lists_its_weights():
         segmenter=dataclasses.replace(PROFILES["cpu"].segmenter, checkpoint="/nonexistent/sam.pth"),
     )
     assert profile_weights(local)[-1].kind == "local"
+
+
+def test_verify_hashes_as_huggingface_hub_names_its_blobs(tmp_path):
+    """huggingface_hub names a cached blob by the file's ETag: the SHA-256 of the content for
+    LFS files (``X-Linked-Etag``), the git blob SHA-1 for regular files; small files may be in
+    LFS too. verify picks the hash by the name's form, computed as huggingface_hub's own helpers
+    (``utils.sha.git_hash``, ``utils.sha.sha_fileobj``) do, and says when a file is no blob."""
+    import hashlib
+
+    from huggingface_hub.utils.sha import git_hash, sha_fileobj
+
+    blobs = tmp_path / "models--o--r" / "blobs"
+    blobs.mkdir(parents=True)
+    small = b'{"model_type": "sam"}\n'
+    with open(tmp_path / "x", "wb") as f:
+        f.write(small)
+    as_lfs = blobs / sha_fileobj(open(tmp_path / "x", "rb")).hex()  # a small file kept in LFS
+    as_lfs.write_bytes(small)
+    as_git = blobs / git_hash(small)
+    as_git.write_bytes(small)
+    assert manage.git_blob_sha1(as_git) == git_hash(small)
+    assert manage._verify_hub_file(as_lfs) == (True, "sha256 matches")
+    assert manage._verify_hub_file(as_git) == (True, "git sha1 matches")
+    for blob in (as_lfs, as_git):
+        blob.write_bytes(small.replace(b"sam", b"sab"))
+        assert manage._verify_hub_file(blob)[0] is False
+    copied = tmp_path / "snapshot-copy.json"  # no symlinks: huggingface_hub copies the file
+    copied.write_bytes(small)
+    assert manage._verify_hub_file(copied)[0] is None
+    odd = blobs / ("z" * 64)  # a 64-character name that is no SHA-256
+    odd.write_bytes(small)
+    assert manage._verify_hub_file(odd)[0] is None
+    assert hashlib.sha256(small).hexdigest() == as_lfs.name

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import re
 from pathlib import Path
 
 from vidagent.models.registry import WeightRef, profile_weights
@@ -136,16 +137,26 @@ def git_blob_sha1(path: str | Path) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHA1 = re.compile(r"[0-9a-f]{40}")
+
+
 def _verify_hub_file(path: Path) -> tuple[bool | None, str]:
-    """Compare a cached hub file with the content hash its blob is named by."""
+    """Compare a cached hub file with the content hash its blob is named by.
+
+    huggingface_hub names a blob by the file's ETag (``file_download``: ``X-Linked-Etag`` or
+    ``ETag``): the SHA-256 of the content for LFS files, the git blob SHA-1 for regular files. A
+    snapshot file that is not a link into ``blobs/`` (a copy, where symlinks are unavailable) or
+    a blob whose name is neither hash cannot be verified offline: ``None``.
+    """
     blob = path.resolve()
     name = blob.name
     if blob.parent.name != "blobs":
         return None, "not a hub-cache blob; cannot verify"
-    if len(name) == 64:
+    if _SHA256.fullmatch(name):
         ok = file_digest(blob, "sha256") == name
         return ok, "sha256 " + ("matches" if ok else "MISMATCH")
-    if len(name) == 40:
+    if _SHA1.fullmatch(name):
         ok = git_blob_sha1(blob) == name
         return ok, "git sha1 " + ("matches" if ok else "MISMATCH")
     return None, f"unknown blob name {name}"
