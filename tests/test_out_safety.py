@@ -97,3 +97,18 @@ def test_tracks_saying_a_billion_frames_are_refused(scene):
     (tracks / "objects.json").write_text(json.dumps(meta))
     r = run_cli("ask", str(video), "how many balls are there?", "--tracks", str(tracks))
     assert r.returncode == 2 and "1000000000 frames" in one_line_error(r)
+
+
+def test_annotate_refuses_an_out_inside_its_manifest_or_holding_a_video(scene, tmp_path):
+    video, _ = scene
+    folder = tmp_path / "videos"
+    folder.mkdir()
+    shutil.copyfile(video, folder / "a.mp4")
+    r = run_cli("annotate", str(folder), "--prompt", "ball", "--out", str(folder / "ann"))
+    assert r.returncode == 2 and "lies inside the manifest" in one_line_error(r)
+    assert sorted(p.name for p in folder.iterdir()) == ["a.mp4"]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text(json.dumps({"video": str(folder / "a.mp4"), "id": "a"}) + "\n")
+    r = run_cli("annotate", str(manifest), "--prompt", "ball", "--out", str(folder))
+    assert r.returncode == 2 and "contains the video of a" in one_line_error(r)
+    assert sorted(p.name for p in folder.iterdir()) == ["a.mp4"]

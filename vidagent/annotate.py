@@ -9,6 +9,10 @@ Running the same command again skips videos already done.
 With ``--workers N > 1`` or ``--address`` the videos are spread over Ray actors, each holding its
 own loaded models; without Ray installed (``pip install 'vidagent[ray]'``) a single worker runs
 them in this process. Only the driver writes ``index.jsonl``.
+
+A Ray worker that dies mid-video (killed, out of memory) loses nothing: its half-written output
+is removed and the video goes to a fresh worker, up to ``MAX_ATTEMPTS`` times in all; after that
+it is recorded ``failed``. Every video ends up in the index exactly once.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Iterator
 
 from vidagent.errors import InputError, VidagentError
 
+MAX_ATTEMPTS = 3  # tries of one video on Ray workers that die under it, before it is recorded failed
 VIDEO_SUFFIXES = (".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 _ID_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
@@ -105,6 +110,29 @@ def read_questions(path: str | os.PathLike | None) -> list[str]:
     return qs
 
 
+def clear_partial(out: Path, job_id: str, *, keep_done: bool = False) -> None:
+    """Remove what a worker that died left of ``job_id`` in ``out``: the temporary folders the
+    tracks writer stages beside ``out/ID`` (``.ID.*.partial``, ``.ID.old.*``) and, unless
+    ``keep_done``, ``out/ID`` itself (not recorded done, so not to be trusted)."""
+    import shutil
+
+    for p in list(out.glob(f".{job_id}.*")):
+        if p.name.endswith(".partial") or p.name.startswith(f".{job_id}.old."):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+    if not keep_done and (out / job_id).exists():
+        shutil.rmtree(out / job_id, ignore_errors=True)
+
+
+def _check_out(out: Path, manifest, jobs: list[Job]) -> None:
+    from vidagent.io.paths import check_out_not_input
+
+    inputs = [("the manifest", manifest)]
+    for j in jobs:
+        inputs.append((f"the video of {j.id}", j.video))
+        inputs.append((f"the detections of {j.id}", j.detections))
+    check_out_not_input(out, inputs)
+
+
 def done_ids(out: Path) -> set[str]:
     """Ids whose last index line says done and whose folder exists."""
     index = out / "index.jsonl"
@@ -162,11 +190,16 @@ def run(
     workers: int = 1,
     address: str | None = None,
     agent_kwargs: dict | None = None,
+    worker_cls: type[Worker] | None = None,
 ) -> Iterator[dict]:
-    """Annotate every job not yet done; yields each index record as it is written."""
+    """Annotate every job not yet done; yields each index record as it is written.
+
+    ``worker_cls`` (a :class:`Worker` subclass) runs the videos; the default is :class:`Worker`.
+    """
     from vidagent.pipeline import split_prompt
 
     jobs = read_manifest(manifest)
+    _check_out(Path(out), manifest, jobs)
     qs = read_questions(questions)
     if prompt.strip():
         split_prompt(prompt)
@@ -176,25 +209,30 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     skip = done_ids(out)
     todo = [j for j in jobs if j.id not in skip]
+    for j in todo:  # what an earlier run that was killed may have left
+        clear_partial(out, j.id)
     kwargs = dict(agent_kwargs or {})
     index = out / "index.jsonl"
     use_ray = workers > 1 or address is not None
-    results = _run_ray(todo, prompt, out, qs, workers, address, kwargs) if use_ray else _run_local(todo, prompt, out, qs, kwargs)
+    if use_ray:
+        results = _run_ray(todo, prompt, out, qs, workers, address, kwargs, worker_cls)
+    else:
+        results = _run_local(todo, prompt, out, qs, kwargs, worker_cls)
     for rec in results:
         with open(index, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(rec) + "\n")
         yield rec
 
 
-def _run_local(jobs, prompt, out, qs, kwargs) -> Iterator[dict]:
+def _run_local(jobs, prompt, out, qs, kwargs, worker_cls=None) -> Iterator[dict]:
     if not jobs:
         return
-    worker = Worker(kwargs)
+    worker = (worker_cls or Worker)(kwargs)
     for j in jobs:
         yield worker.run(asdict(j), prompt, str(out), qs)
 
 
-def _run_ray(jobs, prompt, out, qs, workers, address, kwargs) -> Iterator[dict]:
+def _run_ray(jobs, prompt, out, qs, workers, address, kwargs, worker_cls=None) -> Iterator[dict]:
     try:
         import ray
     except ImportError:
@@ -206,22 +244,39 @@ def _run_ray(jobs, prompt, out, qs, workers, address, kwargs) -> Iterator[dict]:
             ray.init(address=address, log_to_driver=False)
         else:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
-    RemoteWorker = ray.remote(num_cpus=1)(Worker)
-    actors = [RemoteWorker.remote(kwargs) for _ in range(min(workers, len(jobs)))]
-    pending = {}
+    RemoteWorker = ray.remote(num_cpus=1)(worker_cls or Worker)
     queue = list(jobs)
-    for a in actors:
+    attempts: dict[str, int] = {}
+    pending: dict = {}  # object ref -> (actor, job)
+
+    def submit(actor) -> None:
         if queue:
             j = queue.pop(0)
-            pending[a.run.remote(asdict(j), prompt, str(out), qs)] = a
+            attempts[j.id] = attempts.get(j.id, 0) + 1
+            pending[actor.run.remote(asdict(j), prompt, str(out), qs)] = (actor, j)
+
+    for _ in range(min(workers, len(jobs))):
+        submit(RemoteWorker.remote(kwargs))
     while pending:
         ready, _ = ray.wait(list(pending), num_returns=1)
         ref = ready[0]
-        actor = pending.pop(ref)
-        yield ray.get(ref)
-        if queue:
-            j = queue.pop(0)
-            pending[actor.run.remote(asdict(j), prompt, str(out), qs)] = actor
+        actor, job = pending.pop(ref)
+        try:
+            rec = ray.get(ref)
+        except ray.exceptions.RayError as exc:  # the worker process died under this video
+            clear_partial(out, job.id)
+            ray.kill(actor, no_restart=True)
+            actor = RemoteWorker.remote(kwargs)
+            if attempts[job.id] < MAX_ATTEMPTS:
+                queue.insert(0, job)
+                submit(actor)
+                continue
+            rec = {"id": job.id, "video": job.video, "status": "failed", "objects": [],
+                   "seconds": 0.0, "answers": [],
+                   "error": f"the worker died {attempts[job.id]} times on this video "
+                            f"({type(exc).__name__})"}
+        yield rec
+        submit(actor)
 
 
 def cli(args, emit) -> int:
