@@ -155,7 +155,7 @@ class ReducedResolution:
     def set_image(self, image):
         self.inner.set_image(image)
 
-    def predict(self, boxes=None, points=None, point_labels=None, multimask=True):
+    def predict(self, boxes=None, points=None, point_labels=None, multimask=None):
         import cv2
 
         masks, scores = self.inner.predict(boxes, points, point_labels, multimask)

@@ -158,3 +158,69 @@ def test_safetensors_checkpoints_load_too(ckpt, tmp_path):
     a.set_image(img)
     b.set_image(img)
     np.testing.assert_array_equal(a.predict(boxes=BOXES[:1])[0], b.predict(boxes=BOXES[:1])[0])
+
+
+def test_box_prompts_use_the_single_mask_output_by_default(seg, ckpt):
+    """A box is an unambiguous prompt: by default (every profile) the segmenter returns SAM's
+    single-mask output for it, as SamPredictor does with ``multimask_output=False``; the profile's
+    ``box_multimask`` switches to the best of three. Point prompts keep three masks."""
+    from segment_anything import SamPredictor
+
+    assert all(p.segmenter.box_multimask is False for p in PROFILES.values())
+    assert seg.box_multimask is False
+    image = random_image(90, 120)
+    seg.set_image(image)
+    default, q_default = seg.predict(boxes=BOXES)
+    single, q_single = seg.predict(boxes=BOXES, multimask=False)
+    multi, q_multi = seg.predict(boxes=BOXES, multimask=True)
+    np.testing.assert_array_equal(default, single)
+    np.testing.assert_allclose(q_default, q_single)
+    assert not np.allclose(q_single, q_multi)  # the two outputs differ on this random model
+    ref_model = build_sam(tiny_sam_arch(), 256)
+    ref_model.load_state_dict(torch.load(ckpt, weights_only=True))
+    ref = SamPredictor(ref_model)
+    ref.set_image(image)
+    m, q, _ = ref.predict(box=BOXES[0], multimask_output=False)
+    assert (default[0] == m[0]).mean() > 0.999
+    _, q_points = seg.predict(points=POINTS, point_labels=LABELS)
+    _, q_points3 = seg.predict(points=POINTS, point_labels=LABELS, multimask=True)
+    np.testing.assert_allclose(q_points, q_points3)
+
+
+def test_box_multimask_is_a_profile_setting(ckpt, monkeypatch):
+    monkeypatch.setitem(SAM_ARCHS, "tiny", tiny_sam_arch())
+    cpu = PROFILES["cpu"]
+    spec = dataclasses.replace(
+        cpu.segmenter, model="tiny", checkpoint=str(ckpt), input_size=256, box_multimask=True
+    )
+    registry.clear_cache()
+    try:
+        s = registry.load_segmenter(dataclasses.replace(cpu, segmenter=spec), offline=True)
+        assert s.box_multimask is True
+        s.set_image(random_image(90, 120))
+        _, q = s.predict(boxes=BOXES)
+        _, q3 = s.predict(boxes=BOXES, multimask=True)
+        np.testing.assert_allclose(q, q3)
+    finally:
+        registry.clear_cache()
+
+
+def test_the_tracker_leaves_the_box_choice_to_the_segmenter():
+    """The tracker and the SAM-from-flow propagator prompt with boxes without forcing
+    ``multimask``, so the profile's setting decides."""
+    from vidagent.testing.doubles import SyntheticDetector, SyntheticSegmenter
+    from vidagent.testing.scenes import default_scene
+    from vidagent.tracking import Tracker, TrackerConfig
+
+    seen = []
+
+    class Spy(SyntheticSegmenter):
+        def predict(self, boxes=None, points=None, point_labels=None, multimask=None):
+            seen.append(multimask)
+            return super().predict(boxes, points, point_labels, multimask)
+
+    video = default_scene(num_frames=8, height=64, width=96, seed=0)
+    tracker = Tracker(TrackerConfig(detect_every=2, stride=1), SyntheticDetector(video), Spy(video))
+    phrases = sorted(set(video.labels.values()))
+    tracker.run(enumerate(video.frames), video.num_frames, phrases, lambda i, m: None)
+    assert seen and all(m is None for m in seen)

@@ -55,6 +55,9 @@ class SegmenterSpec:
     model: str  # "vit_b" | "vit_l" | "vit_h" (segment_anything) or hub id / local dir (hf)
     checkpoint: str | None = None  # .pth path; None = VIDAGENT_HOME/sam/<official file name>
     input_size: int = 1024  # long side fed to the image encoder (SAM was trained at 1024)
+    # box prompts: SAM's single-mask output (False; a box is unambiguous: SAM's README and the
+    # Grounded-SAM pipelines) or the best of its three masks by predicted IoU (True)
+    box_multimask: bool = False
 
 
 @dataclass(frozen=True)

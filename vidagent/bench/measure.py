@@ -92,7 +92,7 @@ def time_per_frame(frames: dict[int, np.ndarray], num_frames: int, detector: Det
         segmenter.set_image(frames[i])
         t2 = time.perf_counter()
         if len(dets):
-            segmenter.predict(boxes=dets.boxes, multimask=True)
+            segmenter.predict(boxes=dets.boxes)
         t3 = time.perf_counter()
         det_s.append(t1 - t0)
         emb_s.append(t2 - t1)

@@ -45,6 +45,14 @@ class Detector(ABC):
 class Segmenter(ABC):
     """Promptable segmenter (SAM family): set an image once, then prompt it many times."""
 
+    box_multimask: bool = False  # what ``multimask=None`` means for box-only prompts
+
+    def resolve_multimask(self, multimask: bool | None, points) -> bool:
+        """``multimask`` itself, or the default for these prompts when it is None."""
+        if multimask is not None:
+            return bool(multimask)
+        return True if points is not None else bool(self.box_multimask)
+
     @abstractmethod
     def set_image(self, image: np.ndarray) -> None:
         """Compute and cache the embedding of ``image`` (HWC uint8 RGB)."""
@@ -55,14 +63,17 @@ class Segmenter(ABC):
         boxes: np.ndarray | None = None,
         points: np.ndarray | None = None,
         point_labels: np.ndarray | None = None,
-        multimask: bool = True,
+        multimask: bool | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Masks for N prompts decoded in one batch.
 
         Args:
             boxes: (N, 4) XYXY pixels of the image given to ``set_image``.
             points: (N, P, 2) XY pixels; point_labels: (N, P) 1 = foreground, 0 = background.
-            multimask: decode three masks per prompt and keep the best by predicted quality.
+            multimask: decode three masks per prompt and keep the best by predicted quality
+                (True) or the single-mask output (False); None: the segmenter's setting for box
+                prompts (``box_multimask``, a profile setting) and three masks for point prompts
+                (a single point is ambiguous).
 
         Returns:
             masks (N, H, W) bool and quality scores (N,) float32.

@@ -260,12 +260,16 @@ def _build_segmenter(spec: SegmenterSpec, name: str, offline: bool, device: str)
             ckpt = resolve_url_file(
                 w, offline=offline, what=f"SAM {spec.model} checkpoint", profile=name, progress=True
             )
-        return SamSegmenter.from_checkpoint(ckpt, spec.model, spec.input_size, device=device)
+        return SamSegmenter.from_checkpoint(
+            ckpt, spec.model, spec.input_size, device=device, box_multimask=spec.box_multimask
+        )
     if spec.backend == "hf":
         from vidagent.models.segmenter_hf import HFSamSegmenter
 
         path = resolve_hub_dir(
             spec.model, offline=offline, what=f"segmenter weights ({spec.model})", profile=name
         )
-        return HFSamSegmenter.from_pretrained(path, device=device)
+        return HFSamSegmenter.from_pretrained(
+            path, device=device, box_multimask=spec.box_multimask
+        )
     raise ValueError(f"unknown segmenter backend {spec.backend!r}")

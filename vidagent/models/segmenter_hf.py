@@ -25,7 +25,11 @@ class HFSamSegmenter(Segmenter):
         max_batch: prompts decoded per mask-decoder call (bounds memory; results identical).
     """
 
-    def __init__(self, model, processor, device: str = "cpu", max_batch: int = 32) -> None:
+    def __init__(
+        self, model, processor, device: str = "cpu", max_batch: int = 32,
+        box_multimask: bool = False,
+    ) -> None:
+        self.box_multimask = bool(box_multimask)
         self.model = model.eval().to(device)
         self.processor = processor
         self.device = device
@@ -36,7 +40,9 @@ class HFSamSegmenter(Segmenter):
         self._sizes: dict = {}
 
     @classmethod
-    def from_pretrained(cls, path: str | Path, device: str = "cpu") -> HFSamSegmenter:
+    def from_pretrained(
+        cls, path: str | Path, device: str = "cpu", box_multimask: bool = False
+    ) -> HFSamSegmenter:
         """Load model and processor from a local folder (hub snapshot or ``save_pretrained``)."""
         from transformers import AutoConfig, AutoProcessor, SamHQModel, SamModel
 
@@ -50,7 +56,10 @@ class HFSamSegmenter(Segmenter):
         else:
             raise ValueError(f"{path} holds a {mtype!r} model, not SAM / SAM-HQ / SAM 2")
         model = from_pretrained_strict(cls_, path, what=f"{mtype} {path}")
-        return cls(model, AutoProcessor.from_pretrained(str(path)), device=device)
+        return cls(
+            model, AutoProcessor.from_pretrained(str(path)), device=device,
+            box_multimask=box_multimask,
+        )
 
     @property
     def is_image_set(self) -> bool:
@@ -81,11 +90,13 @@ class HFSamSegmenter(Segmenter):
         boxes: np.ndarray | None = None,
         points: np.ndarray | None = None,
         point_labels: np.ndarray | None = None,
-        multimask: bool = True,
+        multimask: bool | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Masks for N prompts in batches; best of three by predicted IoU when ``multimask``."""
+        """Masks for N prompts in batches; best of three by predicted IoU when ``multimask``
+        (None: ``box_multimask`` for box prompts, three masks for point prompts)."""
         import torch
 
+        multimask = self.resolve_multimask(multimask, points)
         from vidagent.models.segmenter_sam import _num_prompts
 
         if self._embedding is None:

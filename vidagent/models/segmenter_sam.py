@@ -172,11 +172,16 @@ class SamSegmenter(Segmenter):
         sam: a ``segment_anything.modeling.Sam`` (see :func:`load_sam`).
         device: torch device string.
         max_batch: prompts decoded per mask-decoder call (bounds memory; results identical).
+        box_multimask: box prompts decode SAM's three masks and keep the best (True) or its
+            single-mask output (False, the default); see :meth:`predict`.
     """
 
-    def __init__(self, sam, device: str = "cpu", max_batch: int = 32) -> None:
+    def __init__(
+        self, sam, device: str = "cpu", max_batch: int = 32, box_multimask: bool = False
+    ) -> None:
         from segment_anything import SamPredictor
 
+        self.box_multimask = bool(box_multimask)
         self.model = sam.eval().to(device)
         self.predictor = SamPredictor(self.model)
         self.device = device
@@ -190,8 +195,9 @@ class SamSegmenter(Segmenter):
         arch: SamArch | str,
         input_size: int = 1024,
         device: str = "cpu",
+        box_multimask: bool = False,
     ) -> SamSegmenter:
-        return cls(load_sam(checkpoint, arch, input_size), device=device)
+        return cls(load_sam(checkpoint, arch, input_size), device=device, box_multimask=box_multimask)
 
     @property
     def input_size(self) -> int:
@@ -222,15 +228,17 @@ class SamSegmenter(Segmenter):
         boxes: np.ndarray | None = None,
         points: np.ndarray | None = None,
         point_labels: np.ndarray | None = None,
-        multimask: bool = True,
+        multimask: bool | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Masks for N prompts (boxes and/or points of the same N objects); see :class:`Segmenter`.
 
         With ``multimask`` the decoder's three candidates are scored by its predicted IoU and the
-        best is kept; otherwise its single-mask output is used. Quality = predicted IoU.
+        best is kept; otherwise its single-mask output is used; None = ``box_multimask`` for box
+        prompts, three masks for point prompts. Quality = predicted IoU.
         """
         import torch
 
+        multimask = self.resolve_multimask(multimask, points)
         if self._state is None:
             raise RuntimeError("An image must be set with set_image(...) before predict(...)")
         st = self._state

@@ -90,7 +90,7 @@ class SyntheticSegmenter(_FrameLookup):
         self._t = self.frame_of(image)
         self.embeddings += 1
 
-    def predict(self, boxes=None, points=None, point_labels=None, multimask=True):
+    def predict(self, boxes=None, points=None, point_labels=None, multimask=None):
         import cv2
 
         if self._t is None:
@@ -154,7 +154,7 @@ class BoxClippedSegmenter(Segmenter):
         self.embed_seconds += time.perf_counter() - t0
         self.embeddings += 1
 
-    def predict(self, boxes=None, points=None, point_labels=None, multimask=True):
+    def predict(self, boxes=None, points=None, point_labels=None, multimask=None):
         t0 = time.perf_counter()
         masks, scores = self.inner.predict(boxes, points, point_labels, multimask)
         self.decode_seconds += time.perf_counter() - t0

@@ -123,7 +123,7 @@ class SamFlowPropagator(Propagator):
         if not ids:
             return labels
         self.set_image(index, frame)
-        masks, _ = self.segmenter.predict(boxes=np.stack(boxes), multimask=True)
+        masks, _ = self.segmenter.predict(boxes=np.stack(boxes))  # the profile's box setting
         accepted = {}
         for i, fm, sm in zip(ids, flow_masks, masks):
             inter = np.logical_and(fm, sm).sum()

@@ -295,7 +295,7 @@ class Tracker:
         if self.segmenter is not None:
             t0 = time.perf_counter()
             self.propagator.segmenter_image(self.segmenter, index, frame)
-            masks, _ = self.segmenter.predict(boxes=dets.boxes, multimask=True)
+            masks, _ = self.segmenter.predict(boxes=dets.boxes)  # the profile's box setting
             self.timings["segment"] += time.perf_counter() - t0
         else:
             masks = np.stack([box_mask(b, (h, w)) for b in dets.boxes])
