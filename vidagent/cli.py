@@ -163,6 +163,7 @@ def _check_video_first(args) -> None:
     if getattr(args, "tracks", None) and getattr(args, "detections", None):
         raise InputError("give --tracks or --detections, not both")
     info = args.video_reader.info
+    args.detections_file = getattr(args, "detections", None)  # the path, for the --out check
     if getattr(args, "detections", None):
         from vidagent.io.detections import load_detections
 
@@ -218,14 +219,14 @@ def _seg_text(r) -> str:
 
 def _check_out(args) -> None:
     """``--out`` is a folder (or absent) and not one of the command's inputs (nor inside one,
-    nor holding one); checked before anything is read or loaded."""
+    nor holding one); checked after the inputs (read only), before any model or output."""
     from vidagent.io.paths import check_out_not_input
 
     out = args.out
     check_out_not_input(out, [
         ("the video", args.video),
         ("the --tracks folder", getattr(args, "tracks", None)),
-        ("the --detections file", getattr(args, "detections", None)),
+        ("the --detections file", getattr(args, "detections_file", None)),
     ])
     p = Path(out)
     if p.exists() and not p.is_dir():
@@ -235,8 +236,8 @@ def _check_out(args) -> None:
 def cmd_segment(args) -> int:
     from vidagent.pipeline import check_question
 
-    _check_out(args)
     _check_video_first(args)
+    _check_out(args)
     if args.expression != "-":
         check_question(args.expression, "expression")
     agent = _agent(args)
@@ -268,8 +269,8 @@ def cmd_segment(args) -> int:
 def cmd_track(args) -> int:
     from vidagent.pipeline import split_prompt
 
-    _check_out(args)
     _check_video_first(args)
+    _check_out(args)
     if args.tracks:
         raise InputError("track makes tracks; --tracks is for ask and segment")
     if args.detections is None:
