@@ -19,8 +19,8 @@ from typing import Literal
 
 from vidagent.errors import InputError
 
-DetectorBackend = Literal["hf", "groundingdino"]
-SegmenterBackend = Literal["segment_anything", "hf"]
+DetectorBackend = str  # a key of vidagent.models.registry.DETECTORS ("hf", "groundingdino")
+SegmenterBackend = str  # a key of vidagent.models.registry.SEGMENTERS ("segment_anything", "hf")
 PropagatorKind = str  # a tracking engine's name (``vidagent.tracking.engines.ENGINES``)
 
 

@@ -4,6 +4,12 @@
 (local path, hub cache, ``VIDAGENT_HOME``; see :mod:`vidagent.models.weights`), load them
 strictly and cache the result per (model spec, device). ``profile_weights(profile)`` lists every
 weight a profile needs, for ``vidagent models where|download|verify``.
+
+Backends are registries of builders: ``DETECTORS`` and ``SEGMENTERS`` map the ``backend`` name a
+profile's spec gives to a :class:`Backend` (how to build the model from the spec, which weights
+it needs). A new backend is one entry here (``register_detector`` / ``register_segmenter``, or
+a line in the tables at the end of this module) plus its own module and tests; profiles,
+``vidagent models`` and the pipeline need no change.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Literal
 
 from vidagent.models.base import Detector, Segmenter
 from vidagent.models.weights import (
@@ -60,10 +66,39 @@ def _hub_or_local(what: str, ref: str, patterns, required) -> WeightRef:
     return WeightRef(what, "hub_repo", ref, patterns=tuple(patterns), required=tuple(required))
 
 
+@dataclass(frozen=True)
+class Backend:
+    """How to build one kind of model from its profile spec.
+
+    build: ``(spec, profile_name, offline, device) -> model`` (a Detector or Segmenter); raises
+        WeightsMissingError / CheckpointError / InputError as :func:`load_detector` says.
+    weights: ``spec -> [WeightRef]``, every weight ``build`` reads (for ``vidagent models``).
+    """
+
+    build: Callable[..., object]
+    weights: Callable[..., list[WeightRef]]
+
+
+def _backend(table: dict[str, Backend], kind: str, name: str) -> Backend:
+    try:
+        return table[name]
+    except KeyError:
+        known = ", ".join(sorted(table))
+        raise ValueError(f"unknown {kind} backend {name!r}; one of: {known}") from None
+
+
 def detector_weights(spec: DetectorSpec) -> list[WeightRef]:
     """Weights of a detector spec."""
-    if spec.backend == "hf":
-        return [
+    return _backend(DETECTORS, "detector", spec.backend).weights(spec)
+
+
+def segmenter_weights(spec: SegmenterSpec) -> list[WeightRef]:
+    """Weights of a segmenter spec."""
+    return _backend(SEGMENTERS, "segmenter", spec.backend).weights(spec)
+
+
+def _hf_detector_weights(spec: DetectorSpec) -> list[WeightRef]:
+    return [
             _hub_or_local(
                 f"detector weights ({spec.model})",
                 spec.model,
@@ -71,6 +106,9 @@ def detector_weights(spec: DetectorSpec) -> list[WeightRef]:
                 ("config.json", "*.safetensors", "preprocessor_config.json|processor_config.json"),
             )
         ]
+
+
+def _groundingdino_weights(spec: DetectorSpec) -> list[WeightRef]:
     refs = []
     p = Path(spec.model).expanduser()
     if p.is_file():
@@ -101,17 +139,18 @@ def detector_weights(spec: DetectorSpec) -> list[WeightRef]:
     return refs
 
 
-def segmenter_weights(spec: SegmenterSpec) -> list[WeightRef]:
-    """Weights of a segmenter spec."""
-    if spec.backend == "hf":
-        return [
-            _hub_or_local(
-                f"segmenter weights ({spec.model})",
-                spec.model,
-                HUB_PATTERNS,
-                ("config.json", "*.safetensors"),
-            )
-        ]
+def _hf_segmenter_weights(spec: SegmenterSpec) -> list[WeightRef]:
+    return [
+        _hub_or_local(
+            f"segmenter weights ({spec.model})",
+            spec.model,
+            HUB_PATTERNS,
+            ("config.json", "*.safetensors"),
+        )
+    ]
+
+
+def _sam_weights(spec: SegmenterSpec) -> list[WeightRef]:
     if spec.checkpoint is not None:
         return [WeightRef(f"segmenter checkpoint ({spec.checkpoint})", "local", spec.checkpoint)]
     from vidagent.models.segmenter_sam import SAM_CHECKPOINTS
@@ -183,7 +222,11 @@ def load_detector(
 
 
 def _build_detector(spec: DetectorSpec, name: str, offline: bool, device: str) -> Detector:
-    kw = {
+    return _backend(DETECTORS, "detector", spec.backend).build(spec, name, offline, device)
+
+
+def _detector_kwargs(spec: DetectorSpec, device: str) -> dict:
+    return {
         "short_side": spec.short_side,
         "max_side": spec.max_side,
         "box_threshold": spec.box_threshold,
@@ -192,37 +235,41 @@ def _build_detector(spec: DetectorSpec, name: str, offline: bool, device: str) -
         "nms_iou": spec.nms_iou,
         "device": device,
     }
-    if spec.backend == "hf":
-        from vidagent.models.detector_hf import HFGroundingDino
 
-        path = resolve_hub_dir(
-            spec.model, offline=offline, what=f"detector weights ({spec.model})", profile=name
-        )
-        return HFGroundingDino.from_pretrained(path, **kw)
-    if spec.backend == "groundingdino":
-        from vidagent.models.detector_gdino import (
-            OriginalGroundingDino,
-            load_groundingdino,
-            require_groundingdino,
-        )
 
-        require_groundingdino()
-        ckpt = resolve_hub_file(
-            spec.model,
-            spec.checkpoint or "",
-            offline=offline,
-            what=f"detector checkpoint ({spec.model})",
-            profile=name,
-        )
-        text_dir = resolve_hub_dir(
-            spec.text_encoder,
-            offline=offline,
-            allow_patterns=TEXT_ENCODER_PATTERNS,
-            what=f"detector text encoder tokenizer ({spec.text_encoder})",
-            profile=name,
-        )
-        return OriginalGroundingDino(load_groundingdino(ckpt, spec.config, text_dir), **kw)
-    raise ValueError(f"unknown detector backend {spec.backend!r}")
+def _build_hf_detector(spec: DetectorSpec, name: str, offline: bool, device: str) -> Detector:
+    from vidagent.models.detector_hf import HFGroundingDino
+
+    path = resolve_hub_dir(
+        spec.model, offline=offline, what=f"detector weights ({spec.model})", profile=name
+    )
+    return HFGroundingDino.from_pretrained(path, **_detector_kwargs(spec, device))
+
+
+def _build_groundingdino(spec: DetectorSpec, name: str, offline: bool, device: str) -> Detector:
+    from vidagent.models.detector_gdino import (
+        OriginalGroundingDino,
+        load_groundingdino,
+        require_groundingdino,
+    )
+
+    require_groundingdino()
+    ckpt = resolve_hub_file(
+        spec.model,
+        spec.checkpoint or "",
+        offline=offline,
+        what=f"detector checkpoint ({spec.model})",
+        profile=name,
+    )
+    text_dir = resolve_hub_dir(
+        spec.text_encoder,
+        offline=offline,
+        allow_patterns=TEXT_ENCODER_PATTERNS,
+        what=f"detector text encoder tokenizer ({spec.text_encoder})",
+        profile=name,
+    )
+    model = load_groundingdino(ckpt, spec.config, text_dir)
+    return OriginalGroundingDino(model, **_detector_kwargs(spec, device))
 
 
 def load_segmenter(
@@ -242,34 +289,55 @@ def load_segmenter(
 
 
 def _build_segmenter(spec: SegmenterSpec, name: str, offline: bool, device: str) -> Segmenter:
-    if spec.backend == "segment_anything":
-        from vidagent.models.segmenter_sam import SAM_ARCHS, SAM_CHECKPOINTS, SamSegmenter
+    return _backend(SEGMENTERS, "segmenter", spec.backend).build(spec, name, offline, device)
 
-        if spec.model not in SAM_ARCHS:
-            raise ValueError(f"unknown SAM model type {spec.model!r}; one of {sorted(SAM_ARCHS)}")
-        if spec.checkpoint is not None:
-            ckpt = Path(spec.checkpoint).expanduser()
-            if not ckpt.is_file():
-                from vidagent.errors import InputError
 
-                raise InputError(
-                    f"SAM checkpoint {ckpt} (profile {name}) does not exist; fix the path"
-                )
-        else:
-            w = SAM_CHECKPOINTS[spec.model]
-            ckpt = resolve_url_file(
-                w, offline=offline, what=f"SAM {spec.model} checkpoint", profile=name, progress=True
-            )
-        return SamSegmenter.from_checkpoint(
-            ckpt, spec.model, spec.input_size, device=device, box_multimask=spec.box_multimask
-        )
-    if spec.backend == "hf":
-        from vidagent.models.segmenter_hf import HFSamSegmenter
+def _build_sam(spec: SegmenterSpec, name: str, offline: bool, device: str) -> Segmenter:
+    from vidagent.models.segmenter_sam import SAM_ARCHS, SAM_CHECKPOINTS, SamSegmenter
 
-        path = resolve_hub_dir(
-            spec.model, offline=offline, what=f"segmenter weights ({spec.model})", profile=name
+    if spec.model not in SAM_ARCHS:
+        raise ValueError(f"unknown SAM model type {spec.model!r}; one of {sorted(SAM_ARCHS)}")
+    if spec.checkpoint is not None:
+        ckpt = Path(spec.checkpoint).expanduser()
+        if not ckpt.is_file():
+            from vidagent.errors import InputError
+
+            raise InputError(f"SAM checkpoint {ckpt} (profile {name}) does not exist; fix the path")
+    else:
+        w = SAM_CHECKPOINTS[spec.model]
+        ckpt = resolve_url_file(
+            w, offline=offline, what=f"SAM {spec.model} checkpoint", profile=name, progress=True
         )
-        return HFSamSegmenter.from_pretrained(
-            path, device=device, box_multimask=spec.box_multimask
-        )
-    raise ValueError(f"unknown segmenter backend {spec.backend!r}")
+    return SamSegmenter.from_checkpoint(
+        ckpt, spec.model, spec.input_size, device=device, box_multimask=spec.box_multimask
+    )
+
+
+def _build_hf_segmenter(spec: SegmenterSpec, name: str, offline: bool, device: str) -> Segmenter:
+    from vidagent.models.segmenter_hf import HFSamSegmenter
+
+    path = resolve_hub_dir(
+        spec.model, offline=offline, what=f"segmenter weights ({spec.model})", profile=name
+    )
+    return HFSamSegmenter.from_pretrained(path, device=device, box_multimask=spec.box_multimask)
+
+
+def register_detector(name: str, build: Callable[..., Detector], weights) -> None:
+    """Add (or replace) the detector backend ``name`` (see :class:`Backend`)."""
+    DETECTORS[name] = Backend(build, weights)
+
+
+def register_segmenter(name: str, build: Callable[..., Segmenter], weights) -> None:
+    """Add (or replace) the segmenter backend ``name`` (see :class:`Backend`)."""
+    SEGMENTERS[name] = Backend(build, weights)
+
+
+# the backends a profile's ``detector.backend`` / ``segmenter.backend`` may name
+DETECTORS: dict[str, Backend] = {
+    "hf": Backend(_build_hf_detector, _hf_detector_weights),  # transformers Grounding DINO
+    "groundingdino": Backend(_build_groundingdino, _groundingdino_weights),  # the original code
+}
+SEGMENTERS: dict[str, Backend] = {
+    "segment_anything": Backend(_build_sam, _sam_weights),  # the original SAM code
+    "hf": Backend(_build_hf_segmenter, _hf_segmenter_weights),  # transformers SAM / SAM-HQ / SAM 2
+}
