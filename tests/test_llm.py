@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -244,4 +245,39 @@ def test_cuda_load_asks_transformers_for_bf16_on_the_device(tiny_dir, monkeypatc
         load_language_model(tiny_dir, offline=True, device="cuda")
     assert seen["dtype"] == torch.bfloat16  # the tiny checkpoint is float32: still 16-bit on GPU
     assert seen["device_map"] == {"": "cuda"}
+    llm_mod.clear_cache()
+
+
+@pytest.mark.parametrize("tied", [True, False], ids=["tied-1.5B-style", "untied-7B-style"])
+def test_qwen2_checkpoints_load_strictly(tmp_path, tied):
+    """The gpu profiles' language models are Qwen2.5 (1.5B ties the output head to the
+    embeddings, 7B does not): a checkpoint saved the way they are loads; one missing a weight is
+    refused instead of running with it random."""
+    from safetensors.torch import load_file, save_file
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    from vidagent.models.weights import CheckpointError
+
+    src = _tiny_model_dir(tmp_path / "tok")  # its tokenizer files
+    cfg = Qwen2Config(
+        vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+        tie_word_embeddings=tied,
+    )
+    folder = tmp_path / "qwen"
+    torch.manual_seed(0)
+    Qwen2ForCausalLM(cfg).save_pretrained(folder)
+    for f in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (Path(src) / f).exists():
+            (folder / f).write_bytes((Path(src) / f).read_bytes())
+    sd = load_file(folder / "model.safetensors")
+    assert ("lm_head.weight" in sd) == (not tied)
+    llm_mod.clear_cache()
+    lm = load_language_model(str(folder), offline=True)
+    assert lm.model.vidagent_ignored_keys == []
+    sd.pop("model.norm.weight")
+    save_file(sd, folder / "model.safetensors", metadata={"format": "pt"})
+    llm_mod.clear_cache()
+    with pytest.raises(CheckpointError, match="model.norm.weight"):
+        load_language_model(str(folder), offline=True)
     llm_mod.clear_cache()

@@ -276,6 +276,8 @@ def _load(spec: LLMSpec, name: str, *, offline: bool, device: str,
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from vidagent.models.weights import CheckpointError, from_pretrained_strict
+
     if str(device).startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"device {device!r} asked for, but no CUDA GPU is available; "
                          "use --device cpu")
@@ -297,7 +299,14 @@ def _load(spec: LLMSpec, name: str, *, offline: bool, device: str,
 
             checkpoint_dtype = getattr(AutoConfig.from_pretrained(folder, **kwargs), "dtype", None)
         placement = load_placement(device, checkpoint_dtype, bf16_supported=_bf16_supported(device))
-        model = AutoModelForCausalLM.from_pretrained(folder, **placement, **kwargs)
+        if spec.gguf_file:  # dequantised from GGUF: transformers maps every tensor itself
+            model = AutoModelForCausalLM.from_pretrained(folder, **placement, **kwargs)
+        else:
+            model = from_pretrained_strict(
+                AutoModelForCausalLM, folder, what=f"language model {name}", **placement, **kwargs
+            )
+    except CheckpointError:
+        raise
     except (OSError, ValueError) as exc:
         if spec.kind == "hub":
             command = f"vidagent models download --profile {profile or '<name>'}"
