@@ -15,7 +15,6 @@ at 1024 px 11-15 s wall, i.e. about 0.45-0.85x the one-thread CPU seconds.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
 
 from vidagent.errors import InputError
 
