@@ -23,10 +23,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from vidagent.query.lexicon import SPACE_WORDS, TIME_WORDS, singular
+from vidagent.query.lexicon import SPACE_WORDS, STOP, TIME_WORDS, VERBS, singular
 from vidagent.query.plan import Plan
 
-__all__ = ["constraint_kinds", "finish_constraints", "take_constraints"]
+__all__ = ["CAMERA", "constraint_kinds", "finish_constraints", "take_constraints"]
+
+# words after a participle that are not the noun it qualifies ("moving ahead")
+_ADVERBS = frozenset("""
+ahead downhill uphill downstream upstream thru through along across past away around about off
+into onto on in out up down forward forwards backward backwards together alone fast slowly
+quickly toward towards home here there straight freely outside inside behind after near by
+over under with without while and or then to from at of again still
+""".split())
+SAME = "@subject"  # placeholder ``other``: another object of the subject's kind
+_ATTACHED = "@noun"  # the noun a participle or number qualifies: kept only for the subject
 
 _REL = r"(?:(?:that|which|who) (?:is |are |was |were )?)"
 _NUMS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -45,7 +55,8 @@ _GO = (r"(?:mov(?:e|es|ed|ing)|go(?:es|ing)?|went|head(?:s|ed|ing)?|travel+(?:s|
        r"paddl(?:e|es|ed|ing)|waddl(?:e|es|ed|ing)|glid(?:e|es|ed|ing)|speed(?:s|ing)?|"
        r"sped|zoom(?:s|ed|ing)?|leap(?:s|ed|ing)?|jump(?:s|ed|ing)?|bounc(?:e|es|ed|ing)|"
        r"chas(?:e|es|ed|ing)|climb(?:s|ed|ing)?|turn(?:s|ed|ing)?|shift(?:s|ed|ing)?|"
-       r"advanc(?:e|es|ed|ing)|proceed(?:s|ed|ing)?|pull(?:s|ed|ing)? away)")
+       r"advanc(?:e|es|ed|ing)|proceed(?:s|ed|ing)?|pull(?:s|ed|ing)? away|"
+       r"(?:keep(?:s|ing)?|kept) (?:going )?straight)")
 # words after which a motion verb names a direction, not motion as such
 _DIRECTION_AFTER = re.compile(
     r"^\s*(?:to the |towards the |toward the |to |from the |from |the )?(?:left|right|up|down|"
@@ -57,9 +68,18 @@ _FAST = r"(?:fastest|quickest|speediest|most quickly|most rapidly|fastest of all
 _SLOW = r"(?:slowest|most slowly)"
 _OTHER_BAD = SPACE_WORDS | TIME_WORDS | {
     "camera", "screen", "frame", "viewer", "us", "me", "him", "her", "them", "it", "each",
-    "other", "one", "another", "way", "side", "same", "direction", "front", "back", "end",
-    "start", "here", "there", "where", "distance", "forward", "forwards", "backward",
-    "backwards", "center", "centre", "middle"}
+    "other", "others", "one", "ones", "another", "way", "side", "same", "direction", "front",
+    "back", "end", "start", "here", "there", "where", "distance", "forward", "forwards",
+    "backward", "backwards", "center", "centre", "middle", "aside", "along", "straight"}
+# what is passed on the way is a place, not another mover ("passing an intersection": moving)
+_PLACES = frozenset("""
+intersection junction crossing crosswalk street road lane corner turn roundabout bridge tunnel
+gate highway freeway track path trail field area
+""".split())
+# balls and the like are passed to someone, not overtaken ("passing a football")
+_PASSED_THINGS = frozenset("ball basketball football soccerball volleyball puck frisbee baton "
+                           "rugby".split())
+CAMERA = "camera"  # ``other`` of towards / away from the viewer
 
 
 def _blank(q: str, m: re.Match, keep: str = "") -> str:
@@ -90,27 +110,43 @@ class _Taker:
         return m
 
     def take_pair(self, kind: str, pattern: str, passive: bool = False) -> bool:
-        """Consume ``pattern`` (the verb and preposition); the object phrase after it stays."""
+        """Consume ``pattern`` (the verb and preposition); the object phrase after it stays.
+
+        "the other" / "another" / "two others" with no noun of its own means another object
+        of the subject's kind; "the camera" is the viewer (towards / away from only)."""
         for m in re.finditer(pattern, self.q):
             after = self.q[m.end():]
+            if kind in ("towards", "away_from") and re.match(
+                    r"\s*(?:the |a )?(?:camera|viewer|screen|us|me)\b", after):
+                self._add({"kind": kind, "other": CAMERA}, m)
+                return True
+            same = re.match(r"\s*(?:the other ones?|the other|another|(?:the |two |three )?"
+                            r"others|(?:two|three) other)\b( [a-z]+)?", after)
+            if same and (same[1] is None or same[1].strip() in STOP | _ADVERBS):
+                self._add({"kind": kind, "other": SAME, **({"passive": True} if passive else {})},
+                          m)
+                return True
             obj = re.match(r"\s*(?:the |a |an |some |his |her |their |its )?(?:other |another )?"
                            r"([a-z0-9' ]+)", after)
-            if not obj:
-                continue
-            first = obj[1].split()[:1]
-            if not first or first[0] in _OTHER_BAD:
-                continue
+            if not obj or obj[1].split()[:1] in (["direction"], ["way"], ["side"]):
+                continue  # "towards the direction of the forest": a heading, not an object
             other = self.phrase_after(obj[1])
             if not other or other.split()[-1] in _OTHER_BAD:
+                continue
+            head = other.split()[-1]
+            if kind == "passes" and head in _PLACES | _PASSED_THINGS:
                 continue
             c = {"kind": kind, "other": other}
             if passive:
                 c["passive"] = True
-            if not self.has(kind):
-                self.found.append(c)
-            self.q = _blank(self.q, m)
+            self._add(c, m)
             return True
         return False
+
+    def _add(self, c: dict, m: re.Match) -> None:
+        if not self.has(c["kind"]):
+            self.found.append(c)
+        self.q = _blank(self.q, m)
 
 
 def take_constraints(q: str, task: str, phrase_after: Callable[[str], str | None],
@@ -127,6 +163,8 @@ def take_constraints(q: str, task: str, phrase_after: Callable[[str], str | None
     motion_task = task == "motion"
     when = task == "when"
     rel_only = _REL if when else _REL + "?"
+
+    _take_direction_words(t, motion_task)
 
     # ---- leaving order: before anything reads "first" / "last" as appearance order
     if not compare:
@@ -191,6 +229,16 @@ def take_constraints(q: str, task: str, phrase_after: Callable[[str], str | None
         if not t.has("fastest") and not t.has("slowest"):
             t.take("fastest", r"\b(?:" + _GO + r") (?:the )?(?:fastest|quickest|most quickly|"
                    r"the most)\b")
+        # "walking fast", "speeding", "slowly crawling": singled out by speed among its kind
+        adv = r"(?:very |so |really |quite |too )?"
+        if not t.has("fastest") and not t.has("slowest"):
+            t.take("fastest", r"\b(?:(?:" + _GO + r") " + adv + r"(?:fast|quickly|rapidly|"
+                   r"speedily|at (?:a )?high speed)|" + adv + r"(?:fast|quickly|rapidly) (?:" +
+                   _GO + r")|speed(?:s|ing)|sprint(?:s|ing)|fast[ -]moving)\b")
+        if not t.has("fastest") and not t.has("slowest"):
+            t.take("slowest", r"\b(?:(?:" + _GO + r") " + adv + r"(?:slowly|slow|at (?:a )?low "
+                   r"speed)|" + adv + r"slowly (?:" + _GO + r")|slow[ -]moving|"
+                   r"(?:is |are )?slow(?= *(?:\||$)))\b")
 
     # ---- pairs: follows, passes, towards, away from
     go = r"(?:(?:" + _GO + r") )?"
@@ -199,17 +247,26 @@ def take_constraints(q: str, task: str, phrase_after: Callable[[str], str | None
     t.take_pair("follows", r"\b" + go + r"(?:follow(?:s|ed|ing)?|chas(?:e|es|ed|ing)|"
                 r"trail(?:s|ed|ing)? (?:behind )?|pursu(?:e|es|ed|ing)|tail(?:s|ed|ing)|"
                 r"(?:" + _GO + r") (?:behind|after))\b")
+    _take_followed_with(t)
+    _take_behind(t)
     t.take_pair("passes", r"\b(?:passed|overtaken) by\b", passive=True)
+    t.take_pair("towards", r"\b(?:is |are |being )?(?:passed|thrown|kicked|handed|rolled) "
+                r"(?:over )?to\b")
     t.take_pair("passes", r"\b" + go + r"(?:pass(?:es|ed|ing)?(?: by)?|overtak(?:e|es|ing)|"
                 r"overtook|(?:" + _GO + r") (?:past|by)|cross(?:es|ed|ing)? (?:in front of|"
                 r"past))\b")
     t.take_pair("towards", r"\b(?:approached|neared) by\b", passive=True)
     t.take_pair("towards", r"\b" + go + r"(?:towards?|approach(?:es|ed|ing)?|"
                 r"head(?:s|ed|ing)? for|mak(?:e|es|ing) (?:its|his|her|their) way to|"
-                r"nearing)\b|\b(?:" + _GO + r") (?:(?:closer|close|up|over|near|nearer) to|to|"
-                r"at)\b|\b(?:get(?:s|ting)?|got|draw(?:s|ing)?|drew) (?:closer|nearer) to\b")
+                r"nearing|reach(?:es|ed|ing)?(?: out to)?)\b|\b(?:" + _GO + r") "
+                r"(?:forward |forwards |straight |over |up )?(?:(?:closer|close|near|nearer) to|"
+                r"to|at)\b|\b(?:get(?:s|ting)?|got|draw(?:s|ing)?|drew) (?:closer|nearer) to\b")
     t.take_pair("away_from", r"\b" + go + r"(?:away from|(?:flee(?:s|ing)?|fled|escap(?:e|es|"
                 r"ed|ing)|retreat(?:s|ed|ing)?)(?: from)?|(?:" + _GO + r") from)\b")
+    if not t.has("away_from") and not when:  # "walking away": from the viewer
+        m = re.search(r"\b(?:" + _GO + r") away\b(?! from)", t.q)
+        if m:
+            t._add({"kind": "away_from", "other": CAMERA}, m)
 
     # ---- still / moving
     if not motion_task:
@@ -219,7 +276,9 @@ def take_constraints(q: str, task: str, phrase_after: Callable[[str], str | None
                r"(?:does|do|did)(?:n't| not) move|never move(?:s|d)?|static|immobile|unmoving|"
                r"without moving|stays? put|staying put|(?:stay(?:s|ing)?|remain(?:s|ing)?) "
                r"(?:in place|in the same (?:place|position|spot)|where (?:it|he|she|they) "
-               r"(?:is|are))|parked|at rest|does(?:n't| not) go anywhere)\b")
+               r"(?:is|are))|parked|at rest|does(?:n't| not) go anywhere|(?<!without )(?:stops|"
+               r"stopped|stopping|comes to a (?:stop|halt)|halts|halted|waiting|waits)"
+               r"(?! (?:sign|light|line|bar|by))|(?:is|are) stopped)\b")
         if not t.has("still"):
             t.take("still", r"\bstill\b(?! (?:there|visible|in|on|at|present|seen|around|"
                    r"here|be|is|are|has|have|moving|running|walking|going))")
@@ -232,9 +291,82 @@ def take_constraints(q: str, task: str, phrase_after: Callable[[str], str | None
                       r"(two|three|four|five|six|seven|eight|both|pair of|[2-8])"
                       r" (?=((?:[a-z'|]+ ){0,3}?)([a-z]+)\b)", t.q)
         if m and _plural_after(m[2], m[3]):
-            t.found.append({"kind": "count", "n": _NUMS[m[1]]})
+            noun = next((w for w in m[2].replace("|", " ").split() + [m[3]]
+                         if singular(w) != w), m[3])
+            # "walking with two dogs" counts other objects, not the subject
+            t.found.append({"kind": "count", "n": _NUMS[m[1]], _ATTACHED: singular(noun)})
             t.q = _blank(t.q, m)
     return t.found, " ".join(t.q.split())
+
+
+_DIRS = {"left": "left", "right": "right", "top": "up", "bottom": "down", "up": "up",
+         "down": "down"}
+_OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
+
+
+def _take_direction_words(t: _Taker, motion_task: bool) -> None:
+    """Motion words the direction patterns would misread, and directions they miss.
+
+    "moves up and down", "turns left" (the driver's left, not the image's), "runs down the
+    street" are motion without a direction; "swimming towards the top", "from the middle to
+    the left", "disappears to the left", "enters from the right" are directions."""
+    if not motion_task:
+        t.take("moving", r"\b(?:" + _GO + r") (?:up and down|down and up|back and forth|to and "
+               r"fro|left and right|right and left|around|in circles?|round and round)\b")
+        t.take("moving", r"\b(?:turn(?:s|ed|ing)?|swerv(?:e|es|ed|ing)|switch(?:es|ed|ing)? "
+               r"lanes?|chang(?:e|es|ed|ing) lanes?|mak(?:e|es|ing) a) (?:to the |to |onto the )?"
+               r"(?:left|right)(?: turn)?\b(?! (?:side )?of)")
+        t.take("moving", r"\b(?:" + _GO + r") (?:up|down) (?=(?:the|a|an|this|that) "
+               r"(?!left|right|top|bottom|middle|center)[a-z]+)")
+    for rx, group_from in (
+            (r"\b(?:" + _GO + r") (?:towards?|to) the (top|bottom)(?: (?:of|side of) " + _PLACE +
+             r")?\b", False),
+            (r"\b(?:" + _GO + r"|disappear(?:s|ed|ing)?|vanish(?:es|ed|ing)?|exit(?:s|ed|ing)?|"
+             r"leav(?:e|es|ing))\b(?: [a-z]+){1,8}? to the (left|right|top|bottom)\b"
+             r"(?! (?:side )?of)", False),
+            (r"\b(?:enter(?:s|ed|ing)?|appear(?:s|ed|ing)?|com(?:e|es|ing) in)(?: [a-z]+){0,3}? "
+             r"from the (left|right|top|bottom)\b(?! (?:side )?of)", True)):
+        m = re.search(rx, t.q)
+        if m and not t.has("direction"):
+            d = _DIRS[m[1]]
+            t.found.append({"kind": "direction", "direction": _OPPOSITE[d] if group_from else d})
+            t.q = _blank(t.q, m)
+            if re.search(r"disappear|vanish|exit|leav", m[0]) and not t.has("disappears"):
+                t.found.append({"kind": "disappears"})  # "disappears to the left"
+
+
+def _take_followed_with(t: _Taker) -> None:
+    """"turning left with a gray van following": the van follows the subject."""
+    m = re.search(r"\bwith (?:a |an |the |another )?((?:[a-z]+ ){0,3}?[a-z]+) (following|"
+                  r"behind|chasing|trailing)(?: (?:it|him|her|them|closely))?\b", t.q)
+    if not m:
+        return
+    other = t.phrase_after(m[1])
+    if not other or other.split()[-1] in _OTHER_BAD:
+        return
+    if not t.has("follows"):
+        t.found.append({"kind": "follows", "other": other, "passive": True})
+    t.q = " " + " ".join((t.q[: m.start()] + " | " + m[1] + " | " + t.q[m.end():]).split()) + " "
+
+
+def _take_behind(t: _Taker) -> None:
+    """"keeps straight behind another SUV": behind another object while moving is following."""
+    for m in re.finditer(r"\b(?:(?:right|just|closely) )?behind\b", t.q):
+        before = t.q[max(0, m.start() - 60): m.start()]
+        if not re.search(r"\b(?:" + _GO + r"|pass(?:es|ed|ing)?)\b", before) \
+                or "|" in before.split()[-3:]:
+            continue
+        after = t.q[m.end():]
+        obj = re.match(r"\s*(?:the |a |an )?(?:other |another )?([a-z0-9' ]+)", after)
+        other = t.phrase_after(obj[1]) if obj else None
+        if re.match(r"\s*(?:the other|another)\b(?! [a-z]+ [a-z])", after) and not other:
+            other = SAME
+        if not other or other.split()[-1] in _OTHER_BAD | _PLACES:
+            continue
+        if not t.has("follows"):
+            t.found.append({"kind": "follows", "other": other})
+        t.q = _blank(t.q, m)
+        return
 
 
 def _plural_after(between: str, word: str) -> bool:
@@ -258,7 +390,16 @@ def _take_moving(t: _Taker) -> None:
         verb = m[0].split()[-1]
         if verb in ("back", "off", "come", "comes", "came", "coming") or "turn" in verb:
             continue
-        t.found.append({"kind": "moving"})
+        c = {"kind": "moving"}
+        nxt = re.match(r"\s*([a-z]+)\b", t.q[m.end():])
+        prev = t.q[: m.start()].split()[-1:]
+        attributive = bool(prev) and prev[0] in ("the", "a", "an", "this", "that", "its", "his",
+                                                 "her", "their")
+        if verb.endswith("ing") and m[0] == verb and nxt \
+                and (attributive or nxt[1] not in STOP | VERBS) and nxt[1] not in STOP \
+                and nxt[1] not in _OTHER_BAD | _ADVERBS and not nxt[1].endswith(("ing", "ly")):
+            c[_ATTACHED] = singular(nxt[1])  # "the running dog": only if the dog is the subject
+        t.found.append(c)
         t.q = _blank(t.q, m)
         return
 
@@ -267,8 +408,20 @@ def finish_constraints(found: list[dict], targets: list[str]) -> tuple[list[dict
     """The constraints that fit the plan's targets, and the targets with every pair kind's
     other phrase among them (appended when the phrase extraction missed it)."""
     out, targets = [], list(targets)
+    head = targets[0].split()[-1] if targets else None
     for c in found:
+        c = dict(c)
+        attached = c.pop(_ATTACHED, None)
+        if attached is not None and attached != head:
+            continue
         other = c.get("other")
+        if other == SAME:
+            if not targets:
+                continue
+            c["other"] = other = targets[0]
+        if other == CAMERA:
+            out.append(c)
+            continue
         if other is not None and not targets:
             continue  # the other object would become the subject
         if other is not None and other not in targets:

@@ -153,7 +153,8 @@ class Constraint(_Strict):
     """A time or motion constraint on the subject phrase (``targets[0]``).
 
     ``kind`` says what must hold (``ConstraintKind``); ``other`` is the target phrase a pair kind
-    relates to ("the dog following the man" -> kind="follows", other="man"); ``passive`` turns a
+    relates to ("the dog following the man" -> kind="follows", other="man"; "camera", which
+    need not be a target, is the viewer: "walking towards the camera"); ``passive`` turns a
     pair kind round ("the man followed by the dog": the other follows the subject); ``rank`` is
     the place for superlatives ("the second fastest" -> rank=2); ``n`` is the number of objects
     a count names ("the two dogs running" -> kind="count", n=2); ``direction`` is for kind
@@ -239,7 +240,7 @@ class Plan(_Strict):
                 if p not in self.targets:
                     raise ValueError(f"relation names {p!r}, which is not a target")
         for c in self.constraints:
-            if c.other is not None and c.other not in self.targets:
+            if c.other is not None and c.other != "camera" and c.other not in self.targets:
                 raise ValueError(f"constraint {c.kind!r} names {c.other!r}, which is not a target")
         if self.task == "relation" and self.relation is None:
             raise ValueError("task 'relation' needs a relation")

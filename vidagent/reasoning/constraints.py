@@ -62,6 +62,8 @@ PASS_MARGIN_REL = 0.5  # passing: from this many lengths behind to as many ahead
 PASS_LATERAL_REL = 4.0  # ... within this many lengths to the side when level
 APPROACH_REL = 0.75  # towards / away: the subject closes / opens the gap by this many lengths
 APPROACH_SHARE = 0.5  # ... and that is at least this share of its path
+CAMERA_GROWTH = 1.4  # towards / away from the camera: the mask grows / shrinks by this factor
+CAMERA = "camera"  # the ``other`` of towards / away from that means the viewer
 
 FILTER_KINDS = ("moving", "still", "direction", "disappears", "comes_back", "appears_later",
                 "appears_earlier", "follows", "passes", "towards", "away_from", "touches")
@@ -330,6 +332,18 @@ def approach(a: Profile, b: Profile) -> float:
     return closing / a.length
 
 
+def camera_approach(p: Profile) -> float:
+    """Log of how much the mask grows from the first to the last quarter of its time on
+    screen (median areas): positive when it comes towards the camera, negative going away."""
+    frames = np.flatnonzero(p.on & p.obj.visible)
+    if len(frames) < 4:
+        return 0.0
+    k = max(2, len(frames) // 4)
+    a0 = float(np.median(p.obj.areas[frames[:k]]))
+    a1 = float(np.median(p.obj.areas[frames[-k:]]))
+    return math.log(max(a1, 1.0) / max(a0, 1.0))
+
+
 # ------------------------------------------------------------------------------- applying
 @dataclass
 class Outcome:
@@ -402,6 +416,9 @@ def _score_filter(c: Constraint, p: Profile, others: list[Profile], diag: float,
         else:
             gap = max(times) - p.appear
         return float(gap) if gap >= tie else None
+    if c.other == CAMERA and k in ("towards", "away_from"):
+        v = camera_approach(p) * (1 if k == "towards" else -1)
+        return v if v >= math.log(CAMERA_GROWTH) else None
     best = None
     for q in others:
         if q.obj.id == o.id:
@@ -450,8 +467,10 @@ def apply_filters(plan: Plan, memory: SceneMemory, objects: list[ObjectMemory], 
         if not use_motion and c.kind in ("moving", "still", "direction"):
             continue
         pool = [profile(o, end_frame) for o in kept]
-        other_profiles = [profile(o, end_frame) for o in others(c.other)] if c.other else []
-        if c.other and not other_profiles:
+        camera = c.other == CAMERA and c.kind in ("towards", "away_from")
+        other_profiles = [profile(o, end_frame) for o in others(c.other)] \
+            if c.other and not camera else []
+        if c.other and not camera and not other_profiles:
             return Outcome([], f"no {c.other} appears in the video"), {}
         new, new_scores = [], {}
         for p in pool:

@@ -48,11 +48,16 @@ class Mover:
     spans: list[tuple[int, int]]
     shape: str = "circle"
     z: int = 0
+    scale: tuple[float, float] = (1.0, 1.0)  # size factor at the first / last on-screen frame
 
     def center(self, t: float) -> tuple[float, float]:
         fs = [p[0] for p in self.path]
         return (float(np.interp(t, fs, [p[1] for p in self.path])),
                 float(np.interp(t, fs, [p[2] for p in self.path])))
+
+    def half_at(self, t: float) -> float:
+        a = (t - self.first) / max(self.last - self.first, 1)
+        return self.half * (self.scale[0] + min(max(a, 0.0), 1.0) * (self.scale[1] - self.scale[0]))
 
     def on(self, t: int) -> bool:
         return any(a <= t <= b for a, b in self.spans)
@@ -122,7 +127,7 @@ def render(movers: list[Mover], rng: np.random.Generator, jitter: float = 0.7,
             cx, cy = m.center(t)
             cx += rng.normal(0, jitter)
             cy += rng.normal(0, jitter)
-            h = m.half * (1 + rng.normal(0, 0.03))
+            h = m.half_at(t) * (1 + rng.normal(0, 0.03))
             if m.shape == "circle":
                 mask = (xx - cx) ** 2 + (yy - cy) ** 2 <= h * h
             else:
@@ -145,8 +150,9 @@ class _Builder:
         lanes = HEIGHT / 5
         self.lanes = [float(lanes * (i + 0.5)) for i in self.rng.permutation(5)]
 
-    def labels(self, n: int) -> list[str]:
-        return [str(x) for x in self.rng.choice(LABELS, n, replace=False)]
+    def labels(self, n: int, exclude: tuple[str, ...] = ()) -> list[str]:
+        pool = [x for x in LABELS if x not in exclude]
+        return [str(x) for x in self.rng.choice(pool, n, replace=False)]
 
     def half(self) -> float:
         return float(self.rng.uniform(6.0, 9.5))
@@ -447,7 +453,8 @@ def _follows(b: _Builder, kind: str, seed: int) -> Case:
 
 
 def _passes(b: _Builder, kind: str, seed: int) -> Case:
-    L1, L2, D = b.labels(3)
+    # no ball here: "passing the ball" is passing it to someone, not going past it
+    L1, L2, D = b.labels(3, exclude=("ball",))
     r = b.rng
     sign = 1 if r.random() < 0.5 else -1
     h1, h2 = b.half(), b.half()
@@ -510,6 +517,31 @@ def _approach(b: _Builder, kind: str, seed: int) -> Case:
     word = "towards" if kind == "towards" else "away from"
     qs = [Question(f"how many {plural(L1)} move {word} the {L2}?", "count", 1)]
     return b.case(kind, seed, [(t, [chosen.id]) for t in texts], qs)
+
+
+def _camera(b: _Builder, kind: str, seed: int) -> Case:
+    """Towards / away from the camera: the object grows / shrinks (others keep their size)."""
+    L, D = b.labels(2)
+    r = b.rng
+    grow = float(r.uniform(1.6, 2.2))
+    near = kind == "towards"
+    chosen = b.any_motion(L, [(0, FRAMES - 1)])
+    chosen.half = float(r.uniform(5.0, 6.5))
+    chosen.scale = (1.0, grow) if near else (grow, 1.0)
+    other = b.any_motion(L, [(0, FRAMES - 1)])
+    other.half = float(r.uniform(5.0, 6.5))
+    other.scale = (grow, 1.0) if near else (1.0, grow)  # the opposite way
+    for _ in range(int(r.integers(0, 2))):
+        b.any_motion(L, [(0, FRAMES - 1)])  # keeps its size
+    b.any_motion(D, [(0, FRAMES - 1)])
+    if near:
+        texts = [f"the {L} coming towards the camera", f"the {L} walking toward the camera",
+                 f"the {L} approaching the camera"]
+    else:
+        texts = [f"the {L} walking away", f"the {L} moving away from the camera",
+                 f"the {L} going away from the camera"]
+    texts = [texts[i] for i in r.choice(len(texts), 2, replace=False)]
+    return b.case(kind, seed, [(t, [chosen.id]) for t in texts])
 
 
 def _touches(b: _Builder, kind: str, seed: int) -> Case:
@@ -578,9 +610,13 @@ _MAKERS = {
 
 def make_case(kind: str, seed: int, jitter: float = 0.7, drop: float = 0.05,
               blip: float = 0.3) -> Case:
-    """One case of ``kind`` (see ``KINDS``), rendered with tracker-like faults."""
+    """One case of ``kind`` (see ``KINDS``), rendered with tracker-like faults. Every fourth
+    seed of towards / away from is about the camera (the object grows / shrinks)."""
     b = _Builder(seed * 31 + KINDS.index(kind))
-    case = _MAKERS[kind](b, kind, seed)
+    if kind in ("towards", "away_from") and seed % 4 == 3:
+        case = _camera(b, kind, seed)
+    else:
+        case = _MAKERS[kind](b, kind, seed)
     case.label_maps = render(case.movers, np.random.default_rng(seed * 7919 + 17), jitter, drop,
                              blip)
     return case
