@@ -13,6 +13,15 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _vidagent_home(tmp_path_factory):
+    """Runs of the tests keep what they write under VIDAGENT_HOME (exported models) in a
+    temporary folder, not in the user's cache (tests that need their own set it themselves)."""
+    if "VIDAGENT_HOME" not in os.environ:
+        os.environ["VIDAGENT_HOME"] = str(tmp_path_factory.mktemp("vidagent-home"))
+    yield
+
+
 def moving_square_frames(n: int = 12, w: int = 96, h: int = 64, seed: int = 0):
     """Frames of a red square moving right over a gray background (HWC uint8 RGB)."""
     rng = np.random.default_rng(seed)

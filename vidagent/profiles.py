@@ -42,6 +42,9 @@ class DetectorSpec:
     text_threshold: float = 0.25  # ... and its phrase's best token probability exceeds this
     max_boxes: int = 20  # at most this many boxes per frame (highest scores first)
     nms_iou: float | None = 0.7  # per-phrase NMS IoU (None = no NMS; DINO emits near-duplicates)
+    # "torch" (eager PyTorch) or "onnxruntime" (CPU only, "hf" backend; exported once from the
+    # same weights, falls back to PyTorch when it cannot be used; see models/accelerate.py)
+    runtime: str = "torch"
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class SegmenterSpec:
     # box prompts: SAM's single-mask output (False; a box is unambiguous: SAM's README and the
     # Grounded-SAM pipelines) or the best of its three masks by predicted IoU (True)
     box_multimask: bool = False
+    runtime: str = "torch"  # of the image encoder: "torch" or "onnxruntime" (as DetectorSpec)
 
 
 @dataclass(frozen=True)
@@ -97,10 +101,12 @@ PROFILES: dict[str, Profile] = {
             box_threshold=0.35,
             text_threshold=0.25,
             max_boxes=20,
+            runtime="onnxruntime",
         ),
         segmenter=SegmenterSpec(
             backend="segment_anything",
             model="vit_b",
+            runtime="onnxruntime",
             # ViT-B encoder: 1024 px 17.7 CPU s, 640 3.7, 512 2.4, 384 1.05; decoder 0.05 s for a
             # box at 512 (0.48 s at 1024, mostly upsampling). Positional embeddings are
             # interpolated from the 1024 checkpoint; masks get coarser (32x32 embedding grid

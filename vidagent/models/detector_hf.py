@@ -53,6 +53,7 @@ class HFGroundingDino(Detector):
         self.max_boxes = max_boxes
         self.nms_iou = nms_iou
         self.device = device
+        self.engine = None  # a faster runner of the model (see models.accelerate); None: PyTorch
 
     @classmethod
     def from_pretrained(cls, path: str | Path, **kwargs) -> HFGroundingDino:
@@ -102,7 +103,8 @@ class HFGroundingDino(Detector):
             if inputs["input_ids"][0].tolist() != list(enc["input_ids"]):
                 raise RuntimeError("tokenizer and processor disagree on the caption's tokens")
             with torch.inference_mode():
-                out = self.model(**{k: v.to(self.device) for k, v in inputs.items()})
+                run = self.engine or self.model
+                out = run(**{k: v.to(self.device) for k, v in inputs.items()})
             probs = out.logits[0].sigmoid().float().cpu().numpy()
             boxes = out.pred_boxes[0].float().cpu().numpy()
             parts.append(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
 
+from vidagent.models.accelerate import accelerate_detector, accelerate_segmenter
 from vidagent.models.base import Detector, Segmenter
 from vidagent.models.weights import (
     HUB_PATTERNS,
@@ -243,7 +244,8 @@ def _build_hf_detector(spec: DetectorSpec, name: str, offline: bool, device: str
     path = resolve_hub_dir(
         spec.model, offline=offline, what=f"detector weights ({spec.model})", profile=name
     )
-    return HFGroundingDino.from_pretrained(path, **_detector_kwargs(spec, device))
+    det = HFGroundingDino.from_pretrained(path, **_detector_kwargs(spec, device))
+    return accelerate_detector(det, spec.runtime, [path], device)
 
 
 def _build_groundingdino(spec: DetectorSpec, name: str, offline: bool, device: str) -> Detector:
@@ -308,9 +310,10 @@ def _build_sam(spec: SegmenterSpec, name: str, offline: bool, device: str) -> Se
         ckpt = resolve_url_file(
             w, offline=offline, what=f"SAM {spec.model} checkpoint", profile=name, progress=True
         )
-    return SamSegmenter.from_checkpoint(
+    seg = SamSegmenter.from_checkpoint(
         ckpt, spec.model, spec.input_size, device=device, box_multimask=spec.box_multimask
     )
+    return accelerate_segmenter(seg, spec.runtime, [Path(ckpt)], device)
 
 
 def _build_hf_segmenter(spec: SegmenterSpec, name: str, offline: bool, device: str) -> Segmenter:

@@ -1,0 +1,208 @@
+"""ONNX Runtime engines of the image models: parity with PyTorch on tiny real-architecture models
+(boxes and logits of Grounding DINO, SAM embeddings and masks), the export cache, the fallback to
+PyTorch, and the text features computed once per caption."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import models_tiny
+import numpy as np
+import pytest
+import torch
+from models_tiny import random_image, save_tiny_hf_gdino, save_tiny_sam, tiny_sam_arch
+
+from vidagent.models import accel_gdino, accel_sam, registry
+from vidagent.models.accel_gdino import OrtGroundingDino
+from vidagent.models.accel_sam import OrtSamImageEncoder
+from vidagent.models.export_cache import export_root
+from vidagent.models.segmenter_sam import SAM_ARCHS
+from vidagent.profiles import PROFILES
+
+pytest.importorskip("onnxruntime")
+
+no_network = models_tiny.no_network
+
+
+@pytest.fixture(scope="module")
+def shared_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(autouse=True)
+def home(shared_home, monkeypatch):
+    """VIDAGENT_HOME of the module (exports shared by its tests); fresh model caches."""
+    monkeypatch.setenv("VIDAGENT_HOME", str(shared_home))
+    registry.clear_cache()
+    yield shared_home
+    registry.clear_cache()
+
+
+@pytest.fixture
+def own_home(tmp_path, monkeypatch):
+    """An empty VIDAGENT_HOME of the test's own (no export made by another test)."""
+    monkeypatch.setenv("VIDAGENT_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+@pytest.fixture(scope="module")
+def gdino_dir(tmp_path_factory):
+    return save_tiny_hf_gdino(tmp_path_factory.mktemp("gdino"))
+
+
+@pytest.fixture(scope="module")
+def sam_ckpt(tmp_path_factory):
+    return save_tiny_sam(tmp_path_factory.mktemp("sam") / "tiny.pth", input_size=256)
+
+
+def _det_profile(model: str, runtime: str):
+    cpu = PROFILES["cpu"]
+    spec = dataclasses.replace(
+        cpu.detector, model=model, short_side=128, max_side=200, runtime=runtime, nms_iou=None
+    )
+    return dataclasses.replace(cpu, detector=spec)
+
+
+def _sam_profile(ckpt, runtime: str, monkeypatch):
+    monkeypatch.setitem(SAM_ARCHS, "tiny", tiny_sam_arch())
+    cpu = PROFILES["cpu"]
+    spec = dataclasses.replace(
+        cpu.segmenter, model="tiny", checkpoint=str(ckpt), input_size=256, runtime=runtime
+    )
+    return dataclasses.replace(cpu, segmenter=spec)
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    return np.where(np.isfinite(x), x, -1e4)
+
+
+def test_gdino_onnx_matches_pytorch_logits_boxes_and_detections(gdino_dir, home):
+    det = registry.load_detector(_det_profile(str(gdino_dir), "onnxruntime"), offline=True)
+    assert isinstance(det.engine, OrtGroundingDino)
+    image = random_image()
+    inputs = det.preprocess(image, "dog. red ball.")
+    with torch.inference_mode():
+        ref = det.model(**inputs)
+        ort = det.engine(**inputs)
+    assert det.engine.ort_calls == 1 and not det.engine.failed
+    np.testing.assert_allclose(_finite(ort.logits.numpy()), _finite(ref.logits.numpy()), atol=1e-4)
+    np.testing.assert_allclose(ort.pred_boxes.numpy(), ref.pred_boxes.numpy(), atol=1e-5)
+
+    fast = det.detect(image, ["dog", "red ball"], box_threshold=0.3, text_threshold=0.0)
+    det.engine, engine = None, det.engine
+    slow = det.detect(image, ["dog", "red ball"], box_threshold=0.3, text_threshold=0.0)
+    assert len(slow) > 3 and list(fast.labels) == list(slow.labels)
+    np.testing.assert_allclose(fast.boxes, slow.boxes, atol=1e-3)
+    np.testing.assert_allclose(fast.scores, slow.scores, atol=1e-4)
+
+    # the export is on disk under VIDAGENT_HOME, keyed by weights hash, shape and versions
+    (folder,) = [p for p in export_root().iterdir() if p.name.startswith("gdino-")]
+    assert (folder / "model.onnx").is_file() and str(folder).startswith(str(home))
+    # another caption length in the same token bucket re-uses it; a new loader finds it on disk
+    calls = []
+    real = accel_gdino.export_image_side
+    engine2 = OrtGroundingDino(det.model, [gdino_dir])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(accel_gdino, "export_image_side", lambda *a: calls.append(a) or real(*a))
+        with torch.inference_mode():
+            engine2(**det.preprocess(image, "cat."))
+    assert calls == [] and engine2.ort_calls == 1
+
+
+def test_gdino_text_features_are_computed_once_per_caption(gdino_dir):
+    for runtime in ("torch", "onnxruntime"):
+        registry.clear_cache()
+        det = registry.load_detector(_det_profile(str(gdino_dir), runtime), offline=True)
+        stats = det.model.model.text_backbone.text_cache_stats
+        before = dict(stats)
+        for seed in range(4):  # four keyframes of one video, one caption
+            det.detect(random_image(seed=seed), ["dog", "red ball"])
+        assert stats["misses"] - before["misses"] == 1, runtime
+        assert stats["hits"] - before["hits"] == 3, runtime
+        det.detect(random_image(), ["cat"])  # a new caption computes its own
+        assert stats["misses"] - before["misses"] == 2, runtime
+
+
+def test_gdino_falls_back_to_pytorch_when_export_fails(gdino_dir, own_home, monkeypatch, caplog):
+    def refuse(*a):
+        raise RuntimeError("exporter refused")
+
+    monkeypatch.setattr(accel_gdino, "export_image_side", refuse)
+    det = registry.load_detector(_det_profile(str(gdino_dir), "onnxruntime"), offline=True)
+    image = random_image()
+    with caplog.at_level(logging.WARNING):
+        fast = det.detect(image, ["dog"], box_threshold=0.3, text_threshold=0.0)
+    assert det.engine.failed and det.engine.ort_calls == 0
+    assert "back to PyTorch" in caplog.text
+    det.engine = None
+    slow = det.detect(image, ["dog"], box_threshold=0.3, text_threshold=0.0)
+    np.testing.assert_array_equal(fast.boxes, slow.boxes)
+    assert not any(p.name.startswith("gdino-") for p in export_root().glob("*"))
+
+
+def test_runtime_missing_or_unknown(gdino_dir, monkeypatch, caplog):
+    from vidagent.models import accelerate
+
+    monkeypatch.setattr(accelerate, "onnxruntime_available", lambda: False)
+    with caplog.at_level(logging.WARNING):
+        det = registry.load_detector(_det_profile(str(gdino_dir), "onnxruntime"), offline=True)
+    assert det.engine is None and "not installed" in caplog.text
+    assert len(det.detect(random_image(), ["dog"], box_threshold=0.0)) > 0
+    registry.clear_cache()
+    with pytest.raises(ValueError, match="unknown runtime"):
+        registry.load_detector(_det_profile(str(gdino_dir), "tensorrt"), offline=True)
+
+
+def test_sam_onnx_encoder_matches_pytorch_embedding_and_masks(sam_ckpt, monkeypatch):
+    seg = registry.load_segmenter(_sam_profile(sam_ckpt, "onnxruntime", monkeypatch), offline=True)
+    enc = seg.model.image_encoder
+    assert isinstance(enc, OrtSamImageEncoder) and seg.input_size == 256
+    image = random_image(120, 160, seed=3)
+    boxes = np.array([[10, 10, 90, 80], [60, 30, 150, 110], [0, 0, 159, 119]], np.float32)
+    seg.set_image(image)
+    assert enc.ort_calls == 1
+    fast_emb = seg.predictor.features.clone()
+    fast, fast_q = seg.predict(boxes=boxes)
+
+    seg.model.image_encoder = enc.torch_encoder  # the same segmenter on PyTorch
+    seg.set_image(image)
+    np.testing.assert_allclose(fast_emb.numpy(), seg.predictor.features.numpy(), atol=1e-4)
+    slow, slow_q = seg.predict(boxes=boxes)
+    np.testing.assert_allclose(fast_q, slow_q, atol=1e-4)
+    for a, b in zip(fast, slow):
+        inter, union = np.logical_and(a, b).sum(), np.logical_or(a, b).sum()
+        assert union > 0 and inter / union > 0.99
+    seg.model.image_encoder = enc
+
+
+def test_sam_falls_back_when_a_run_fails(sam_ckpt, monkeypatch, caplog):
+    seg = registry.load_segmenter(_sam_profile(sam_ckpt, "onnxruntime", monkeypatch), offline=True)
+    enc = seg.model.image_encoder
+
+    class Broken:
+        def run(self, *a, **k):
+            raise RuntimeError("bad session")
+
+    enc.session = Broken()
+    image = random_image(seed=1)
+    with caplog.at_level(logging.WARNING):
+        seg.set_image(image)
+    assert enc.session is None and "back to PyTorch" in caplog.text
+    masks, _ = seg.predict(boxes=np.array([[10, 10, 90, 80]], np.float32))
+    assert masks.shape == (1, 120, 160)
+
+
+def test_sam_export_failure_keeps_pytorch(sam_ckpt, own_home, monkeypatch, caplog):
+    def refuse(*a):
+        raise RuntimeError("exporter refused")
+
+    monkeypatch.setattr(accel_sam, "export_encoder", refuse)
+    with caplog.at_level(logging.WARNING):
+        seg = registry.load_segmenter(
+            _sam_profile(sam_ckpt, "onnxruntime", monkeypatch), offline=True
+        )
+    assert not isinstance(seg.model.image_encoder, OrtSamImageEncoder)
+    assert "stays on PyTorch" in caplog.text
+    seg.set_image(random_image())
+    assert seg.is_image_set

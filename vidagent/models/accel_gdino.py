@@ -1,0 +1,244 @@
+"""transformers Grounding DINO: text features computed once per caption, and the image side on
+ONNX Runtime.
+
+:func:`cache_text_features` makes the model's BERT text backbone remember its last few outputs, so
+a video's keyframes (same caption every time) run BERT once. :class:`OrtGroundingDino` runs the
+rest of the model -- Swin backbone, feature enhancer, decoder, heads -- as one ONNX graph that
+takes the text features as inputs. The graph is exported from the loaded model the first time an
+(image height, width, caption-token bucket) is seen and cached on disk (see
+:mod:`vidagent.models.export_cache`); the caption is padded to a multiple of ``TOKEN_BUCKET``
+tokens (padding is masked out, as in batched captions), so questions of similar length share it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+
+from vidagent.models.export_cache import cached_export, runtime_tag, weights_digest
+
+log = logging.getLogger(__name__)
+
+TOKEN_BUCKET = 32  # captions are padded up to a multiple of this many tokens
+_EXPORT_LOCK = threading.Lock()  # exports patch a module function of transformers
+
+
+def _key(value) -> object:
+    if isinstance(value, torch.Tensor):
+        t = value.detach().cpu().contiguous()
+        return (tuple(t.shape), str(t.dtype), t.numpy().tobytes())
+    return value
+
+
+def cache_text_features(model, size: int = 8) -> None:
+    """Memoise ``model.model.text_backbone`` (inference only) on its exact inputs; up to ``size``
+    captions. ``model.model.text_backbone.text_cache_stats`` counts hits and misses."""
+    tb = model.model.text_backbone
+    if getattr(tb, "text_cache_stats", None) is not None:
+        return
+    inner = tb.forward
+    memo: OrderedDict = OrderedDict()
+    stats = {"hits": 0, "misses": 0}
+    lock = threading.Lock()
+
+    def forward(*args, **kwargs):
+        if torch.is_grad_enabled():
+            return inner(*args, **kwargs)
+        key = tuple(_key(a) for a in args) + tuple(sorted((k, _key(v)) for k, v in kwargs.items()))
+        with lock:
+            if key in memo:
+                memo.move_to_end(key)
+                stats["hits"] += 1
+                return memo[key]
+        out = inner(*args, **kwargs)
+        with lock:
+            stats["misses"] += 1
+            memo[key] = out
+            while len(memo) > size:
+                memo.popitem(last=False)
+        return out
+
+    tb.forward = forward
+    tb.text_cache_stats = stats
+
+
+def text_inputs(model, input_ids, attention_mask, token_type_ids) -> dict[str, torch.Tensor]:
+    """The text-side tensors the exported graph takes, computed as the model computes them:
+    the block attention mask and positions between special tokens, and BERT's hidden states."""
+    from transformers.models.grounding_dino import modeling_grounding_dino as gd
+
+    inner = model.model
+    tmask, tpos = gd.generate_masks_with_special_tokens_and_transfer_map(
+        input_ids, special_tokens=inner.special_tokens
+    )
+    hidden = inner.text_backbone(input_ids, tmask[:, None], token_type_ids, tpos, return_dict=True)
+    return {
+        "pixel_mask": None,  # filled by the caller
+        "input_ids": input_ids,
+        "attention_mask": attention_mask,
+        "token_type_ids": token_type_ids,
+        "text_hidden": hidden.last_hidden_state,
+        "text_mask": tmask,
+        "text_position_ids": tpos,
+    }
+
+
+INPUTS = (
+    "pixel_values",
+    "pixel_mask",
+    "input_ids",
+    "attention_mask",
+    "token_type_ids",
+    "text_hidden",
+    "text_mask",
+    "text_position_ids",
+)
+
+
+class _ImageSide(torch.nn.Module):
+    """The model with its text side fed from inputs (what is exported)."""
+
+    def __init__(self, model) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values, pixel_mask, input_ids, attention_mask, token_type_ids,
+                text_hidden, text_mask, text_position_ids):  # fmt: skip
+        from transformers.modeling_outputs import BaseModelOutput
+        from transformers.models.grounding_dino import modeling_grounding_dino as gd
+
+        tb = self.model.model.text_backbone
+        saved_tb = tb.__dict__.get("forward")
+        saved_masks = gd.generate_masks_with_special_tokens_and_transfer_map
+        tb.forward = lambda *a, **k: BaseModelOutput(last_hidden_state=text_hidden)
+        gd.generate_masks_with_special_tokens_and_transfer_map = lambda *a, **k: (
+            text_mask,
+            text_position_ids,
+        )
+        try:
+            out = self.model(
+                pixel_values=pixel_values,
+                pixel_mask=pixel_mask,
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+            )
+        finally:
+            gd.generate_masks_with_special_tokens_and_transfer_map = saved_masks
+            if saved_tb is None:
+                del tb.forward
+            else:
+                tb.forward = saved_tb
+        return out.logits, out.pred_boxes
+
+
+def export_image_side(model, inputs: dict[str, torch.Tensor], path: Path) -> None:
+    """Write the model's image side as ONNX for the shapes of ``inputs``."""
+    with torch.inference_mode(False):
+        args = tuple(inputs[k].clone() for k in INPUTS)
+    with _EXPORT_LOCK, torch.inference_mode(False), torch.no_grad():
+        torch.onnx.export(
+            _ImageSide(model).eval(),
+            args,
+            str(path),
+            input_names=list(INPUTS),
+            output_names=["logits", "pred_boxes"],
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def pad_tokens(input_ids, attention_mask, token_type_ids, bucket: int, limit: int):
+    """Pad the caption to a multiple of ``bucket`` tokens (at most ``limit``); pads are masked."""
+    n = input_ids.shape[1]
+    target = min(limit, -(-n // bucket) * bucket)
+    if target <= n:
+        return input_ids, attention_mask, token_type_ids
+    pad = target - n
+
+    def ext(t):
+        return torch.cat([t, t.new_zeros(t.shape[0], pad)], dim=1)
+
+    return ext(input_ids), ext(attention_mask), ext(token_type_ids)
+
+
+class OrtGroundingDino:
+    """Callable like the model (keyword inputs of the processor) returning ``logits`` and
+    ``pred_boxes``; runs the ONNX graph of the shape, the PyTorch model if a run fails.
+
+    Args:
+        model: the loaded ``GroundingDinoForObjectDetection`` (text side and fallback).
+        weights: the weight files or folder it was loaded from (keys the export cache).
+        bucket: caption tokens are padded to a multiple of this.
+    """
+
+    def __init__(self, model, weights: list[Path], bucket: int = TOKEN_BUCKET) -> None:
+        import onnxruntime  # noqa: F401  (fail here, at set-up, when it is missing)
+
+        cache_text_features(model)
+        self.model = model
+        self.bucket = int(bucket)
+        self.max_text_len = int(model.config.max_text_len)
+        self.digest = weights_digest(weights)
+        self.sessions: dict[tuple, object] = {}
+        self.failed = False
+        self.ort_calls = 0
+
+    def _session(self, inputs: dict[str, torch.Tensor]):
+        from vidagent.models.accelerate import make_session
+
+        h, w = inputs["pixel_values"].shape[-2:]
+        t = inputs["input_ids"].shape[1]
+        shape = (int(h), int(w), int(t))
+        if shape not in self.sessions:
+            name = f"gdino-{self.digest}-{shape[0]}x{shape[1]}-t{shape[2]}-{runtime_tag()}"
+            path = cached_export(name, lambda p: export_image_side(self.model, inputs, p))
+            sess = make_session(path, torch.get_num_threads())
+            self.sessions[shape] = (sess, {i.name for i in sess.get_inputs()})
+        return self.sessions[shape]
+
+    def __call__(self, pixel_values, input_ids, attention_mask=None, token_type_ids=None,
+                 pixel_mask=None, **kwargs):  # fmt: skip
+        if not self.failed and input_ids.shape[1] <= self.max_text_len:
+            try:
+                return self._run(pixel_values, input_ids, attention_mask, token_type_ids,
+                                 pixel_mask)  # fmt: skip
+            except Exception as e:
+                log.warning("Grounding DINO: ONNX Runtime failed (%s: %s); back to PyTorch",
+                            type(e).__name__, e)
+                self.failed = True
+        return self.model(
+            pixel_values=pixel_values,
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            pixel_mask=pixel_mask,
+            **kwargs,
+        )
+
+    def _run(self, pixel_values, input_ids, attention_mask, token_type_ids, pixel_mask):
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        if token_type_ids is None:
+            token_type_ids = torch.zeros_like(input_ids)
+        if pixel_mask is None:
+            b, _, h, w = pixel_values.shape
+            pixel_mask = torch.ones((b, h, w), dtype=torch.long)
+        ids, am, tt = pad_tokens(
+            input_ids, attention_mask, token_type_ids, self.bucket, self.max_text_len
+        )
+        with torch.inference_mode():
+            inputs = text_inputs(self.model, ids, am, tt)
+        inputs["pixel_values"] = pixel_values
+        inputs["pixel_mask"] = pixel_mask
+        sess, names = self._session(inputs)
+        feed = {k: np.ascontiguousarray(v.cpu().numpy()) for k, v in inputs.items() if k in names}
+        logits, boxes = sess.run(None, feed)
+        self.ort_calls += 1
+        return SimpleNamespace(logits=torch.from_numpy(logits), pred_boxes=torch.from_numpy(boxes))
