@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 
-from vidagent.models.export_cache import cached_export, runtime_tag, weights_digest
+from vidagent.models.export_cache import cached_export, digest_of, runtime_tag
 
 log = logging.getLogger(__name__)
 
@@ -174,18 +174,19 @@ class OrtGroundingDino:
 
     Args:
         model: the loaded ``GroundingDinoForObjectDetection`` (text side and fallback).
-        weights: the weight files or folder it was loaded from (keys the export cache).
+        weights: the weight files or folder it was loaded from (keys the export cache), or a
+            digest of a model built in memory.
         bucket: caption tokens are padded to a multiple of this.
     """
 
-    def __init__(self, model, weights: list[Path], bucket: int = TOKEN_BUCKET) -> None:
+    def __init__(self, model, weights: list[Path] | str, bucket: int = TOKEN_BUCKET) -> None:
         import onnxruntime  # noqa: F401  (fail here, at set-up, when it is missing)
 
         cache_text_features(model)
         self.model = model
         self.bucket = int(bucket)
         self.max_text_len = int(model.config.max_text_len)
-        self.digest = weights_digest(weights)
+        self.digest = digest_of(weights)
         self.sessions: dict[tuple, object] = {}
         self.failed = False
         self.ort_calls = 0

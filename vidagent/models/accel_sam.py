@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vidagent.models.export_cache import cached_export, runtime_tag, weights_digest
+from vidagent.models.export_cache import cached_export, digest_of, runtime_tag
 
 log = logging.getLogger(__name__)
 
@@ -38,17 +38,18 @@ class OrtSamImageEncoder(torch.nn.Module):
 
     Args:
         encoder: the loaded ``ImageEncoderViT`` (exported once, kept for the fallback).
-        weights: the checkpoint file(s) it was loaded from (their hash keys the export cache).
+        weights: the checkpoint file(s) it was loaded from (their hash keys the export cache), or
+            a digest (``export_cache.module_digest``) of a model built in memory.
     """
 
-    def __init__(self, encoder: torch.nn.Module, weights: list[Path]) -> None:
+    def __init__(self, encoder: torch.nn.Module, weights: list[Path] | str) -> None:
         from vidagent.models.accelerate import make_session
 
         super().__init__()
         self.img_size = int(encoder.img_size)
         self.torch_encoder = encoder
         dims = f"{self.img_size}-w{encoder.patch_embed.proj.out_channels}"
-        name = f"sam-encoder-{weights_digest(weights)}-{dims}-{runtime_tag()}"
+        name = f"sam-encoder-{digest_of(weights)}-{dims}-{runtime_tag()}"
         path = cached_export(name, lambda p: export_encoder(encoder, self.img_size, p))
         self.session = make_session(path, torch.get_num_threads())
         self.ort_calls = 0

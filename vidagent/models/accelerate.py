@@ -56,7 +56,7 @@ def _check(runtime: str) -> bool:
 
 
 def accelerate_detector(
-    detector: Detector, runtime: str, weights: list[Path], device: str = "cpu"
+    detector: Detector, runtime: str, weights: list[Path] | str, device: str = "cpu"
 ) -> Detector:
     """``detector`` with its text features cached per caption and, for ``onnxruntime`` on CPU, an
     ONNX Runtime engine (transformers Grounding DINO only; other detectors are returned as
@@ -78,7 +78,7 @@ def accelerate_detector(
 
 
 def accelerate_segmenter(
-    segmenter: Segmenter, runtime: str, weights: list[Path], device: str = "cpu"
+    segmenter: Segmenter, runtime: str, weights: list[Path] | str, device: str = "cpu"
 ) -> Segmenter:
     """``segmenter`` with, for ``onnxruntime`` on CPU, its image encoder run by ONNX Runtime
     (segment_anything SAM only; other segmenters are returned as they are)."""

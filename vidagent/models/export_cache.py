@@ -77,6 +77,24 @@ def weights_digest(paths: Iterable[str | Path]) -> str:
     return h.hexdigest()[:16]
 
 
+def module_digest(module) -> str:
+    """SHA-256 over a module's state dict (names, shapes, bytes), 16 hex digits: the key of models
+    that were not loaded from a file (built in memory)."""
+    import torch
+
+    h = hashlib.sha256()
+    for name, t in module.state_dict().items():
+        t = t.detach().cpu().contiguous()
+        h.update(f"{name}:{tuple(t.shape)}:{t.dtype}\n".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()[:16]
+
+
+def digest_of(weights) -> str:
+    """``weights`` as a cache key: a digest string as it is, or files/folders hashed."""
+    return weights if isinstance(weights, str) else weights_digest(weights)
+
+
 def cached_export(name: str, export: Callable[[Path], None]) -> Path:
     """The model file of export ``name``, calling ``export(path)`` to write it when absent.
 
