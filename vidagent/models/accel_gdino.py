@@ -152,6 +152,32 @@ def export_image_side(model, inputs: dict[str, torch.Tensor], path: Path) -> Non
             opset_version=17,
             dynamo=False,
         )
+    cast_grid_sample_grids(path)
+
+
+def cast_grid_sample_grids(path: Path) -> None:
+    """Make every GridSample's sampling grid float32 in the ONNX file at ``path``.
+
+    The TorchScript exporter types the deformable attention's sampling grid as float64 on some
+    input sizes (integer spatial shapes divided by floats), and ONNX Runtime has no float64
+    GridSample; PyTorch computes that grid in float32, so a Cast restores what it does."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    model = onnx.load(str(path))
+    nodes = list(model.graph.node)
+    out = []
+    for n, node in enumerate(nodes):
+        if node.op_type == "GridSample":
+            grid = node.input[1]
+            cast = f"{grid}_as_float_{n}"
+            out.append(helper.make_node("Cast", [grid], [cast], to=TensorProto.FLOAT,
+                                        name=f"{node.name}_grid_cast"))  # fmt: skip
+            node.input[1] = cast
+        out.append(node)
+    del model.graph.node[:]
+    model.graph.node.extend(out)
+    onnx.save(model, str(path))
 
 
 def pad_tokens(input_ids, attention_mask, token_type_ids, bucket: int, limit: int):

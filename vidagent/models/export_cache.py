@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vidagent.models.weights import file_digest, vidagent_home
 
-FORMAT = 1  # bump when the exported graphs change meaning (inputs, outputs, wrappers)
+FORMAT = 2  # bump when the exported graphs change meaning (inputs, outputs, wrappers)
 MODEL_FILE = "model.onnx"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
