@@ -66,11 +66,13 @@ def test_parity_with_transformers_post_processing(gdino_dir):
     ref_hi = proc.post_process_grounded_object_detection(
         out, inputs["input_ids"], threshold=0.3, text_threshold=0.3, target_sizes=[image.shape[:2]]
     )[0]
-    ref_by_score = {round(float(s), 5): t for s, t in zip(ref_hi["scores"], ref_hi["text_labels"])}
+    ref_scores = ref_hi["scores"].numpy()
     assert len(hi) > 0
     for s, lab in zip(hi.scores, hi.labels):
         assert lab in phrases
-        assert set(lab.split()) & set(re.findall(r"[a-z]+", ref_by_score[round(float(s), 5)]))
+        k = int(np.abs(ref_scores - s).argmin())  # the profile's runtime agrees within 1e-4
+        assert abs(ref_scores[k] - s) < 1e-4
+        assert set(lab.split()) & set(re.findall(r"[a-z]+", ref_hi["text_labels"][k]))
 
 
 def test_detect_respects_cap_thresholds_and_returns_original_pixels(gdino_dir):
