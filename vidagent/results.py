@@ -11,10 +11,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from vidagent.scene import Scene
+
+class SceneHandle(Protocol):
+    """What a result keeps of the scene it came from (``vidagent.scene.Scene``, which sits
+    above this module): the objects, and asking, referring and writing again without
+    perceiving anything a second time."""
+
+    @property
+    def labels(self) -> dict[int, str]: ...
+
+    def ask(self, question: Any, plan: Any = None) -> Answer: ...
+
+    def refer(self, expression: Any) -> Any: ...
+
+    def write(self, out: str | Path, ids: list[int] | None = None, overlay: bool = True,
+              progress: Any = None) -> Path: ...
 
 
 def jsonable(obj: Any) -> Any:
@@ -56,7 +69,7 @@ class Answer:
     plan: dict
     evidence: list[dict] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    scene: Scene | None = field(default=None, repr=False, compare=False)
+    scene: SceneHandle | None = field(default=None, repr=False, compare=False)
 
     @property
     def ids(self) -> list[int]:
@@ -96,7 +109,7 @@ class SegmentResult:
     plan: dict
     out: Path
     timings: dict[str, float] = field(default_factory=dict)
-    scene: Scene | None = field(default=None, repr=False, compare=False)
+    scene: SceneHandle | None = field(default=None, repr=False, compare=False)
 
     @property
     def overlay(self) -> Path | None:

@@ -20,7 +20,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from vidagent.io.tracks import TracksReader
 from vidagent.memory import SceneMemory
@@ -29,9 +29,18 @@ from vidagent.types import ObjectInfo
 from vidagent.video import VideoReader
 
 if TYPE_CHECKING:
-    from vidagent.pipeline import Agent
     from vidagent.query.plan import Plan
     from vidagent.reasoning.select import Selection
+
+class Interpreter(Protocol):
+    """What a scene needs of the agent that perceived it (``vidagent.pipeline.Agent``, which
+    sits above this module): parsing questions, and the language model for ``describe``."""
+
+    def parse(self, question: str, expression: bool = False) -> Plan: ...
+
+    @property
+    def llm(self) -> Any: ...
+
 
 SourceKind = Literal["detector", "detections", "tracks"]
 
@@ -94,7 +103,7 @@ class Scene:
     memory: SceneMemory
     masks: TracksReader
     timings: dict[str, float] = field(default_factory=dict)
-    agent: Agent | None = field(default=None, repr=False)
+    agent: Interpreter | None = field(default=None, repr=False)
     reported: bool = False  # its perception seconds were returned once already
 
     @property
