@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -120,7 +119,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = ap.parse_args(argv)
 
-    sys.path.insert(0, str(ROOT))  # run from a checkout without installing
     from vidagent.query.parser import QueryParser
 
     recs = load_questions(Path(args.data), args.split, args.limit)

@@ -11,7 +11,6 @@ import contextlib
 import json
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import zipfile
@@ -26,8 +25,9 @@ gradio_client = pytest.importorskip("gradio_client")
 from vidagent.app import MODE_ASK, MODE_FIND, build_app, serve, zip_tracks
 from vidagent.errors import WeightsMissingError
 from vidagent.io.tracks import TracksWriter, open_tracks
-from vidagent.pipeline import Agent
-from vidagent.testing.doubles import RulesParser
+from vidagent.testing import web
+from vidagent.testing.doubles import RulesAgent
+from vidagent.testing.web import free_port
 from vidagent.types import ObjectInfo
 from vidagent.video import open_video, write_video
 
@@ -35,12 +35,6 @@ pytestmark = pytest.mark.app
 
 CHROMIUM = Path("/usr/bin/chromium")
 T, W, H, FPS = 20, 96, 64, 10.0
-
-
-class RulesAgent(Agent):
-    @property
-    def parser(self):
-        return RulesParser()
 
 
 def rules_factory(profile: str):
@@ -71,12 +65,6 @@ def make_clip(
     return video, zip_tracks(
         folder / f"{name}_tracks", folder / f"{name}_tracks.zip", f"{name}_tracks"
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -511,17 +499,6 @@ def test_python_app_py_serves_on_loopback_and_cleans_up(tmp_path):
     assert not list(tmp_path.glob("vidagent-app-*"))
 
 
-def _screenshot_script():
-    """scripts/app_screenshot.py as a module: its ``Browser`` drives Chromium over DevTools."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "scripts" / "app_screenshot.py"
-    spec = importlib.util.spec_from_file_location("vidagent_app_screenshot", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian chromium is not installed (/usr/bin/chromium)"
 )
@@ -529,12 +506,11 @@ def test_a_user_in_chromium_uploads_asks_and_sees_the_results(app, clips, tmp_pa
     """The page as a user drives it: upload the video and tracks zip through the file inputs,
     type, press Run; the answer, details, plan, overlay video, timeline and downloads appear;
     a second question in the other mode; an error shows as one line."""
-    shot = _screenshot_script()
     _, url = app
     video, tracks = clips["a"]
-    with contextlib.closing(shot.Browser()) as b:
+    with contextlib.closing(web.Browser()) as b:
         b.open(url)
-        answer = shot.ask_in_page(
+        answer = web.ask_in_page(
             b, str(video), str(tracks), MODE_ASK, "how many balls are there?", 120
         )
         assert "2" in answer and "ball" in answer
@@ -551,7 +527,7 @@ def test_a_user_in_chromium_uploads_asks_and_sees_the_results(app, clips, tmp_pa
         assert any(h.endswith("result.json") for h in links) and any(
             h.endswith("_tracks.zip") for h in links
         )
-        answer = shot.ask_in_page(b, str(video), None, MODE_FIND, "the ball on the left", 120)
+        answer = web.ask_in_page(b, str(video), None, MODE_FIND, "the ball on the left", 120)
         assert answer == "Found 1 object: #1 ball."
         with pytest.raises(RuntimeError, match=r"^empty text: type a referring expression"):
-            shot.ask_in_page(b, str(video), None, MODE_FIND, "   ", 60)
+            web.ask_in_page(b, str(video), None, MODE_FIND, "   ", 60)

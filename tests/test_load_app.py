@@ -1,23 +1,16 @@
 """The web app under load: 4 concurrent ``gradio_client`` sessions against a server on loopback
-(``scripts/load_test.py``): isolation, one run at a time, every request served, memory back near its
-baseline, session folders and the app's folder removed."""
+(``vidagent.testing.app_load``; ``scripts/load_test.py`` prints it): isolation, one run at a time,
+every request served, memory back near its baseline, session folders and the app's folder
+removed."""
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("gradio")
 pytest.importorskip("gradio_client")
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location(
-    "vidagent_load_test", ROOT / "scripts" / "load_test.py"
-)
-load_test = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(load_test)
+from vidagent.testing import app_load  # noqa: E402
 
 pytestmark = [pytest.mark.hostile, pytest.mark.app]
 
@@ -26,7 +19,7 @@ RSS_GROWTH_MB = 150  # server RSS after the sessions end, above its warmed-up ba
 
 @pytest.mark.slow
 def test_four_concurrent_sessions(tmp_path):
-    r = load_test.run_load(sessions=4, requests=3, workdir=tmp_path, idle_s=3.0, timeout=400)
+    r = app_load.run_load(sessions=4, requests=3, workdir=tmp_path, idle_s=3.0, timeout=400)
     assert (
         r["errors"] == [] and r["wrong_answers"] == []
     )  # isolation: each session got its own clip

@@ -1,19 +1,14 @@
 """Long-video soak: a 20,000-frame video through ``vidagent track --detections`` in a subprocess;
 its peak resident memory must not grow with the video's length (compared with a 2,000-frame run).
-The numbers are printed by ``python scripts/soak.py``."""
+The numbers are printed by ``python scripts/memory.py soak``."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("vidagent_soak", ROOT / "scripts" / "soak.py")
-soak_script = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(soak_script)
+from vidagent.bench import memory
 
 pytestmark = pytest.mark.hostile
 
@@ -24,9 +19,9 @@ GROWTH_MB = (
 
 @pytest.mark.slow
 def test_20k_frame_soak_memory_is_flat(tmp_path):
-    short = soak_script.soak(2000, tmp_path, overlay=True, timeout=600)
+    short = memory.soak(2000, tmp_path, overlay=True, timeout=600)
     assert short["returncode"] == 0, short["stderr"][-2000:]
-    long = soak_script.soak(20000, tmp_path, overlay=True, timeout=1800)
+    long = memory.soak(20000, tmp_path, overlay=True, timeout=1800)
     assert long["returncode"] == 0, long["stderr"][-2000:]
     assert long["masks_written"] == 20000
     res = long["result"]
@@ -52,12 +47,12 @@ def test_soak_inputs_are_what_they_claim(tmp_path):
     from vidagent.io.detections import load_detections
     from vidagent.video import open_video
 
-    video, dets = soak_script.make_inputs(tmp_path, 60, every=10)
+    video, dets = memory.make_soak_inputs(tmp_path, 60, every=10)
     info = open_video(video).info
-    assert (info.num_frames, info.width, info.height) == (60, soak_script.W, soak_script.H)
+    assert (info.num_frames, info.width, info.height) == (60, memory.W, memory.H)
     d = load_detections(dets, info.num_frames, info.width, info.height)
     assert sorted(d) == list(range(0, 60, 10))
-    assert (d[30].masks[0] == soak_script.ball_mask(30)).all()
+    assert (d[30].masks[0] == memory.ball_mask(30)).all()
 
 
 @pytest.mark.slow
@@ -68,6 +63,6 @@ def test_soak_inputs_are_what_they_claim(tmp_path):
     "new track and the ball changes id (seen in the soak: ids [1, 2] for one ball)",
 )
 def test_bouncing_ball_keeps_one_id(tmp_path):
-    r = soak_script.soak(440, tmp_path, overlay=False, timeout=300)
+    r = memory.soak(440, tmp_path, overlay=False, timeout=300)
     assert r["returncode"] == 0, r["stderr"][-2000:]
     assert r["result"]["ids"] == [1]

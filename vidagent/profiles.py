@@ -6,7 +6,7 @@ is answerable in about a minute on 2 cores; ``gpu`` takes the strongest models.
 
 Timings in the comments are CPU seconds of one thread on this project's 2-core machine (random
 weights of the real architecture, same cost as trained ones; 854x480 frame), from
-``python scripts/latency.py --threads 1``, which prints the full table. They were taken while
+``python scripts/speed.py models --threads 1``, which prints the full table. They were taken while
 other jobs loaded the machine, so CPU seconds (steady) rather than wall seconds are quoted. On a
 quieter run with torch's default 2 threads, DINO-T at 480 px took 3 s wall and the ViT-B encoder
 at 1024 px 11-15 s wall, i.e. about 0.45-0.85x the one-thread CPU seconds.

@@ -3,7 +3,7 @@ cost of a forward pass does not depend on the weights), as factories tests swap 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from vidagent.models.base import Detector, Segmenter
@@ -27,11 +27,12 @@ class BenchModels:
     description: str = ""
 
 
-def tokenizer():
-    """A BERT tokenizer over ``WORDS`` (Grounding DINO's text side without a download)."""
+def tokenizer(words: Sequence[str] | None = None):
+    """A BERT tokenizer over ``words`` (default ``WORDS``): Grounding DINO's text side without
+    a download."""
     from transformers import BertTokenizerFast
 
-    return BertTokenizerFast(vocab={w: i for i, w in enumerate(WORDS)})
+    return BertTokenizerFast(vocab={w: i for i, w in enumerate(words or WORDS)})
 
 
 def full_size_models(llm: str = "smollm2-135m") -> BenchModels:

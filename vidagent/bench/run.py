@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from vidagent.bench.measure import (
     time_per_frame,
     time_vidagent,
 )
+from vidagent.bench.memory import peak_rss_mb
 from vidagent.bench.models import BenchModels, full_size_models
 from vidagent.bench.report import format_text
 from vidagent.bench.settings import BenchSettings, apply_overrides, parse_overrides, resolve_profile
@@ -166,17 +166,6 @@ def run_bench(settings: BenchSettings, models: BenchModels | None = None,
         ],
     }
     return result
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set of this process in MB (VmHWM on Linux, else ru_maxrss)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024.0, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
 
 
 def cli(args, emit) -> int:

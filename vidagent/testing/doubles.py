@@ -6,7 +6,8 @@
 - Timing wrappers of real models for the bench (``TopKDetector``, ``BoxClippedSegmenter``): they
   run the wrapped model and count its calls and seconds, and shape random-weight outputs so that
   every configuration tracks the same number of objects.
-- ``RulesParser``: the deterministic rule parser in place of the language model (no weights).
+- ``RulesParser``: the deterministic rule parser in place of the language model (no weights),
+  and ``RulesAgent``, the Agent that uses it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 import numpy as np
 
 from vidagent.models.base import Detector, Segmenter
+from vidagent.pipeline import Agent
 from vidagent.testing.scenes import Scene
 
 
@@ -179,3 +181,11 @@ class RulesParser:
         from vidagent.query.rules import parse_rules
 
         return parse_rules(text, expression=expression)
+
+
+class RulesAgent(Agent):
+    """The Agent with ``RulesParser`` in place of its language model."""
+
+    @property
+    def parser(self):
+        return RulesParser()
