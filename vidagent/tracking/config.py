@@ -22,6 +22,9 @@ class TrackerConfig:
     fuse_min_iou: float = 0.65  # below this IoU a matched detection replaces the mask instead,
     fuse_band: int = 3  # unless the two differ only within this many px of the boundary (mask
     # noise, which costs a small object much IoU), where they are blended all the same
+    # with flow alone between detections, a detection is blended with the track's shape (the
+    # mean of its earlier detections) and the result kept within this many px of the detection
+    fuse_clamp: int = 1
     dup_overlap: float = 0.6  # an unmatched detection this much covered by tracks is a duplicate
     confirm_hits: int = 2  # detections a new track needs before it becomes an object (DEVA-style)
     tentative_max_misses: int = 2  # detection rounds a new track may miss before it is deleted
@@ -29,6 +32,11 @@ class TrackerConfig:
     # least appearance similarity for a detection to continue an overlapping track; below it
     # the two are different objects of one label (half the re-identification threshold)
     match_min_similarity: float = 0.3
+    # second association stage: a detection no track overlaps continues a track of its label
+    # that looks like it (at least this similar) and can have moved there since its last
+    # detection at up to max_speed (a share of the frame's longer side per frame)
+    motion_similarity: float = 0.5
+    max_speed: float = 0.15
     reid_similarity: float = 0.6  # least appearance similarity (1 - Bhattacharyya) to revive an id
     reid_max_gap: int | None = None  # frames a lost track stays re-identifiable (None: always)
     sam_accept_iou: float = 0.3  # least IoU between a segmenter mask and the flow mask to accept

@@ -123,6 +123,36 @@ def appearance(
     return (hist / total).astype(np.float32) if total > 0 else None
 
 
+def mean_color(frame: np.ndarray, mask: np.ndarray, lab: np.ndarray | None = None):
+    """Mean CIELAB colour (float32 (3,)) of a mask's interior (eroded by 1 px when that keeps a
+    quarter of it) in an RGB frame (``lab``: the frame already converted), None when empty.
+    For small objects it is a steadier signature than a histogram of a few dozen pixels."""
+    box = mask_box(mask)
+    if box is None:
+        return None
+    x0, y0, x1, y1 = (int(v) for v in box)
+    crop = mask[y0:y1, x0:x1]
+    inner = cv2.erode(crop.astype(np.uint8), np.ones((3, 3), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=0).astype(bool)
+    if np.count_nonzero(inner) * 4 >= np.count_nonzero(crop):
+        crop = inner
+    if lab is None:
+        lab = cv2.cvtColor(frame[y0:y1, x0:x1], cv2.COLOR_RGB2LAB)
+    else:
+        lab = lab[y0:y1, x0:x1]
+    return lab[crop].astype(np.float32).mean(axis=0)
+
+
+def color_similarity(a: np.ndarray | None, b: np.ndarray | None, scale: float = 30.0) -> float:
+    """1 - (distance between two mean Lab colours, lightness at half weight) / ``scale``,
+    clipped to [0, 1]; 0 when one is missing."""
+    if a is None or b is None:
+        return 0.0
+    d = np.asarray(a, np.float32) - np.asarray(b, np.float32)
+    d[0] *= 0.5
+    return float(np.clip(1.0 - np.sqrt(float((d * d).sum())) / scale, 0.0, 1.0))
+
+
 def similarity(h1: np.ndarray | None, h2: np.ndarray | None) -> float:
     """1 - Bhattacharyya distance between two histograms (1 = identical), 0 when one is missing."""
     if h1 is None or h2 is None:
@@ -149,7 +179,7 @@ def fuse_masks(current: np.ndarray, new: np.ndarray, weight: float) -> np.ndarra
     # position follows the detection, only the shape is averaged: a track that lags behind its
     # object (flow that under-estimates motion) would otherwise never catch up, since each blend
     # keeps most of the old position
-    current = _shift_to(current, new)
+    current = shift_to(current, new)
     box_c, box_n = mask_box(current), mask_box(new)
     h, w = current.shape
     pad = 4
@@ -165,7 +195,7 @@ def fuse_masks(current: np.ndarray, new: np.ndarray, weight: float) -> np.ndarra
     return out
 
 
-def _shift_to(mask: np.ndarray, target: np.ndarray) -> np.ndarray:
+def shift_to(mask: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``mask`` moved by whole pixels so that its centroid lands on ``target``'s centroid."""
     ys, xs = np.nonzero(mask)
     ty, tx = np.nonzero(target)
@@ -192,6 +222,105 @@ def _threshold_unbiased(sd: np.ndarray, y0: int = 0, x0: int = 0) -> np.ndarray:
     return (sd > 0) | (tie & (((yy + y0) + (xx + x0)) % 2 == 0))
 
 
+def _translated(sd: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """A signed-distance crop moved by (dx, dy) px (sub-pixel, bilinear); what comes in from
+    outside the crop is outside the mask."""
+    if abs(dx) < 1e-3 and abs(dy) < 1e-3:
+        return sd
+    a = np.array([[1, 0, dx], [0, 1, dy]], np.float32)
+    h, w = sd.shape
+    return cv2.warpAffine(sd, a, (w, h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=-float(max(h, w)))
+
+
+def interpolate_masks(
+    a: np.ndarray, b: np.ndarray, weight: float, drift: tuple[float, float] | None = None
+) -> np.ndarray:
+    """The mask between two (H, W) bool masks of one object at ``weight`` (0: ``a``, 1: ``b``):
+    both are moved to one centroid and their signed distances averaged, so the shape morphs
+    from one to the other (a blend in place would keep two disjoint masks of a fast object
+    apart, or vanish between them). The centroid is ``a``'s moved by ``weight`` x ``drift``
+    when ``drift`` is given (``a`` carried forward from the last anchor, ``drift`` how far the
+    forward-carried mask missed the next anchor: its error grows with time), else the
+    interpolation of the two centroids."""
+    if not a.any() or weight >= 1.0:
+        return b
+    if not b.any() or weight <= 0.0:
+        return a
+    ya, xa = np.nonzero(a)
+    yb, xb = np.nonzero(b)
+    ca = np.array([xa.mean(), ya.mean()])
+    cb = np.array([xb.mean(), yb.mean()])
+    if drift is not None:
+        c = ca + weight * np.asarray(drift, np.float64)
+    else:
+        c = (1.0 - weight) * ca + weight * cb
+    h, w = a.shape
+    pad = 4
+    ra, rb = c - ca, c - cb  # how far each moves
+    x1 = int(max(min(xa.min() + min(ra[0], 0), xb.min() + min(rb[0], 0)) - pad, 0))
+    y1 = int(max(min(ya.min() + min(ra[1], 0), yb.min() + min(rb[1], 0)) - pad, 0))
+    x2 = int(min(max(xa.max() + max(ra[0], 0), xb.max() + max(rb[0], 0)) + 1 + pad, w))
+    y2 = int(min(max(ya.max() + max(ra[1], 0), yb.max() + max(rb[1], 0)) + 1 + pad, h))
+    sa = _translated(_signed_distance(a[y1:y2, x1:x2]), *(c - ca))
+    sb = _translated(_signed_distance(b[y1:y2, x1:x2]), *(c - cb))
+    out = np.zeros_like(a)
+    out[y1:y2, x1:x2] = _threshold_unbiased((1.0 - weight) * sa + weight * sb, y1, x1)
+    return out
+
+
+def place_shape(
+    shape: np.ndarray, det: np.ndarray, pad: int = 6
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+    """A shape model (a bool crop) moved, sub-pixel, so its centroid lands on ``det``'s.
+
+    Returns (signed distance of the moved shape, signed distance of ``det``, top-left (x, y)),
+    both over ``det``'s box padded by ``pad`` px (and by the shape's extent beyond it)."""
+    h, w = det.shape
+    dy, dx = np.nonzero(det)
+    sy, sx = np.nonzero(shape)
+    cd = np.array([dx.mean(), dy.mean()])
+    cs = np.array([sx.mean(), sy.mean()])
+    sh, sw = shape.shape
+    half = np.array([max(cs[0], sw - cs[0]), max(cs[1], sh - cs[1])])
+    x1 = int(max(min(dx.min(), np.floor(cd[0] - half[0])) - pad, 0))
+    y1 = int(max(min(dy.min(), np.floor(cd[1] - half[1])) - pad, 0))
+    x2 = int(min(max(dx.max() + 1, np.ceil(cd[0] + half[0])) + pad, w))
+    y2 = int(min(max(dy.max() + 1, np.ceil(cd[1] + half[1])) + pad, h))
+    p = pad
+    sd_shape = _signed_distance(np.pad(shape, p))
+    # shape pixel (x, y) of the padded crop goes to (x - p - cs + cd - (x1, y1)) of the box
+    off = cd - cs - np.array([x1 + p, y1 + p])
+    a = np.array([[1, 0, off[0]], [0, 1, off[1]]], np.float32)
+    moved = cv2.warpAffine(sd_shape, a, (x2 - x1, y2 - y1), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=-float(max(h, w)))
+    return moved, _signed_distance(det[y1:y2, x1:x2]), (x1, y1)
+
+
+def fuse_shape(
+    shape: np.ndarray, det: np.ndarray, weight: float, band: int, clamp: int
+) -> np.ndarray | None:
+    """Blend a detection mask with an object's shape model (``place_shape``): signed distances
+    averaged, ``weight`` on the detection. None when the two disagree (they differ farther
+    than ``band`` px from the shape's boundary: the object changed, e.g. it is partly hidden). The result
+    differs from the detection only within ``clamp`` px of its boundary: the detection is the
+    evidence, the model only evens out its boundary noise."""
+    if not shape.any() or not det.any():
+        return None
+    sd_s, sd_d, (x1, y1) = place_shape(shape, det)
+    crop_d = sd_d > 0
+    # every pixel where they differ lies within ``band`` px of the shape's boundary
+    off = np.count_nonzero(crop_d & (sd_s < -band)) + np.count_nonzero(~crop_d & (sd_s > band))
+    if off > 0.02 * np.count_nonzero(crop_d):
+        return None
+    out = _threshold_unbiased((1.0 - weight) * sd_s + weight * sd_d, y1, x1)
+    if clamp >= 0:
+        out = (out & (sd_d > -clamp - 1e-3)) | (sd_d >= clamp + 1 - 1e-3)
+    full = np.zeros_like(det)
+    full[y1 : y1 + out.shape[0], x1 : x1 + out.shape[1]] = out
+    return full
+
+
 def boundaries_agree(a: np.ndarray, b: np.ndarray, band: int) -> bool:
     """True when two (H, W) bool masks of one object differ only within ``band`` px of one
     of their boundaries (at most 5% of the smaller mask elsewhere): each boundary is off by
@@ -216,27 +345,36 @@ def boundaries_agree(a: np.ndarray, b: np.ndarray, band: int) -> bool:
 
 
 def blend_labels(
-    forward: np.ndarray, backward: np.ndarray, weight: float, min_area: int = 0
+    forward: np.ndarray,
+    backward: np.ndarray,
+    weight: float,
+    min_area: int = 0,
+    drift: dict[int, tuple[float, float]] | None = None,
 ) -> np.ndarray:
-    """Interpolate two label maps of one frame: each id's mask is the signed-distance blend of
-    its two masks (``weight`` on ``backward``); an id in only one map keeps that mask. Overlaps
-    go to the smaller object, except where both maps agree on an id."""
+    """Interpolate two label maps of one frame: each id's mask is between its two masks
+    (``interpolate_masks``, ``weight`` on ``backward``, ``drift`` by id); an id in only one map
+    keeps that mask (moved by ``weight`` x its drift, when it is the forward one and has one).
+    Overlaps go to the smaller object, except where both maps agree on an id."""
     from vidagent.tracking.flow import object_slices
 
     sf, sb = object_slices(forward), object_slices(backward)
     h, w = forward.shape
     pieces = []
     for i in sorted(set(sf) | set(sb)):
+        d = (drift or {}).get(i)
         boxes = [sl for sl in (sf.get(i), sb.get(i)) if sl is not None]
-        y0 = max(min(sl[0].start for sl in boxes) - 4, 0)
-        y1 = min(max(sl[0].stop for sl in boxes) + 4, h)
-        x0 = max(min(sl[1].start for sl in boxes) - 4, 0)
-        x1 = min(max(sl[1].stop for sl in boxes) + 4, w)
+        mx, my = (abs(weight * d[0]), abs(weight * d[1])) if d is not None else (0.0, 0.0)
+        y0 = int(max(min(sl[0].start for sl in boxes) - 4 - my, 0))
+        y1 = int(min(max(sl[0].stop for sl in boxes) + 5 + my, h))
+        x0 = int(max(min(sl[1].start for sl in boxes) - 4 - mx, 0))
+        x1 = int(min(max(sl[1].stop for sl in boxes) + 5 + mx, w))
         mf = forward[y0:y1, x0:x1] == i
         mb = backward[y0:y1, x0:x1] == i
         nf, nb = int(np.count_nonzero(mf)), int(np.count_nonzero(mb))
         if nf > min_area and nb > min_area:
-            m = fuse_masks(mf, mb, weight)
+            m = interpolate_masks(mf, mb, weight, d)
+        elif nf >= nb and d is not None and nf:
+            m = _translated(_signed_distance(mf), weight * d[0], weight * d[1]) > 0
         else:
             m = mf if nf >= nb else mb
         pieces.append((i, m, y0, x0, int(np.count_nonzero(m))))

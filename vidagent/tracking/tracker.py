@@ -48,10 +48,14 @@ from vidagent.tracking.labels import (
     blend_labels,
     boundaries_agree,
     box_mask,
+    color_similarity,
     fuse_masks,
+    fuse_shape,
+    interpolate_masks,
     mask_box,
     mask_iou_matrix,
     match_scores,
+    mean_color,
     paint,
     similarity,
 )
@@ -89,8 +93,28 @@ class Track:
     object_id: int = 0
     last_seen: int = 0
     hist: np.ndarray | None = field(default=None, repr=False)
+    color: np.ndarray | None = field(default=None, repr=False)  # mean Lab colour
     area: float = 0.0  # typical mask area (running mean at matched detections)
     fused: int = 1  # detections averaged into the mask since it was last replaced
+    # motion model from the detection frames: (frame, x, y) centroid at the last one, and the
+    # velocity (px/frame) between the last two (None until two are known)
+    anchor: tuple[int, float, float] | None = None
+    velocity: np.ndarray | None = field(default=None, repr=False)
+    # shape model: the mask output at the last detection frame (a crop, its top-left (x, y),
+    # and whether it touched the frame edge, i.e. may be cut off)
+    shape: np.ndarray | None = field(default=None, repr=False)
+    shape_origin: tuple[int, int] = (0, 0)
+    shape_cut: bool = True
+
+
+def _touches_edge(mask: np.ndarray) -> bool:
+    """True when a (H, W) bool mask reaches the frame's edge (the object may be cut off)."""
+    return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
+def _centroid(mask: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(mask)
+    return np.array([xs.mean(), ys.mean()])
 
 
 class Tracker:
@@ -200,6 +224,9 @@ class Tracker:
         last_anchor: int | None = None
         last_detection: int | None = None
         model_keys = self.propagator.uses_model
+        self._model_keys = model_keys
+        # a velocity is measured between detections at most this many frames apart
+        self._motion_gap = gap * (cfg.max_misses + 1)
         for index, frame in frames:
             frame = np.asarray(frame)
             if not started:
@@ -214,6 +241,9 @@ class Tracker:
                 flows.compact()
             self.timings["flow"] += time.perf_counter() - t0
             self._born: set[int] = set()
+            self._drift: dict[int, tuple[float, float]] = {}
+            self._prev_anchor: dict[int, tuple[int, np.ndarray, tuple[int, int]]] = {}
+            self._keep_shape: set[int] = set()
             dets = self._detections_for(index, frame, phrases, detections)
             is_key = index % cfg.stride == 0 or dets is not None or index == num_frames - 1
             seeds: dict[int, np.ndarray] = {}
@@ -317,6 +347,8 @@ class Tracker:
         plain_iou = mask_iou_matrix(track_masks, kept)
         hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
         det_hists = {k: appearance(frame, det_masks[k], hsv) for k in keep}
+        lab = cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)
+        det_colors = {k: mean_color(frame, det_masks[k], lab) for k in keep}
         for a, t in enumerate(live):
             for b, k in enumerate(keep):
                 if dets.labels[k] != t.label:
@@ -333,32 +365,42 @@ class Tracker:
         seeds: dict[int, np.ndarray] = {}
         matched_tracks: set[int] = set()
         matched_dets: set[int] = set()
+        pairs: list[tuple[Track, int, np.ndarray | None]] = []
         if iou.size:
             rows, cols = linear_sum_assignment(-iou)
             for r, c in zip(rows, cols):
                 if iou[r, c] >= cfg.match_iou:
-                    t = live[r]
-                    k = keep[c]
-                    # blend only when they agree; else the object changed (came out from behind
-                    # something, entered the frame) and the detection is the better mask
-                    agree = plain_iou[r, c] >= cfg.fuse_min_iou or boundaries_agree(
-                        track_masks[r], det_masks[k], cfg.fuse_band
-                    )
-                    # a running mean of the detections since the mask was last replaced (their
-                    # noise is independent), floored at det_weight_min so that it still follows
-                    # slow changes of shape
-                    t.fused = t.fused + 1 if agree else 1
-                    w = max(min(cfg.det_weight, 1.0 / t.fused), cfg.det_weight_min)
-                    seeds[t.tid] = fuse_masks(track_masks[r], det_masks[k], w if agree else 1.0)
-                    matched_tracks.add(t.tid)
-                    matched_dets.add(k)
-                    t.hits += 1
-                    t.misses = 0
-                    t.last_seen = index
-                    t.area = 0.5 * t.area + 0.5 * float(seeds[t.tid].sum())
-                    self._update_hist(t, det_hists[k])
-                    if t.state == TENTATIVE and t.hits >= cfg.confirm_hits:
-                        self._confirm(t)
+                    flow_mask = track_masks[r] if plain_iou[r, c] > 0 else None
+                    pairs.append((live[r], keep[c], flow_mask))
+                    matched_tracks.add(live[r].tid)
+                    matched_dets.add(keep[c])
+        # second stage: a detection no live track overlapped, and a track of its label that
+        # could have moved there since its last detection (a small fast object outruns its flow
+        # mask between detection rounds) and looks like it
+        for t, k in self._match_by_motion(
+            index, frame.shape[:2], live, matched_tracks, keep, matched_dets, dets, det_hists,
+            det_colors,
+        ):
+            pairs.append((t, k, None))
+            matched_tracks.add(t.tid)
+            matched_dets.add(k)
+            log.debug("frame %d: track %d matched by its motion", index, t.tid)
+        self._drift = {}
+        for t, k, flow_mask in pairs:
+            seeds[t.tid] = self._fuse(t, flow_mask, det_masks[k])
+            carried = track_masks[live.index(t)]
+            if carried.any():
+                # how far the flow-carried mask missed the object: interpolation back to the
+                # last anchor corrects the carried masks by a growing share of it
+                self._drift[t.tid] = tuple(_centroid(seeds[t.tid]) - _centroid(carried))
+            t.hits += 1
+            t.misses = 0
+            t.last_seen = index
+            t.area = 0.5 * t.area + 0.5 * float(seeds[t.tid].sum())
+            self._update_hist(t, det_hists[k], det_colors[k])
+            self._remember(t, index, seeds[t.tid])
+            if t.state == TENTATIVE and t.hits >= cfg.confirm_hits:
+                self._confirm(t)
         fading = set()
         for a, t in enumerate(live):
             if t.tid not in matched_tracks:
@@ -389,21 +431,21 @@ class Tracker:
                 continue  # a second detection of something already tracked
             label = str(dets.labels[k])
             hist = det_hists[k]
-            t = self._rematch_nearby(index, label, hist, m, live, matched_tracks, track_masks)
-            if t is not None:
-                fading.discard(t.tid)
-            else:
-                t = self._reidentify(index, label, hist, fading)
+            t = self._reidentify(index, label, hist, det_colors[k], fading)
             if t is None:
                 t = self._new_track(index, label)
                 if t is None:
                     continue
-            self._update_hist(t, hist)
+            self._update_hist(t, hist, det_colors[k])
             t.area = float(area) if t.area == 0 else 0.5 * t.area + 0.5 * float(area)
             seeds[t.tid] = m
             t.fused = 1
+            self._remember(t, index, m)
             occupied |= m
-            self._born.add(t.tid)
+            if not _touches_edge(m):
+                # carried back to the frames before (an object entering at the edge was not
+                # there yet, or only partly)
+                self._born.add(t.tid)
         for tid in fading:
             # going out of sight (its flow mask shrank) and not detected: set it aside now
             # rather than let a stale sliver linger for max_misses rounds, where it could take
@@ -412,55 +454,146 @@ class Tracker:
             self._tracks[tid].misses = cfg.max_misses + 1
         return paint(labels, seeds), seeds
 
-    def _rematch_nearby(
+    def _fuse(self, t: Track, flow_mask: np.ndarray | None, det: np.ndarray) -> np.ndarray:
+        """The mask of track ``t`` on a detection frame where detection mask ``det`` matched it.
+
+        The detection is blended with what the track already knows of the object's shape when
+        the two agree (boundaries within ``fuse_band`` px: mask noise; the running mean over
+        the detections since the mask was last replaced, floored at ``det_weight_min`` so that
+        it still follows slow changes of shape); otherwise the object changed (came out from
+        behind something, entered the frame) and the detection is the better mask. What it
+        knows is the shape output at its last detection frame, moved onto the detection, when
+        no model refines masks between detections (flow alone distorts the shape of a small
+        textureless object), else the model-refined mask carried here."""
+        cfg = self.config
+        if not self._model_keys:
+            if t.shape is None or t.shape_cut or _touches_edge(det):
+                t.fused = 1
+                return det
+            w = max(min(cfg.det_weight, 1.0 / (t.fused + 1)), cfg.det_weight_min)
+            # the shape is a mean of detections: one that differs from it by more than twice
+            # the clamp (plus a pixel) shows a change (partly hidden, turned)
+            out = fuse_shape(t.shape, det, w, 2 * cfg.fuse_clamp + 1, cfg.fuse_clamp)
+            if out is None:
+                t.fused = 1
+                if det.sum() < 0.8 * np.count_nonzero(t.shape):
+                    # most likely partly hidden: the shape model stays the whole object's
+                    self._keep_shape.add(t.tid)
+                return det
+            t.fused += 1
+            return out
+        prior = flow_mask
+        if prior is None or not prior.any():
+            t.fused = 1
+            return det
+        agree = mask_iou_matrix([prior], [det])[0, 0] >= cfg.fuse_min_iou or boundaries_agree(
+            prior, det, cfg.fuse_band
+        )
+        if not agree:
+            t.fused = 1
+            return det
+        t.fused += 1
+        w = max(min(cfg.det_weight, 1.0 / t.fused), cfg.det_weight_min)
+        return fuse_masks(prior, det, w)
+
+    def _remember(self, t: Track, index: int, mask: np.ndarray) -> None:
+        """Update the track's motion and shape models from its mask on detection frame
+        ``index`` (the previous anchor is kept for interpolation back to it)."""
+        box = mask_box(mask)
+        if box is None:
+            return
+        if t.anchor is not None and t.shape is not None and t.anchor[0] < index:
+            self._prev_anchor[t.tid] = (t.anchor[0], t.shape, t.shape_origin)
+        x0, y0, x1, y1 = (int(v) for v in box)
+        crop = mask[y0:y1, x0:x1]
+        ys, xs = np.nonzero(crop)
+        c = np.array([xs.mean() + x0, ys.mean() + y0])
+        if t.anchor is not None and 0 < index - t.anchor[0] <= self._motion_gap:
+            t.velocity = (c - np.array(t.anchor[1:])) / float(index - t.anchor[0])
+        elif t.anchor is None or index != t.anchor[0]:
+            t.velocity = None
+        t.anchor = (index, float(c[0]), float(c[1]))
+        if t.tid in self._keep_shape:
+            # the model keeps its shape; it moves to the new centroid
+            sy, sx = np.nonzero(t.shape)
+            t.shape_origin = (int(round(c[0] - sx.mean())), int(round(c[1] - sy.mean())))
+            return
+        t.shape = crop.copy()
+        t.shape_origin = (x0, y0)
+        t.shape_cut = _touches_edge(mask)
+
+    def _match_by_motion(
+        self,
+        index: int,
+        shape: tuple[int, int],
+        live: list[Track],
+        matched_tracks: set[int],
+        keep: list[int],
+        matched_dets: set[int],
+        dets: Detections,
+        det_hists: dict[int, np.ndarray | None],
+        det_colors: dict[int, np.ndarray | None],
+    ) -> list[tuple[Track, int]]:
+        """Second association stage (Hungarian): unmatched live tracks against unmatched
+        detections of their label that look like them (colour histogram or, steadier for small
+        objects, mean colour at least ``motion_similarity`` alike) and lie where they can have moved since their last detection:
+        within ``max_speed`` (a share of the frame's longer side per frame) of where constant
+        velocity or standing still puts them. Closer and more alike scores higher."""
+        cfg = self.config
+        tracks = [
+            t
+            for t in live
+            if t.tid not in matched_tracks
+            and t.anchor is not None
+            and (t.hist is not None or t.color is not None)
+        ]
+        cand = [
+            k
+            for k in keep
+            if k not in matched_dets and (det_hists[k] is not None or det_colors[k] is not None)
+        ]
+        if not tracks or not cand:
+            return []
+        centers = {}
+        for k in cand:
+            ys, xs = np.nonzero(dets.masks[k])
+            centers[k] = np.array([xs.mean(), ys.mean()])
+        speed = cfg.max_speed * max(shape)
+        score = np.zeros((len(tracks), len(cand)))
+        for a, t in enumerate(tracks):
+            dt = max(index - t.anchor[0], 1)
+            last = np.array(t.anchor[1:])
+            ahead = last + t.velocity * dt if t.velocity is not None else last
+            reach = 2.0 * np.sqrt(max(t.area, 1.0)) + speed * dt
+            for b, k in enumerate(cand):
+                if dets.labels[k] != t.label:
+                    continue
+                d = min(np.hypot(*(centers[k] - ahead)), np.hypot(*(centers[k] - last)))
+                if d > reach:
+                    continue
+                sim = max(
+                    similarity(t.hist, det_hists[k]), color_similarity(t.color, det_colors[k])
+                )
+                if sim < cfg.motion_similarity:
+                    continue
+                score[a, b] = sim * (1.0 - 0.5 * d / reach)
+        out = []
+        rows, cols = linear_sum_assignment(-score)
+        for r, c in zip(rows, cols):
+            if score[r, c] > 0:
+                out.append((tracks[r], cand[c]))
+        return out
+
+    def _reidentify(
         self,
         index: int,
         label: str,
         hist: np.ndarray | None,
-        mask: np.ndarray,
-        live: list[Track],
-        matched: set[int],
-        track_masks: list[np.ndarray],
+        color: np.ndarray | None,
+        fading: set[int],
     ) -> Track | None:
-        """Second association stage, for a detection no live track overlapped: the unmatched
-        live track of its label that looks like it (appearance at least ``reid_similarity``)
-        and lies within one detection size of it. Its flow mask lost the object (a sliver that
-        stuck at the frame edge while the object came in, a mask that lagged behind a fast
-        object), but it is the same object; without this it would be deleted (tentative) or
-        later re-identified, and a new track would take the detection."""
-        cfg = self.config
-        box = mask_box(mask)
-        if box is None or hist is None:
-            return None
-        reach = float(max(box[2] - box[0], box[3] - box[1]))
-        best, best_sim = None, cfg.reid_similarity
-        for t, tm in zip(live, track_masks):
-            if t.tid in matched or t.label != label or t.hist is None:
-                continue
-            tb = mask_box(tm)
-            if tb is None:
-                continue
-            gap_x = max(tb[0] - box[2], box[0] - tb[2], 0.0)
-            gap_y = max(tb[1] - box[3], box[1] - tb[3], 0.0)
-            if max(gap_x, gap_y) > reach:
-                continue
-            sim = similarity(t.hist, hist)
-            if sim >= best_sim:
-                best, best_sim = t, sim
-        if best is None:
-            return None
-        matched.add(best.tid)
-        best.hits += 1
-        best.misses = 0
-        best.last_seen = index
-        if best.state == TENTATIVE and best.hits >= cfg.confirm_hits:
-            self._confirm(best)
-        log.debug("frame %d: track %d re-matched to a nearby detection", index, best.tid)
-        return best
-
-    def _reidentify(
-        self, index: int, label: str, hist: np.ndarray | None, fading: set[int]
-    ) -> Track | None:
+        """The lost (or fading) track of ``label`` that looks most like a detection (colour
+        histogram or mean colour at least ``reid_similarity`` alike), revived."""
         cfg = self.config
         best, best_sim = None, cfg.reid_similarity
         for t in self._tracks.values():
@@ -468,15 +601,22 @@ class Tracker:
                 continue
             if cfg.reid_max_gap is not None and index - t.last_seen > cfg.reid_max_gap:
                 continue
-            s = similarity(t.hist, hist)
+            s = max(similarity(t.hist, hist), color_similarity(t.color, color))
             if s >= best_sim:
                 best, best_sim = t, s
         if best is not None:
             fading.discard(best.tid)
-            best.state = CONFIRMED
             best.misses = 0
             best.hits += 1
             best.last_seen = index
+            if best.object_id > 0:
+                best.state = CONFIRMED
+            else:
+                # a new track that went out of view before its confirming detection: the
+                # object is back, and this is that detection
+                best.state = TENTATIVE
+                if best.hits >= cfg.confirm_hits:
+                    self._confirm(best)
             log.debug("frame %d: re-identified object %d (%s)", index, best.object_id, label)
         return best
 
@@ -504,7 +644,9 @@ class Tracker:
         self._next_object_id += 1
 
     @staticmethod
-    def _update_hist(t: Track, h: np.ndarray | None) -> None:
+    def _update_hist(t: Track, h: np.ndarray | None, color: np.ndarray | None = None) -> None:
+        if color is not None:
+            t.color = color if t.color is None else (0.7 * t.color + 0.3 * color)
         if h is None:
             return
         t.hist = h if t.hist is None else (0.7 * t.hist + 0.3 * h).astype(np.float32)
@@ -522,7 +664,13 @@ class Tracker:
                 continue
             sl = slices.get(t.tid)
             area = 0 if sl is None else int(np.count_nonzero(labels[sl] == t.tid))
-            if t.state == TENTATIVE and (
+            if t.state == TENTATIVE and area < cfg.min_area and t.misses <= 1:
+                # out of view (left the frame, went behind something) right after it was
+                # found: set aside without an id, so that the object's return confirms it
+                # instead of starting another track; a false detection's mask does not vanish
+                t.state = LOST
+                removed.append(t.tid)
+            elif t.state == TENTATIVE and (
                 t.misses > cfg.tentative_max_misses or area < cfg.min_area
             ):
                 t.state = DELETED
@@ -547,7 +695,8 @@ class Tracker:
 
         Frames after the previous anchor blend the forward-carried mask of each object with the
         backward-carried one by signed distance, weighted by temporal closeness (interpolation
-        between two anchors instead of extrapolation from one). Objects first found at this
+        between two anchors instead of extrapolation from one), at the forward-carried position
+        corrected by a growing share of how far it missed the object at this anchor. Objects first found at this
         anchor are painted onto the background of earlier buffered frames too, as long as they
         remain in view, back to the previous detection frame (where they were not found), so an
         object does not appear only at the detection frame that found it.
@@ -557,7 +706,16 @@ class Tracker:
         anchor = buffer[-1]
         t = anchor.index
         back = anchor.labels
-        born = np.array(sorted(self._born), dtype=back.dtype)
+        # tracks seen at the previous anchor too: the frames between are interpolated, not
+        # painted back as new
+        between = {
+            tid: prev
+            for tid, prev in self._prev_anchor.items()
+            if last_anchor is not None and prev[0] == last_anchor
+        }
+        born = np.array(sorted(self._born - set(between)), dtype=back.dtype)
+        drift = self._drift
+        ends = {tid: back == tid for tid in between}
         interpolating = last_anchor is not None
         motion: dict[int, np.ndarray] = {}
         for k in range(len(buffer) - 2, -1, -1):
@@ -576,13 +734,33 @@ class Tracker:
             pair.compact()
             if interpolating:
                 w = (cur.index - last_anchor) / float(t - last_anchor)
-                cur.labels = blend_labels(cur.labels, back, w, self.config.min_area)
+                cur.labels = blend_labels(cur.labels, back, w, self.config.min_area, drift)
+                self._interpolate_lost(cur, between, ends, w)
             else:
                 if not back.any():
                     break
                 free = (cur.labels == 0) & (back > 0)
                 cur.labels = cur.labels.copy()
                 cur.labels[free] = back[free]
+
+    def _interpolate_lost(self, cur: _Pending, between: dict, ends: dict, w: float) -> None:
+        """Where flow lost a track between two anchors that both have it (a small fast object
+        outran its flow mask), its mask is interpolated from the two anchors' masks, at the
+        linearly interpolated position, onto pixels no other object holds."""
+        for tid, (_t0, shape, (x0, y0)) in between.items():
+            if np.count_nonzero(cur.labels == tid) >= self.config.min_area:
+                continue
+            end = ends[tid]
+            if not end.any():
+                continue
+            start = np.zeros_like(end)
+            ch, cw = shape.shape
+            start[y0 : y0 + ch, x0 : x0 + cw] = shape
+            m = interpolate_masks(start, end, w)
+            free = m & ((cur.labels == 0) | (cur.labels == tid))
+            if free.any():
+                cur.labels = cur.labels.copy()
+                cur.labels[free] = tid
 
     def _final_ids(self, labels: np.ndarray) -> np.ndarray:
         """Internal track ids -> (H, W) uint8 object ids (0 for tracks that are no object)."""
