@@ -302,9 +302,9 @@ def fuse_shape(
 ) -> np.ndarray | None:
     """Blend a detection mask with an object's shape model (``place_shape``): signed distances
     averaged, ``weight`` on the detection. None when the two disagree (they differ farther
-    than ``band`` px from the shape's boundary: the object changed, e.g. it is partly hidden). The result
-    differs from the detection only within ``clamp`` px of its boundary: the detection is the
-    evidence, the model only evens out its boundary noise."""
+    than ``band`` px from the shape's boundary: the object changed, e.g. it is partly hidden).
+    The result differs from the detection only within ``clamp`` px of its boundary: the
+    detection is the evidence, the model only evens out its boundary noise."""
     if not shape.any() or not det.any():
         return None
     sd_s, sd_d, (x1, y1) = place_shape(shape, det)

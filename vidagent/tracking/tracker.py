@@ -7,21 +7,24 @@ Per frame, in order:
    user's detections) the detections get masks (given, or from the segmenter prompted with
    their boxes, or -- with neither -- the filled box) and are matched one to one to the live
    tracks by Hungarian assignment on mask IoU (same label only, and not when their colours
-   clearly differ). A matched detection corrects its track: a signed-distance blend of the
-   flow mask and the detection mask, a running mean over the detections that agree with it
-   (boundaries within ``fuse_band`` px), so the noise of successive detections averages out.
-   An unmatched detection that is mostly covered by live tracks is a duplicate; any other goes
-   to the nearby unmatched live track of its label that looks like it (second stage: a flow
-   mask that stuck or lagged), else is compared by appearance with the lost and fading tracks
+   clearly differ). A second stage matches the rest by motion and colour: a track of the
+   detection's label that can have moved there since its last detection and looks like it (a
+   small fast object outruns its flow mask). A matched detection corrects its track: a
+   signed-distance blend with what the track knows of the shape (the model-refined mask, or,
+   with flow alone, the mean of its earlier detections kept within ``fuse_clamp`` px of the
+   detection), a running mean over the detections that agree with it, so the noise of
+   successive detections averages out. An unmatched detection that is mostly covered by live
+   tracks is a duplicate; any other is compared by appearance with the lost and fading tracks
    of its label (re-identification, same id), else starts a tentative track. A confirmed
    track left unmatched whose flow mask shrank away or no longer has its colours is set aside
    as lost at once (no stale mask that could take another object's detection);
 3. on a key frame (every ``stride``-th frame and every detection frame) the propagator refines
    the masks (SAM from flow-carried boxes, or a SAM 2 video session);
 4. track life follows DEVA: a tentative track becomes an object after ``confirm_hits``
-   detections and is deleted when it misses ``tentative_max_misses`` detection rounds; an
-   object that misses ``max_misses`` rounds, or whose mask vanishes, is set aside as lost and
-   keeps its id for re-identification.
+   detections and is deleted when it misses ``tentative_max_misses`` detection rounds (one
+   that goes out of view right after it was found is set aside instead, so that its return
+   confirms it); an object that misses ``max_misses`` rounds, or whose mask vanishes, is set
+   aside as lost and keeps its id for re-identification.
 
 ``stream`` yields ``(index, frame, label_map)`` after a delay of about ``detect_every *
 confirm_hits`` frames, so that label maps carry final ids only: tentative and deleted tracks
@@ -536,9 +539,10 @@ class Tracker:
     ) -> list[tuple[Track, int]]:
         """Second association stage (Hungarian): unmatched live tracks against unmatched
         detections of their label that look like them (colour histogram or, steadier for small
-        objects, mean colour at least ``motion_similarity`` alike) and lie where they can have moved since their last detection:
-        within ``max_speed`` (a share of the frame's longer side per frame) of where constant
-        velocity or standing still puts them. Closer and more alike scores higher."""
+        objects, mean colour at least ``motion_similarity`` alike) and lie where they can have
+        moved since their last detection: within ``max_speed`` (a share of the frame's longer
+        side per frame) of where constant velocity or standing still puts them. Closer and more
+        alike scores higher."""
         cfg = self.config
         tracks = [
             t
@@ -696,10 +700,11 @@ class Tracker:
         Frames after the previous anchor blend the forward-carried mask of each object with the
         backward-carried one by signed distance, weighted by temporal closeness (interpolation
         between two anchors instead of extrapolation from one), at the forward-carried position
-        corrected by a growing share of how far it missed the object at this anchor. Objects first found at this
-        anchor are painted onto the background of earlier buffered frames too, as long as they
-        remain in view, back to the previous detection frame (where they were not found), so an
-        object does not appear only at the detection frame that found it.
+        corrected by a growing share of how far it missed the object at this anchor. Objects
+        first found at this anchor (not at the frame's edge, where they were entering) are
+        painted onto the background of earlier buffered frames too, as long as they remain in
+        view, back to the previous detection frame (where they were not found), so an object
+        does not appear only at the detection frame that found it.
         """
         if len(buffer) < 2:
             return
