@@ -68,6 +68,10 @@ def _memory(movers, seed=0, **faults):
     ("a ball is passed to the guy", ["towards"], "guy"),
     ("a man walking with two dogs", ["moving"], None),  # the number counts other objects
     ("a truck reaching a stop sign without stopping", ["towards"], "stop sign"),
+    ("a boy crossing the street", ["moving"], None),
+    ("a car passing an intersection", ["moving"], None),
+    ("the car that is slower than the other", ["slowest"], None),
+    ("a fast car", ["fastest"], None),
 ])
 def test_parser_recovers_constraint_kinds(text, kinds, other):
     plan = PARSER.parse(text, expression=True)
@@ -88,6 +92,8 @@ def test_parser_recovers_constraint_kinds(text, kinds, other):
     "a woman standing beside the running track",  # the track is not the one running
     "a boy passing a football",  # passing a ball is not overtaking
     "a truck at a stop sign",
+    "a man turning his head to the left",  # a pose
+    "a cat looking up",
 ])
 def test_parser_leaves_other_words_alone(text):
     plan = PARSER.parse(text, expression=not text.endswith("?"))

@@ -56,7 +56,9 @@ _GO = (r"(?:mov(?:e|es|ed|ing)|go(?:es|ing)?|went|head(?:s|ed|ing)?|travel+(?:s|
        r"sped|zoom(?:s|ed|ing)?|leap(?:s|ed|ing)?|jump(?:s|ed|ing)?|bounc(?:e|es|ed|ing)|"
        r"chas(?:e|es|ed|ing)|climb(?:s|ed|ing)?|turn(?:s|ed|ing)?|shift(?:s|ed|ing)?|"
        r"advanc(?:e|es|ed|ing)|proceed(?:s|ed|ing)?|pull(?:s|ed|ing)? away|"
-       r"(?:keep(?:s|ing)?|kept) (?:going )?straight)")
+       r"(?:keep(?:s|ing)?|kept) (?:going )?straight|skiing|skied|surfing|surfed|"
+       r"skateboarding|snowboarding|biking|rowing|diving|falling|descend(?:s|ed|ing)?|"
+       r"ascend(?:s|ed|ing)?|crossing|crossed|commut(?:e|es|ed|ing)|migrat(?:e|es|ed|ing))")
 # words after which a motion verb names a direction, not motion as such
 _DIRECTION_AFTER = re.compile(
     r"^\s*(?:to the |towards the |toward the |to |from the |from |the )?(?:left|right|up|down|"
@@ -134,7 +136,10 @@ class _Taker:
             if not other or other.split()[-1] in _OTHER_BAD:
                 continue
             head = other.split()[-1]
-            if kind == "passes" and head in _PLACES | _PASSED_THINGS:
+            if kind == "passes" and head in _PLACES:  # "passing an intersection": moving
+                self._add({"kind": "moving"}, m)
+                return True
+            if kind == "passes" and head in _PASSED_THINGS:
                 continue
             c = {"kind": kind, "other": other}
             if passive:
@@ -222,7 +227,8 @@ def take_constraints(q: str, task: str, phrase_after: Callable[[str], str | None
         for kind, word, comparative in (("fastest", _FAST, r"faster|quicker"),
                                         ("slowest", _SLOW, r"slower")):
             m = re.search(r"\b" + ranked + r"(?:" + word + r"|(?:" + comparative +
-                          r")(?! than))\b", t.q)
+                          r")(?: than (?:the other(?: ones?)?|the others|another|the rest|"
+                          r"all the others))?(?! than))\b", t.q)
             if m:
                 t.found.append({"kind": kind, "rank": _RANKS.get(m[1] or "", 1)})
                 t.q = _blank(t.q, m)
@@ -234,7 +240,8 @@ def take_constraints(q: str, task: str, phrase_after: Callable[[str], str | None
         if not t.has("fastest") and not t.has("slowest"):
             t.take("fastest", r"\b(?:(?:" + _GO + r") " + adv + r"(?:fast|quickly|rapidly|"
                    r"speedily|at (?:a )?high speed)|" + adv + r"(?:fast|quickly|rapidly) (?:" +
-                   _GO + r")|speed(?:s|ing)|sprint(?:s|ing)|fast[ -]moving)\b")
+                   _GO + r")|speed(?:s|ing)|sprint(?:s|ing)|fast[ -]moving|"
+                   r"(?:a|an|the|is|are) (?:very |really )?fast(?= [a-z]| *(?:\||$)))\b")
         if not t.has("fastest") and not t.has("slowest"):
             t.take("slowest", r"\b(?:(?:" + _GO + r") " + adv + r"(?:slowly|slow|at (?:a )?low "
                    r"speed)|" + adv + r"slowly (?:" + _GO + r")|slow[ -]moving|"
@@ -310,6 +317,14 @@ def _take_direction_words(t: _Taker, motion_task: bool) -> None:
     "moves up and down", "turns left" (the driver's left, not the image's), "runs down the
     street" are motion without a direction; "swimming towards the top", "from the middle to
     the left", "disappears to the left", "enters from the right" are directions."""
+    # a pose, not a way of moving: "turning his head to the left", "looking up", "facing left"
+    m = re.search(r"\b(?:turn(?:s|ed|ing)?|look(?:s|ed|ing)?|fac(?:e|es|ed|ing)|"
+                  r"point(?:s|ed|ing)?|glanc(?:e|es|ed|ing)|tilt(?:s|ed|ing)?) (?:(?:his|her|its|"
+                  r"their|the) (?:head|face|body|eyes|neck|gaze) )?(?:to(?:wards?)? |at )?"
+                  r"(?:the )?(?:left|right|up|down|upwards|downwards|top|bottom)\b(?! of)", t.q)
+    if m and (not re.match(r"\S*turn", m[0]) or re.search(r"head|face|body|eyes|neck|gaze",
+                                                         m[0])):
+        t.q = _blank(t.q, m)
     if not motion_task:
         t.take("moving", r"\b(?:" + _GO + r") (?:up and down|down and up|back and forth|to and "
                r"fro|left and right|right and left|around|in circles?|round and round)\b")
@@ -327,6 +342,8 @@ def _take_direction_words(t: _Taker, motion_task: bool) -> None:
             (r"\b(?:enter(?:s|ed|ing)?|appear(?:s|ed|ing)?|com(?:e|es|ing) in)(?: [a-z]+){0,3}? "
              r"from the (left|right|top|bottom)\b(?! (?:side )?of)", True)):
         m = re.search(rx, t.q)
+        if m and re.search(r"\b(?:turn|look|fac|point|glanc|nod|tilt)", m[0]):
+            continue  # "turning his head to the left": a pose, not a way of moving
         if m and not t.has("direction"):
             d = _DIRS[m[1]]
             t.found.append({"kind": "direction", "direction": _OPPOSITE[d] if group_from else d})
