@@ -37,6 +37,7 @@ import numpy as np
 
 from vidagent.memory import ObjectMemory, SceneMemory
 from vidagent.query.plan import Constraint, Plan
+from vidagent.reasoning.relations import relation_holds
 
 MIN_AREA_PX = 6  # a mask smaller than this many pixels is not a sighting
 MIN_AREA_SHARE = 0.15  # ... nor one below this share of the object's typical size
@@ -436,8 +437,6 @@ def _score_filter(c: Constraint, p: Profile, others: list[Profile], diag: float,
             v = -approach(a, b)
             v = v if v >= APPROACH_REL else None
         else:  # touches
-            from vidagent.reasoning.select import relation_holds
-
             v = 1.0 if relation_holds(memory, a.obj, b.obj, "touching") else None
         if v is not None and (best is None or v > best):
             best = v

@@ -44,13 +44,13 @@ from vidagent.query.plan import Plan
 from vidagent.query.tasks import TASKS
 from vidagent.reasoning.constraints import appear_frame, last_frame
 from vidagent.reasoning.describe import describe
+from vidagent.reasoning.relations import relation_holds
 from vidagent.vocab import display_name, parse_phrase
 from vidagent.reasoning.select import (
     Selection,
     frame_window,
     is_indefinite,
     position_matches,
-    relation_holds,
     select_phrase,
     window_text,
 )
