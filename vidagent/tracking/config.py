@@ -50,6 +50,9 @@ class TrackerConfig:
     box_threshold: float | None = None  # detector thresholds; None: the detector's own defaults
     text_threshold: float | None = None
     max_boxes: int | None = None
+    # which frames get the detector / the segmenter: None or {"kind": "fixed"} = detect_every
+    # and stride; {"kind": "adaptive", ...} = tracking/schedule.py's ScheduleConfig
+    schedule: dict | None = None
 
     def __post_init__(self) -> None:
         if self.detect_every < 1 or self.stride < 1:
@@ -58,6 +61,9 @@ class TrackerConfig:
             raise ValueError("TrackerConfig: max_objects must be in 1..255")
         if self.confirm_hits < 1:
             raise ValueError("TrackerConfig: confirm_hits must be >= 1")
+        from vidagent.tracking.schedule import ScheduleConfig
+
+        ScheduleConfig.from_dict(self.schedule)  # unknown or inconsistent settings fail here
 
     @classmethod
     def from_dict(cls, table: dict[str, Any] | None) -> TrackerConfig:

@@ -63,6 +63,7 @@ from vidagent.tracking.labels import (
     similarity,
 )
 from vidagent.tracking.propagators import Propagator, flow_propagator
+from vidagent.tracking.schedule import make_schedule
 from vidagent.types import Detections, ObjectInfo
 from vidagent.vocab import phrase_matches
 
@@ -214,9 +215,10 @@ class Tracker:
         self._motion: dict[int, np.ndarray] = {}  # last per-object transform (forward in time)
         self.timings = {"detect": 0.0, "segment": 0.0, "propagate": 0.0, "flow": 0.0}
         warper = FlowWarper(cfg.flow_size, cfg.flow_finest_scale)
+        self.schedule = make_schedule(cfg.schedule, cfg.detect_every, cfg.stride, cfg.min_area)
         # a new track is decided (confirmed or deleted) within this many detection rounds
         rounds = cfg.confirm_hits + cfg.tentative_max_misses
-        gap = cfg.detect_every
+        gap = self.schedule.decision_gap
         if detections:
             keys = sorted(detections)
             gap = int(max(np.diff(keys).max(), 1)) if len(keys) > 1 else 1
@@ -247,8 +249,12 @@ class Tracker:
             self._drift: dict[int, tuple[float, float]] = {}
             self._prev_anchor: dict[int, tuple[int, np.ndarray, tuple[int, int]]] = {}
             self._keep_shape: set[int] = set()
-            dets = self._detections_for(index, frame, phrases, detections)
-            is_key = index % cfg.stride == 0 or dets is not None or index == num_frames - 1
+            live_now = {
+                t.tid: t.state for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)
+            }
+            plan = self.schedule.plan(index, num_frames, frame, labels, live_now)
+            dets = self._detections_for(index, frame, phrases, detections, plan.detect)
+            is_key = plan.refresh or dets is not None
             seeds: dict[int, np.ndarray] = {}
             if dets is not None:
                 labels, seeds = self._associate(index, frame, labels, dets)
@@ -259,6 +265,10 @@ class Tracker:
                     labels = self.propagator.step(index, frame, labels, seeds)
                     self.timings["propagate"] += time.perf_counter() - t0
             labels = self._bookkeeping(index, frame, labels, dets is not None)
+            self.schedule.observe(
+                index, frame, labels, dets is not None, is_key,
+                {t.tid: t.hist for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)},
+            )  # fmt: skip
             buffer.append(_Pending(index, labels, flows, frame))
             # an anchor is a frame where new evidence came in: detections, or a model key frame
             if dets is not None or (is_key and model_keys):
@@ -297,8 +307,10 @@ class Tracker:
         frame: np.ndarray,
         phrases: list[str],
         given: dict[int, Detections] | None,
+        run_detector: bool = True,
     ) -> Detections | None:
-        """This frame's detections with masks, or None when it is not a detection frame."""
+        """This frame's detections with masks, or None when it is not a detection frame (not in
+        ``given``; without ``given``, when the schedule did not ask for the detector)."""
         cfg = self.config
         if given is not None:
             if index not in given:
@@ -308,7 +320,7 @@ class Tracker:
                 keep = [k for k, lab in enumerate(dets.labels) if phrase_matches(lab, phrases)]
                 dets = dets[np.array(keep, dtype=int)]
         else:
-            if index % cfg.detect_every != 0:
+            if not run_detector:
                 return None
             t0 = time.perf_counter()
             dets = self.detector.detect(
