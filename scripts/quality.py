@@ -201,9 +201,23 @@ def levers_table(seeds: int, frames: int, only: list[int] | None) -> None:
               f"{100 * (j - ref):+.1f} | {np.mean(ids):.3f} | {np.mean(secs):.1f} |", flush=True)
 
 
+def schedule_table(seeds: int, frames: int) -> None:
+    """The cpu profile's tracker settings with the fixed and the adaptive keyframe schedule,
+    beside detector + SAM on every frame (simulated models, default scene at 30 fps)."""
+    from vidagent.profiles import PROFILES
+    from vidagent.testing.schedule_quality import compare_schedules
+
+    print(f"\nkeyframe schedules, default scene 320x240 at 30 fps, {frames} frames, {seeds} seeds; "
+          "simulated detector (boxes +-2 px) and SAM (masks +-1..2 px)")
+    print("| schedule | detector calls | SAM embeddings | mean J |")
+    print("| --- | --- | --- | --- |")
+    for r in compare_schedules(PROFILES["cpu"].tracker, tuple(range(seeds)), frames):
+        print(f"| {r.name} | {r.detector_calls} | {r.sam_embeddings} | {r.j:.3f} |", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--table", action="append", choices=("regime", "scenes", "stride", "levers"))
+    ap.add_argument("--table", action="append", choices=("regime", "scenes", "stride", "levers", "schedule"))
     ap.add_argument("--kinds", default=",".join(SMALL_FAST_KINDS))
     ap.add_argument("--sets", default="dev,held")
     ap.add_argument("--seeds", type=int, default=None,
@@ -220,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
             scenes_table(sets, args.frames or 60)
         elif table == "stride":
             stride_table(args.seeds or 4, args.frames or 60, args.detect_every)
+        elif table == "schedule":
+            schedule_table(args.seeds or 2, args.frames or 300)
         else:
             levers_table(args.seeds or 2, args.frames or 300, args.only)
     return 0
