@@ -218,7 +218,7 @@ class OrtGroundingDino:
         self.ort_calls = 0
 
     def _session(self, inputs: dict[str, torch.Tensor]):
-        from vidagent.models.accelerate import make_session
+        from vidagent.models.ort_session import make_session
 
         h, w = inputs["pixel_values"].shape[-2:]
         t = inputs["input_ids"].shape[1]

@@ -43,7 +43,7 @@ class OrtSamImageEncoder(torch.nn.Module):
     """
 
     def __init__(self, encoder: torch.nn.Module, weights: list[Path] | str) -> None:
-        from vidagent.models.accelerate import make_session
+        from vidagent.models.ort_session import make_session
 
         super().__init__()
         self.img_size = int(encoder.img_size)

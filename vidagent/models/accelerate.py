@@ -31,18 +31,6 @@ def onnxruntime_available() -> bool:
     return True
 
 
-def make_session(path: Path, threads: int | None = None):
-    """An ONNX Runtime CPU session of ``path`` with every graph optimisation on."""
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    so.log_severity_level = 3  # errors only
-    if threads:
-        so.intra_op_num_threads = int(threads)
-    return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
-
-
 def _check(runtime: str) -> bool:
     """True when ``runtime`` asks for ONNX Runtime and it can be used."""
     if runtime not in RUNTIMES:
