@@ -206,3 +206,19 @@ def test_sam_export_failure_keeps_pytorch(sam_ckpt, own_home, monkeypatch, caplo
     assert "stays on PyTorch" in caplog.text
     seg.set_image(random_image())
     assert seg.is_image_set
+
+
+def test_a_first_export_says_so_on_stderr(own_home, capsys):
+    """A first run exports for minutes on a CPU: the user is told, on stderr (stdout stays
+    clean for --json), and a second call finds the cached file without a word."""
+    from vidagent.models.export_cache import cached_export
+
+    def export(path):
+        path.write_bytes(b"model")
+
+    first = cached_export("tiny-test-export", export)
+    err = capsys.readouterr().err
+    assert first.read_bytes() == b"model"
+    assert "exporting tiny-test-export" in err and "exported tiny-test-export in" in err
+    assert cached_export("tiny-test-export", export) == first
+    assert capsys.readouterr().err == ""

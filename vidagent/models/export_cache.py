@@ -15,7 +15,9 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -111,6 +113,10 @@ def cached_export(name: str, export: Callable[[Path], None]) -> Path:
         if model.is_file():
             return model
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{name}."))
+        # a first run exports for minutes on a CPU: say so rather than look hung
+        print(f"vidagent: exporting {name} for ONNX Runtime, once (this can take minutes; "
+              f"kept in {folder})", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
         try:
             export(tmp / MODEL_FILE)
             if not (tmp / MODEL_FILE).is_file():
@@ -118,6 +124,8 @@ def cached_export(name: str, export: Callable[[Path], None]) -> Path:
             if folder.exists():  # a broken leftover without its model file
                 shutil.rmtree(folder)
             os.replace(tmp, folder)
+            print(f"vidagent: exported {name} in {time.perf_counter() - t0:.0f} s",
+                  file=sys.stderr, flush=True)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
