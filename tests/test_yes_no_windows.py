@@ -199,3 +199,28 @@ def test_every_task_is_windowed(results):
     tasks = {r[5].task for r in results if r[0] == "window" and r[5].window is not None}
     assert {"count", "exists", "when", "duration", "where", "color", "motion", "relation",
             "compare", "segment"} <= tasks
+
+
+def test_yes_no_is_a_bool_when_objects_differ_or_none_appears():
+    """CONTRACT: a yes/no form's value is a bool. The bundled example has two balls that
+    differ (id 2 blue, mostly in the center; id 3 green at the bottom left) and no dog: "is the ball
+    green?" is yes for one of them, "is the ball purple?" no for both, "is the dog red?" no."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import vidagent
+
+    ex = Path(vidagent.__file__).parent / "examples"
+    questions = "is the ball green?\nis the ball purple?\nis the dog red?\nis the ball in the center?\n"
+    r = subprocess.run(
+        [sys.executable, "-m", "vidagent", "ask", str(ex / "shapes.mp4"), "-",
+         "--tracks", str(ex / "shapes_tracks")],
+        input=questions, capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+    assert [g["value"] for g in got] == [True, False, False, True], got
+    assert [g["plan"]["expect"] for g in got] == ["green", "purple", "red", "center"]
+    assert "id 3" in got[0]["answer"] and "id 2" in got[3]["answer"]

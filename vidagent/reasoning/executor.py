@@ -385,17 +385,38 @@ def _attribute(task: str, plan: Plan, memory: SceneMemory, question: str) -> Ans
     sel = select_phrase(plan, memory, plan.targets[0], subject=True, question=question,
                         use_motion=task != "motion")
     if task == "where":
-        a = _single_attr("position", sel, lambda o: o.mean_position, _fmt_where)
+        getter = lambda o: o.mean_position  # noqa: E731
+        a = _single_attr("position", sel, getter, _fmt_where)
     elif task == "color":
-        a = _single_attr("color", sel, lambda o: o.color, _fmt_color)
+        getter = lambda o: o.color  # noqa: E731
+        a = _single_attr("color", sel, getter, _fmt_color)
     else:
-        a = _single_attr("motion", sel, lambda o: o.motion.direction, _fmt_motion)
+        getter = lambda o: o.motion.direction  # noqa: E731
+        a = _single_attr("motion", sel, getter, _fmt_motion)
     asked = plan.expect or (plan.motion if task == "motion" else None)
+
+    def holds(v) -> bool:
+        return position_matches(v, asked) if task == "where" else v == asked
+
     if asked and a.value is not None:  # "is the car red?", "is the car moving left?"
-        yes = position_matches(a.value, asked) if task == "where" else a.value == asked
+        yes = holds(a.value)
         a.answer = ("Yes. " if yes else "No. ") + a.answer
         if plan.expect:
             a.value = bool(yes)
+    elif plan.expect and not sel.objects:  # "is the car red?" and no car: no
+        a.answer = "No. " + a.answer
+        a.value = False
+    elif plan.expect and len(sel.objects) > 1:  # objects that differ: yes when one of them does
+        vals = [getter(o) for o in sel.objects]
+        if all(v is not None for v in vals):
+            match = [o.id for o, v in zip(sel.objects, vals) if holds(v)]
+            n = len(sel.objects)
+            parts = ", ".join(f"id {o.id}: {v}" for o, v in zip(sel.objects, vals))
+            head = (f"Yes for {len(match)} of the {n} {_noun(sel, n)} "
+                    f"(id {', '.join(map(str, match))})" if match
+                    else f"No, none of the {n} {_noun(sel, n)}")
+            a.answer = f"{head}; they differ ({parts})."
+            a.value = bool(match)
     return a
 
 
