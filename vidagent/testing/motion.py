@@ -21,18 +21,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vidagent.testing.questions import plural
+
 KINDS = ("appears_later", "appears_earlier", "appears_first", "appears_last", "leaves_first",
          "leaves_last", "disappears", "comes_back", "fastest", "slowest", "moving", "still",
          "direction", "follows", "passes", "towards", "away_from", "touches", "count")
 LABELS = ("dog", "cat", "person", "car", "ball", "bird", "horse", "box", "bike", "boat")
-PLURALS = {"person": "people", "box": "boxes"}
 DEV_SEEDS = range(0, 30)
 HELD_OUT_SEEDS = range(1000, 1030)
 WIDTH, HEIGHT, FPS, FRAMES = 192, 144, 10.0, 40
-
-
-def plural(label: str) -> str:
-    return PLURALS.get(label, label + "s")
 
 
 @dataclass
