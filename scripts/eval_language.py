@@ -4,8 +4,13 @@ The items are taken verbatim from public video QA and referring-segmentation dat
 labelled by hand (see tests/data/language/SOURCES.md for sources and labelling conventions).
 
 Usage:
-    python scripts/eval_language.py [--split dev|test|all] [--modes rules,full]
+    python scripts/eval_language.py [--split dev|test|test2|all] [--modes rules,full]
                                     [--show-failures] [--model SPEC] [--no-motion] [--json]
+
+Splits: ``dev`` (tune on this), ``test`` (held out at first, looked at since), ``test2`` (a
+fresh held-out split created on 2026-12-02 and never used for tuning; score it, do not read
+its failures: ``--show-failures`` is refused on it), ``all`` (dev and test; test2 is left out
+of ``all`` so that a routine run does not expose it).
 
 Modes:
     rules   ``QueryParser(None)``: the deterministic parser alone;
@@ -90,7 +95,14 @@ def load(path: Path) -> list[dict]:
             if line.strip()]
 
 
+SPLITS = ("dev", "test", "test2", "all")
+HELD_OUT = "test2"  # never tuned on: figures only, no per-item failures
+
+
 def load_split(split: str, prefix: str = "") -> list[dict]:
+    """The items of ``split`` (``all`` = dev + test); [] when the file does not exist."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
     names = ["dev", "test"] if split == "all" else [split]
     recs: list[dict] = []
     for name in names:
@@ -280,7 +292,7 @@ def run(mode: str, split: str, model: str | None, motion_on: bool, show_failures
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--split", default="dev", choices=["dev", "test", "all"])
+    ap.add_argument("--split", default="dev", choices=list(SPLITS))
     ap.add_argument("--modes", default="rules", help="comma-separated: rules, full")
     ap.add_argument("--model", default=None, help="language model spec for full mode "
                     "(default: the cpu profile's)")
@@ -292,6 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     bad = [m for m in modes if m not in ("rules", "full")]
     if bad:
         ap.error(f"unknown mode(s) {bad}; choose rules and/or full")
+    if args.split == HELD_OUT and args.show_failures:
+        ap.error(f"--show-failures is refused on {HELD_OUT}: it is the never-tuned held-out "
+                 "split (read failures on dev)")
+    if not load_split(args.split):
+        ap.error(f"no items for split {args.split!r} under {DATA}")
     for mode in modes:
         run(mode, args.split, args.model, not args.no_motion, args.show_failures, args.json)
     return 0

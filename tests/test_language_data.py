@@ -1,8 +1,9 @@
 """The real-language evaluation set is well-formed (a data check, not a parser accuracy bar).
 
-Files: tests/data/language/{dev,test}.jsonl (questions and referring expressions, labelled with
-task/targets) and motion_{dev,test}.jsonl (motion/time referring expressions, labelled with
-constraint kinds). See tests/data/language/SOURCES.md.
+Files: tests/data/language/{dev,test,test2}.jsonl (questions and referring expressions, labelled
+with task/targets; test2 is the never-tuned held-out split) and motion_{dev,test}.jsonl
+(motion/time referring expressions, labelled with constraint kinds). See
+tests/data/language/SOURCES.md.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from vidagent.query import TASKS
 from vidagent.query.plan import COLORS, POSITIONS
 
 DATA = Path(__file__).parent / "data" / "language"
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "test2")  # test2: the never-tuned held-out split (main set only)
+MOTION_SPLITS = ("dev", "test")
+MAIN_AND_MOTION = SPLITS + tuple(f"motion_{s}" for s in MOTION_SPLITS)
 WINDOW_WORDS = {"start", "middle", "end", "first half", "second half"}
 DIRECTIONS = {"left", "right", "up", "down", "none"}
 MOTION_KINDS = {
@@ -94,6 +97,33 @@ def test_ids_unique_and_splits_disjoint():
         "the same text is in dev and test"
 
 
+def test_no_id_or_text_repeats_across_any_split():
+    """Every item (main and motion sets, all splits) has its own id and its own text."""
+    owner: dict[str, str] = {}
+    ids: set[str] = set()
+    for name in MAIN_AND_MOTION:
+        for r in read(name):
+            assert r["id"] not in ids, f"{name} {r['id']}: id already used"
+            ids.add(r["id"])
+            k = key(r["text"])
+            assert k not in owner, f"{name} {r['id']}: same text as an item of {owner.get(k)}"
+            owner[k] = f"{name} {r['id']}"
+
+
+def test_test2_is_a_sizeable_held_out_split_of_five_sources():
+    rows = read("test2")
+    assert len(rows) >= 200, len(rows)
+    per_source: dict[str, int] = {}
+    for r in rows:
+        per_source[r["source"]] = per_source.get(r["source"], 0) + 1
+    assert sum(n >= 25 for n in per_source.values()) >= 5, per_source
+    listed = sources_listed()
+    assert "test2" in listed and "never used for tuning" in listed
+    for src, n in per_source.items():  # SOURCES.md's test2 table gives each source's count
+        assert re.search(rf"`{re.escape(src)}`[^\n]*\|\s*{n}\s*\|", listed), \
+            f"{src}: test2 count {n} not in SOURCES.md's test2 table"
+
+
 def test_every_source_is_in_both_splits_and_roughly_balanced():
     dev, test = read("dev"), read("test")
     for src in {r["source"] for r in dev + test}:
@@ -103,7 +133,7 @@ def test_every_source_is_in_both_splits_and_roughly_balanced():
         assert abs(d - t) <= 2, f"{src}: dev {d}, test {t}"
 
 
-@pytest.mark.parametrize("split", SPLITS)
+@pytest.mark.parametrize("split", MOTION_SPLITS)
 def test_motion_items_are_well_formed(split):
     rows = read(f"motion_{split}")
     assert rows, f"motion_{split}.jsonl is empty"
