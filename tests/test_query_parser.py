@@ -300,3 +300,66 @@ def test_ordinal_of_time_is_not_an_object_order():
     from vidagent.query.rules import parse_rules
 
     assert parse_rules("is there a dog in the first second?").ordinal is None
+
+
+# ----------------------------------------------------------------------------- word classes
+# Sentences written for these tests (not taken from tests/data/language), one group per word
+# class that crowd-sourced questions and referring expressions use and that is no object.
+@pytest.mark.parametrize("text,targets", [
+    # position words as the head of a compound noun: the compound is an object, not a place
+    ("a girl in a green tank top waving", ["girl", "green tank top"]),
+    ("a cat sleeping on the table top", ["cat", "table"]),
+    # direction and place adverbs (-ward(s), -wise, -ways, up-/down-/over-/under-/out- words)
+    ("the diver swimming underwater", ["diver"]),
+    ("a swan drifting downstream", ["swan"]),
+    ("the wheel spinning clockwise", ["wheel"]),
+    ("a balloon floating skyward", ["balloon"]),
+    ("a man carrying a sofa upstairs", ["man", "sofa"]),
+    ("a crab scuttling sideways", ["crab"]),
+    # an adjective alone after a verb names no object
+    ("a puppy that is asleep on the couch", ["puppy", "couch"]),
+    # a verb after a relative pronoun or after "one"
+    ("the girl who feeds the goat", ["girl", "goat"]),
+    ("the mechanic that repairs the scooter", ["mechanic", "scooter"]),
+    # activities done or performed are no objects
+    ("a gymnast performing a cartwheel on the beam", ["gymnast", "beam"]),
+    ("the boy doing karate in the garden", ["boy", "garden"]),
+    ("a woman practising tai chi", ["woman"]),
+    # manner of moving
+    ("a horse galloping at full speed", ["horse"]),
+])
+def test_expression_word_classes_are_not_objects(text, targets):
+    plan = parse_rules(text, expression=True)
+    assert plan.targets == targets, plan.targets
+
+
+@pytest.mark.parametrize("text,task,targets", [
+    # a verb after a long subject in a do-support question
+    ("what does the chef wearing a white apron pour into the bowl", "describe",
+     ["chef", "white apron", "bowl"]),
+    ("what did the girl with the pink helmet wipe off the bench", "describe",
+     ["girl", "pink helmet", "bench"]),
+    ("how many runners are racing and one trips over a hurdle", "count", ["runner", "hurdle"]),
+    # abstract nouns of open questions
+    ("what is the ambience of the restaurant", "describe", ["restaurant"]),
+    ("describe the scenery", "describe", []),
+    ("what is the nationality of the cyclist", "describe", ["cyclist"]),
+    ("how would you rate the friendliness of the waiter", "describe", ["waiter"]),
+    # a what-question names no yes/no even when it says "in the video"
+    ("what is the thing lying beside the car in the video", "describe", ["car"]),
+    ("what is shown next to the tent in the clip", "describe", ["tent"]),
+])
+def test_question_word_classes(text, task, targets):
+    plan = parse_rules(text)
+    assert (plan.task, plan.targets) == (task, targets), plan
+
+
+def test_hand_side_is_a_place_not_a_hand():
+    plan = parse_rules("a goose on the left hand side of the pond", expression=True)
+    assert plan.targets == ["goose", "pond"]
+    assert plan.relation is not None and plan.relation.predicate == "left_of"
+    plan = parse_rules("a duck at the extreme right end", expression=True)
+    assert plan.targets == ["duck"] and plan.position == "right"
+    # the compounds stay objects where no place is named
+    assert parse_rules("the left hand of the boy", expression=True).targets[0] == "left hand"
+    assert parse_rules("the cat at the top", expression=True).position == "top"

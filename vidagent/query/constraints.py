@@ -72,7 +72,8 @@ _OTHER_BAD = SPACE_WORDS | TIME_WORDS | {
     "camera", "screen", "frame", "viewer", "us", "me", "him", "her", "them", "it", "each",
     "other", "others", "one", "ones", "another", "way", "side", "same", "direction", "front",
     "back", "end", "start", "here", "there", "where", "distance", "forward", "forwards",
-    "backward", "backwards", "center", "centre", "middle", "aside", "along", "straight"}
+    "backward", "backwards", "center", "centre", "middle", "aside", "along", "straight",
+    "speed", "pace"}  # "running at full speed" heads towards nothing
 # what is passed on the way is a place, not another mover ("passing an intersection": moving)
 _PLACES = frozenset("""
 intersection junction crossing crosswalk street road lane corner turn roundabout bridge tunnel

@@ -134,8 +134,58 @@ gender age style season action actions activity activities movement movements mo
 events purpose reason manner situation expression reaction theme environment setting
 temperature lighting speed distance height flip trick tricks swerve performance occasion
 identity profession job occupation genre topic process technique skill sport sports music
-sound noise voice language behavior behaviour appearance
+sound noise voice language behavior behaviour appearance ambience ambiance vibe vibes climate
+scenery surroundings surrounding landscape nationality ethnicity personality attitude tone feel
+scenario context story plot meaning message impression perspective composition
 """.split())
+
+def is_abstract(word: str) -> bool:
+    """A noun for a property, not a thing one can outline: the scene-property words of
+    ``GENERIC_NOUNS`` ("weather", "scenery") and nouns the lexicon shows are made from an
+    adjective by "-ness" or "-ity" ("friendliness" from "friendly", "nationality" from
+    "national", "humidity" from "humid"; "harness", "witness", "university" are not); the
+    object list wins."""
+    if word in GENERIC_NOUNS:
+        return True
+    if word in NOUNS or len(word) < 7 or "NOUN" not in parts_of_speech(word):
+        return False
+    if word.endswith("ness"):
+        stem = word[:-4]
+        stems = (stem, stem[:-1] + "y" if stem.endswith("i") else stem)
+    elif word.endswith("ity"):
+        stem = word[:-3]
+        stems = (stem, stem + "e")
+    else:
+        return False
+    return any("ADJ" in parts_of_speech(s) for s in stems)
+
+
+# the first part of a place adverb ("upstairs", "downhill", "overhead", "underwater", "outdoors")
+_PARTICLE_PREFIXES = ("up", "down", "over", "under", "out", "in", "off")
+_DIRECTION_SUFFIXES = ("ward", "wards", "wise", "ways")
+
+
+def is_adverb(word: str) -> bool:
+    """A word the lexicon knows as an adverb of direction or place, never an object:
+
+    * "-ward(s)", "-wise", "-ways" words that are no noun ("skyward", "clockwise",
+      "sideways"; "reward", "coward", "hallways" are nouns);
+    * a spatial particle joined to a word ("upstairs", "downstream", "overhead",
+      "underwater", "outdoors") that the lexicon lists as an adverb;
+    * a word the lexicon knows only as an adverb ("abroad", "ashore").
+    Words of the object list are never adverbs.
+    """
+    if word in NOUNS or len(word) < 5:
+        return False
+    pos = parts_of_speech(word)
+    if word.endswith(_DIRECTION_SUFFIXES) and len(word) >= 6 and "NOUN" not in pos:
+        return True
+    if "ADV" not in pos:
+        return False
+    if pos <= {"ADV"}:
+        return True
+    return len(word) >= 6 and word.startswith(_PARTICLE_PREFIXES)
+
 
 # compounds that contain a word from another list ("stop sign", "hot dog"): kept together
 COMPOUNDS = (

@@ -17,12 +17,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from lemminflect import getAllLemmas
+
 from vidagent.query.constraints import finish_constraints, take_constraints
 from vidagent.query.lexicon import (
     COLOR_WORDS,
     COMPOUNDS,
     ED_NOUNS,
-    GENERIC_NOUNS,
     ING_NOUNS,
     NOUNS,
     OTHER_ADJECTIVES,
@@ -32,6 +33,8 @@ from vidagent.query.lexicon import (
     TIME_WORDS,
     VERBS,
     fix_typo,
+    is_abstract,
+    is_adverb,
     normalize,
     parts_of_speech,
     singular,
@@ -284,8 +287,10 @@ def _take_motion(q: str) -> tuple[str | None, str]:
 
 
 _PRED = [
-    (r"(?:to|on) the left (?:side )?of|left of", "left_of"),
-    (r"(?:to|on) the right (?:side )?of|right of", "right_of"),
+    (r"(?:to|on|at) the (?:extreme |far |very )?left(?: hand)?(?: side| end| part)? of|left of",
+     "left_of"),
+    (r"(?:to|on|at) the (?:extreme |far |very )?right(?: hand)?(?: side| end| part)? of|right of",
+     "right_of"),
     (r"on top of|above|over|higher than", "above"),
     (r"below|under|underneath|beneath|lower than", "below"),
     ((r"beside|next to|near|nearby|close to|closer to|by|alongside|adjacent to|around|"
@@ -324,7 +329,10 @@ def _take_relation(q: str) -> tuple[tuple[str, str, str] | None, str]:
 
 
 def _is_space_phrase(text: str) -> bool:
-    first = text.split()[:1]
+    words_ = text.split()
+    while words_ and words_[0] in ("very", "extreme", "far"):  # "on the extreme left"
+        words_ = words_[1:]
+    first = words_[:1]
     return bool(first) and (first[0] in SPACE_WORDS or first[0] in TIME_WORDS
                             or first[0] in ("screen", "frame"))
 
@@ -361,13 +369,32 @@ def _take_compare(q: str) -> tuple[dict | None, str]:
 _POS_RE = re.compile(
     r"\b(?:on|in|at|to|towards?|near|from)? ?(?:the )?(?:very )?"
     r"(top|upper|bottom|lower)[ -]?(left|right)(?: corner| side| part| half)?\b|"
-    r"\b(?:on|in|at|to|towards?|near)? ?(?:the )?(?:very )?(left|right|top|bottom|center|centre|"
-    r"middle|upper|lower)(?: hand side| side| part| half| corner| edge| area| region)?"
+    r"\b(?:on|in|at|to|towards?|near)? ?(?:the )?(?:very |extreme |far )?(left|right|top|bottom|"
+    r"center|centre|middle|upper|lower)(?>(?: hand side| side| part| half| corner| edge| end| "
+    r"area| region)?)"
     r"(?: of (?:the )?(?:frame|screen|image|video|picture|scene|view|clip))?\b(?! of)")
 
 
+def _compound_head(q: str, m: re.Match) -> bool:
+    """A position word in a compound noun: the head right after a noun ("tank top", "table
+    top") or the first word of a listed compound ("his right arm", "the left hand")."""
+    if not m[3]:
+        return False
+    nxt = q[m.end():].split()[:1]
+    if m[0].endswith(m[3]) and nxt and f"{m[3]} {nxt[0]}" in COMPOUNDS \
+            and q[m.end():].split()[1:2] != ["side"]:
+        return True
+    if not m[0].strip().startswith(m[3]):
+        return False
+    prev = q[: m.start()].split()[-1:]
+    if not prev or not _is_content(prev[0]) or prev[0] in COLOR_WORDS or prev[0] in SIZE_WORDS \
+            or prev[0] in OTHER_ADJECTIVES:
+        return False
+    return prev[0] in NOUNS or "NOUN" in parts_of_speech(prev[0])
+
+
 def _take_position(q: str) -> tuple[str | None, str]:
-    m = _POS_RE.search(q)
+    m = next((m for m in _POS_RE.finditer(q) if not _compound_head(q, m)), None)
     if not m:
         return None, q
     if m[1]:
@@ -390,6 +417,19 @@ _MANNER = frozenset("""fast faster fastest slow slower slowest quick quicker our
 hers mine""".split())
 
 
+_MANNER_PHRASE = re.compile(r"\b(?:at|with) (?:a |an |the )?(?:[a-z]+ ){0,2}(?:speed|pace|"
+                            r"velocity|rate)\b")
+
+
+def _manner_break(m: re.Match) -> str:
+    """A phrase break for a manner phrase, unless its last word starts a compound noun ("with
+    a speed boat")."""
+    nxt = m.string[m.end():].split()[:1]
+    if nxt and nxt[0] != "|" and (nxt[0] in NOUNS or "NOUN" in parts_of_speech(nxt[0])):
+        return m[0]
+    return " | "
+
+
 def _is_content(w: str) -> bool:
     if w in NOUNS or w in COLOR_WORDS or w in SIZE_WORDS or w in OTHER_ADJECTIVES:
         return w not in ("left",)
@@ -405,6 +445,8 @@ def _is_content(w: str) -> bool:
         return False
     if w.endswith("ly") and len(w) > 4:
         return False
+    if is_adverb(w):
+        return False  # "underwater", "downstream", "clockwise", "skyward"
     if w.endswith(("'s", "'t", "'re", "'ll")):
         return w.endswith("'s") and len(w) > 3  # "dog's" (possessive) stays
     pos = parts_of_speech(w)
@@ -420,12 +462,17 @@ def _chunks(text: str) -> list[list[str]]:
     i = 0
     while i < len(toks):
         pair = " ".join(toks[i: i + 2])
-        if pair in COMPOUNDS:
+        if pair in COMPOUNDS and not (pair.endswith(" hand") and toks[i + 2: i + 3] == ["side"]):
+            if cur and pair.startswith(("left ", "right ")):
+                out.append(cur)  # "a mouse right leg": the mouse's right leg
+                cur = []
             cur.extend(toks[i: i + 2])
             i += 2
             continue
         w = toks[i]
-        if _is_content(w):
+        hand_side = w == "hand" and i > 0 and toks[i - 1] in ("left", "right") \
+            and toks[i + 1: i + 2] == ["side"]  # "on the left hand side of": a place
+        if _is_content(w) and not hand_side:
             cur.append(w)
         elif cur:
             out.append(cur)
@@ -439,7 +486,10 @@ def _chunks(text: str) -> list[list[str]]:
 _AUX_NOUN_VERB = re.compile(r"\b(?:does|do|did|will|would|can|could|should|to) (?:the|a|an|"
                             r"this|that|these|those|his|her|their|its|any) ((?:[a-z]+ ){0,2})"
                             r"([a-z]+) ([a-z]+)\b")
-_SUBJECT_PRONOUNS = frozenset("he she it they we i someone somebody everyone".split())
+_SUBJECT_PRONOUNS = frozenset("he she it they we i you someone somebody everyone".split())
+# words after which a third-person verb form is the verb of a clause ("one slips", "who leads")
+_SINGULAR_SUBJECTS = frozenset("one each nobody everybody anybody who".split())
+_RELATIVES = frozenset("who which that".split())
 # words after which a word that can be a verb is one: objects and infinitive markers
 _OBJECT_CUES = frozenset("""the a an his her its their my your our this these those him them me us
 some another""".split())
@@ -472,6 +522,7 @@ def _mark_infinitives(q: str) -> str:
         return m[0]
 
     q = _AUX_NOUN_VERB.sub(repl, q)
+    q = _mark_main_verb(q)
     toks = q.split()
     out: list[str] = []
     for i, w in enumerate(toks):
@@ -479,32 +530,114 @@ def _mark_infinitives(q: str) -> str:
         nxt = toks[i + 1] if i + 1 < len(toks) else ""
         after = toks[i + 2] if i + 2 < len(toks) else ""
         object_next = nxt in _OBJECT_CUES or (nxt == "to" and after and after not in _OBJECT_CUES)
+        before = toks[i - 2] if i > 1 else ""
         if _can_verb(w) and (
                 prev in _SUBJECT_PRONOUNS
                 or (prev == "to" and (object_next or not parts_of_speech(w) & _NOMINAL))
-                or (object_next and prev and _is_content(prev) and prev not in COLOR_WORDS)):
+                or (object_next and prev and _is_content(prev) and prev not in COLOR_WORDS)
+                # "the girl who feeds the goat", "the vest that leads the dance"
+                or (prev in _RELATIVES and (prev == "who" or _is_content(before))
+                    and (object_next or nxt in ("", "|") or nxt in STOP))
+                # "one slips", "each carries": a singular subject and a third-person verb
+                or (prev in _SINGULAR_SUBJECTS and _third_person(w))):
             out.append("|")
         else:
             out.append(w)
     return " ".join(out)
 
 
+# verbs whose object is an activity, not a thing ("doing a trick", "performing a cartwheel")
+_ACTIVITY_VERB = re.compile(r"^(?:doing|perform(?:s|ed|ing)?|practi[cs](?:e|es|ed|ing)|"
+                            r"execut(?:e|es|ed|ing)|attempt(?:s|ed|ing)?)$")
+_DETERMINERS = frozenset("""a an the some his her their its another several many few two three
+four""".split())
+
+
+def _drop_activities(q: str) -> str:
+    """Blank the noun phrase an activity verb takes ("doing karate", "performs a handstand",
+    "the girl does a cartwheel"): what is done is no object to outline."""
+    toks = q.replace("|", " | ").split()
+    out: list[str] = []
+    i = 0
+    while i < len(toks):
+        w = toks[i]
+        out.append(w)
+        i += 1
+        nxt = toks[i] if i < len(toks) else ""
+        main_do = w in ("does", "did", "do") and len(out) > 1 and _is_content(out[-2]) \
+            and nxt in _DETERMINERS  # "the girl does a cartwheel" (not "does the girl ...")
+        if not (_ACTIVITY_VERB.match(w) or main_do):
+            continue
+        j = i + 1 if nxt in _DETERMINERS else i
+        k = j
+        while k < len(toks) and _is_content(toks[k]):
+            k += 1
+        if k > j:
+            out.append("|")
+            i = k
+    return " ".join(out)
+
+
+def _third_person(w: str) -> bool:
+    """``w`` is a third-person singular verb form ("slips", "carries", "finishes")."""
+    lemmas = getAllLemmas(w).get("VERB", ())
+    return w.endswith("s") and any(lemma != w for lemma in lemmas)
+
+
+_DO_SUPPORT = re.compile(r"\b(?:does|do|did) (?:the|a|an|this|that|these|those|his|her|their|its) ")
+_BASE_VERBS = frozenset("do have be get".split())
+
+
+def _mark_main_verb(q: str) -> str:
+    """The verb of a do-support question whose subject is long ("what does the girl wearing
+    a red coat pick up", "what did the man with the blue helmet wipe off"): the last word
+    after the subject that can be a verb in its base form, after a noun and before an object,
+    a preposition or the end, when no verb of the lists is there already."""
+    m = _DO_SUPPORT.search(q)
+    if not m:
+        return q
+    toks = q[m.end():].split()
+    if "|" in toks:
+        return q  # a verb is marked already ("does the bald man cook")
+    clause = toks
+    if any(w in _BASE_VERBS or (w in VERBS and w == _base(w)) for w in clause):
+        return q
+    for i in range(len(clause) - 1, 0, -1):
+        w, prev = clause[i], clause[i - 1]
+        nxt = clause[i + 1] if i + 1 < len(clause) else ""
+        # a listed noun can be the verb here ("what does the girl ... stick on the wall")
+        can_verb = _can_verb(w) or (w in NOUNS and "VERB" in parts_of_speech(w) and nxt != "")
+        if can_verb and w == _base(w) and _is_content(prev) and prev not in _OBJECT_CUES \
+                and (not nxt or nxt in STOP):
+            toks[i] = "|"
+            return q[: m.end()] + " ".join(toks)
+    return q
+
+
+def _base(w: str) -> str:
+    """The base form of a verb form ("picks" -> "pick"); ``w`` itself when it is one."""
+    lemmas = getAllLemmas(w).get("VERB", ())
+    return w if not lemmas or w in lemmas else lemmas[0]
+
+
 def _adjective_only(w: str) -> bool:
-    """The lexicon knows ``w`` as an adjective and not as a noun ("able", "asleep")."""
+    """The lexicon knows ``w`` as an adjective (or adverb) and never as a noun ("able",
+    "asleep"); words of the object list are nouns."""
     pos = parts_of_speech(w)
-    return "ADJ" in pos and "NOUN" not in pos
+    return w not in NOUNS and bool(pos & {"ADJ", "ADV"}) and not pos & {"NOUN", "PROPN"}
 
 
 def _phrase(chunk: list[str]) -> str | None:
     """A target phrase from a chunk: possessives split, head singular, generic-only dropped."""
     # "the dog's ball" -> the ball (the owner becomes its own phrase upstream)
     chunk = [w for w in chunk if w not in ("|",)]
-    while len(chunk) > 1 and chunk[-1] not in NOUNS and (
+    while len(chunk) > 1 and chunk[-1] not in NOUNS \
+            and " ".join(chunk[-2:]) not in COMPOUNDS and (  # "tank top" keeps its head
             chunk[-1] in COLOR_WORDS | SIZE_WORDS.keys() | OTHER_ADJECTIVES
             or _adjective_only(chunk[-1])):
         chunk = chunk[:-1]
-    if len(chunk) == 1 and chunk[0] in COLOR_WORDS:
-        return None  # "the person in orange": a colour alone names no object
+    if len(chunk) == 1 and (chunk[0] in COLOR_WORDS or _adjective_only(chunk[0])):
+        return None  # "the person in orange", "a puppy that is asleep": no object named
     if not chunk:
         return None
     if all(w in COLOR_WORDS or w in SIZE_WORDS or w in OTHER_ADJECTIVES for w in chunk) \
@@ -565,13 +698,13 @@ def _last_phrase(text: str) -> str | None:
     chunks = _chunks(text)
     for chunk in reversed(chunks):
         p = _phrase(chunk)
-        if p and p.split()[-1] not in GENERIC_NOUNS:
+        if p and not is_abstract(p.split()[-1]):
             return p
     return None
 
 
 def _drop_generic(targets: list[str]) -> list[str]:
-    specific = [t for t in targets if t.split()[-1] not in GENERIC_NOUNS]
+    specific = [t for t in targets if not is_abstract(t.split()[-1])]
     if specific:
         return specific
     # only generic words ("how many objects"): keep real object words like "object", "thing"
@@ -625,10 +758,13 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     task = task or rule_task
     yes_no = not expression and _YES_NO.search(untimed) is not None
     timed_motion, rest = take_constraints(rest, task, _first_phrase)
+    # how fast: "at full speed", "at a steady pace" name no object
+    rest = _MANNER_PHRASE.sub(_manner_break, rest)
     # the words the time and motion constraints left
     unconstrained = " ".join(rest.replace("|", " ").split())
     ordinal, rest = _take_ordinal(rest)
     motion, rest = _take_motion(rest)
+    rest = _drop_activities(rest)  # "doing a trick": before the verb itself is marked
     rest = _mark_infinitives(rest)  # verbs out before relations and phrases are read
     # "is there anyone on the bench": the detector is asked for a person
     rest = re.sub(r"\b(?:anyone|someone|anybody|somebody)\b", "person", rest)
@@ -655,8 +791,7 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
         # the question's subject is its first phrase, even across a relative clause:
         # "is the dog that the girl walks to the right of the bicycle" -> dog right_of bicycle
         subj, pred, obj = relation
-        generic = GENERIC_NOUNS
-        first = next((t for t in targets if t.split()[-1] not in generic), None)
+        first = next((t for t in targets if not is_abstract(t.split()[-1])), None)
         if first and first != obj and targets is found:
             subj = first
         relation = (subj, pred, obj)

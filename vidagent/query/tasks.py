@@ -70,8 +70,11 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
             Rule(115, (r"^(?:what|which) (?:types?|kinds?|sorts?) of [a-z' ]+ (?:appear|appears|"
                        r"appeared|are there|were there|is there|are (?:visible|shown|present)|"
                        r"can be seen|show up|showed up)\b"), 0.85),
+            # the words of being there say "exists" unless a wh-word asks for something else
+            # ("what is the thing lying beside the car in the video" is open)
             Rule(130, (r"^(?:is|are|was|were) (?:there|any|a|an)\b|^(?:does|do|did|can|could|will) "
                      r"(?:the )?(?:video|clip|scene|footage|frame|you|we|i|anyone)\b|"
+                     r"^(?!(?:so )?(?:what|which|who|whom|whose)\b).*?"
                      r"\b(?:appear|appears|visible|exist|exists|present|show up|shows up|seen|"
                      r"contain|contains|in the video|in the clip|in the scene|in view|on screen|"
                      r"in frame|in the frame)\b|^any\b|^(?:does|do|did) (?:a|an|any)\b"),
