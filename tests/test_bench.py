@@ -87,10 +87,12 @@ def tiny_models(tmp_path_factory):
 
 def test_bench_json_keys_and_ratios(tiny_models):
     models, built = tiny_models
-    settings = BenchSettings(seconds=0.6, fps=30, width=160, height=96, sample=2, objects=3)
+    settings = BenchSettings(seconds=0.6, fps=30, width=160, height=96, sample=2, objects=3,
+                             quality_seeds=(10, 11), quality_size=(128, 96))
     r = run_bench(settings, models)
     for key in ("vidagent_s", "per_frame_s", "grounded_sam2_s", "ratio_vs_per_frame",
-                "ratio_vs_grounded_sam2", "second_question_s", "stages", "notes"):
+                "ratio_vs_grounded_sam2", "second_question_s", "stages", "notes", "schedule",
+                "schedule_quality"):
         assert key in r, key
     n = r["clip"]["frames"]
     assert n == 18
@@ -117,8 +119,29 @@ def test_bench_json_keys_and_ratios(tiny_models):
     # the naive baseline's SAM is built at the native 1024 px
     assert ("vit_b", 1024) in built["sizes"]
     assert r["baselines"]["grounded_sam2"]["frames_fed"] == 7 + 2
+    # the schedule the run chose: the cpu profile's fixed stride, and what it cost
+    sc = r["schedule"]
+    every = v["tracker"]["detect_every"]
+    assert sc["kind"] == "fixed" and sc["keyframes"] == list(range(0, n, every))
+    assert sc["detector_calls"] == v["detector_calls"] == len(sc["keyframes"])
+    assert sc["sam_calls"] == v["sam_embeddings"]
+    # its quality on synthetic ground truth beside the fixed stride and every frame
+    q = r["schedule_quality"]
+    assert q["scenes"]["seeds"] == [10, 11] and q["scenes"]["frames"] == n
+    assert (q["scenes"]["width"], q["scenes"]["height"]) == (128, 96)
+    assert q["profile"]["kind"] == "fixed"
+    assert {k: q["profile"][k] for k in q["fixed"]} == q["fixed"]
+    assert q["every_frame"]["detector_calls"] == q["every_frame"]["sam_calls"] == 2 * n
+    assert q["fixed"]["detector_calls"] == 2 * math.ceil(n / every)
+    assert 0 < q["adaptive"]["detector_calls"] < 2 * n
+    for row in ("fixed", "adaptive", "every_frame"):
+        assert 0.0 <= q[row]["mean_j"] <= q[row]["mask_j"] + 1e-4 <= 1.0 + 1e-4
+    assert q["profile_j_minus_every_frame"] == pytest.approx(
+        q["profile"]["mean_j"] - q["every_frame"]["mean_j"], abs=2e-4)
     text = format_text(r)
     assert "Grounded-SAM-2" in text and "extrapolated" in text
+    assert f"schedule (fixed): detector on {len(sc['keyframes'])} frames [0" in text
+    assert "detector + SAM on every frame" in text and "schedule quality" in text
 
 
 def test_bench_skip_and_bad_settings(tiny_models):
@@ -134,7 +157,9 @@ def test_bench_skip_and_bad_settings(tiny_models):
 
     custom = replace(get_profile("cpu"), name="custom")
     r = run_bench(BenchSettings(seconds=0.4, width=128, height=96, overrides=levers,
-                                skip=("per_frame", "grounded_sam2"), profile=custom), models)
+                                skip=("per_frame", "grounded_sam2", "schedule_quality"),
+                                profile=custom), models)
+    assert r["schedule_quality"] is None and "schedule_quality" not in format_text(r)
     assert "custom" not in PROFILES and not any(name.startswith("custom") for name in PROFILES)
     assert r["per_frame_s"] is None and r["ratio_vs_grounded_sam2"] is None
     v = r["vidagent"]
@@ -142,6 +167,22 @@ def test_bench_skip_and_bad_settings(tiny_models):
     assert v["detector_calls"] == math.ceil(r["clip"]["frames"] / 4)
     assert built["sizes"][-1] == ("vit_b", 64)
     assert r["profile"].startswith("custom[")  # the lever settings are named in the output
+    # the adaptive schedule through a lever: the keyframes are the ones it chose
+    adaptive = parse_overrides(["schedule.kind=adaptive", "schedule.min_gap=3",
+                                "schedule.max_gap=6"])
+    assert adaptive == {"schedule.kind": "adaptive", "schedule.min_gap": 3, "schedule.max_gap": 6}
+    r = run_bench(BenchSettings(seconds=0.5, width=128, height=96, overrides=adaptive,
+                                skip=("per_frame", "grounded_sam2", "schedule_quality")), models)
+    sc = r["schedule"]
+    assert sc["kind"] == "adaptive" and sc["settings"]["max_gap"] == 6
+    assert sc["keyframes"][0] == 0 and sc["detector_calls"] == len(sc["keyframes"])
+    assert all(6 >= b - a >= 3 for a, b in zip(sc["keyframes"], sc["keyframes"][1:]))
+    assert r["clip"]["frames"] - 1 - sc["keyframes"][-1] < 6
+    assert sc["reasons"]["first frame"] == 1
+    with pytest.raises(InputError):
+        run_bench(BenchSettings(seconds=0.2, overrides={"schedule.no_such": 1}), models)
+    with pytest.raises(InputError):
+        run_bench(BenchSettings(seconds=0.2, overrides={"schedule.kind": "sometimes"}), models)
     with pytest.raises(InputError):
         parse_overrides(["detect_every"])
     with pytest.raises(InputError):
@@ -167,3 +208,24 @@ def test_top_k_detector_and_box_clipped_segmenter(tiny_models):
         inside = m[y1:y2, x1:x2].sum()
         assert m.sum() == inside  # nothing outside the prompt box
         assert inside >= 0.5 * (x2 - x1) * (y2 - y1)
+
+
+def test_mask_j_scores_masks_without_identity():
+    from vidagent.evaluation import tracking_scores
+    from vidagent.testing.schedule_quality import mask_j
+
+    gt = np.zeros((10, 20, 30), np.uint8)
+    gt[:, 2:8, 2:8] = 1
+    gt[:, 12:18, 20:28] = 2
+    gt[7:, 12:18, 20:28] = 0  # object 2 leaves at frame 7
+    assert mask_j(gt, gt) == pytest.approx(1.0)
+    swapped = gt.copy()  # the two ids swap halfway: J pays for it, the masks are still exact
+    swapped[5:][gt[5:] == 1], swapped[5:][gt[5:] == 2] = 2, 1
+    assert mask_j(swapped, gt) == pytest.approx(1.0)
+    assert tracking_scores(swapped, gt)["J"] < 0.8
+    half = gt.copy()  # object 1's mask loses its right half on every frame: J 0.5 there
+    half[:, 2:8, 5:8] = 0
+    assert mask_j(half, gt) == pytest.approx(0.75)
+    gone = gt.copy()  # object 2 missed while visible: 0 on its 7 visible frames, 1 after
+    gone[gt == 2] = 0
+    assert mask_j(gone, gt) == pytest.approx((1.0 + 3 / 10) / 2)

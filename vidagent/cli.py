@@ -104,11 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", default=None)
     b.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     b.add_argument("--objects", type=int, default=3, help="boxes every detector returns (top-k)")
-    b.add_argument("--skip", action="append", choices=["per_frame", "grounded_sam2"], default=[],
-                   help="leave a baseline out (repeatable)")
+    b.add_argument("--skip", action="append",
+                   choices=["per_frame", "grounded_sam2", "schedule_quality"], default=[],
+                   help="leave a baseline or the schedule quality out (repeatable)")
+    b.add_argument("--quality-seeds", type=int, nargs="+", default=None, metavar="SEED",
+                   help="synthetic scenes the schedule quality is scored on (default: 10 11)")
     b.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="speed lever on top of the profile: det_size, sam_size or a tracker setting"
-                        " (detect_every, stride, ...); repeatable")
+                   help="speed lever on top of the profile: det_size, sam_size, a tracker setting"
+                        " (detect_every, stride, ...) or schedule.KEY (schedule.kind=adaptive,"
+                        " schedule.max_gap=60, ...); repeatable")
     return p
 
 

@@ -35,7 +35,7 @@ from vidagent.bench.measure import (
     time_vidagent,
 )
 from vidagent.bench.models import WORDS, BenchModels, full_size_models
-from vidagent.bench.report import format_stages, format_text
+from vidagent.bench.report import format_schedule, format_stages, format_text
 from vidagent.bench.run import NAIVE_SAM_SIZE, SAM2_WARM_FRAMES, cli, run_bench
 from vidagent.bench.settings import BenchSettings, apply_overrides, parse_overrides
 
@@ -50,6 +50,7 @@ __all__ = [
     "BenchSettings",
     "apply_overrides",
     "cli",
+    "format_schedule",
     "format_stages",
     "format_text",
     "full_size_models",

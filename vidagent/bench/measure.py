@@ -45,10 +45,36 @@ def use_profile_runtime(profile, detector: Detector, segmenter: Segmenter, frame
         accelerate_segmenter(segmenter, profile.segmenter.runtime, module_digest(sam.image_encoder))
 
 
+def schedule_summary(tracker, detector_calls: int, sam_calls: int) -> dict:
+    """The ``bench --json`` ``schedule`` object: the keyframe schedule the tracker ran (its kind,
+    the frames the detector ran on, the frames that got fresh SAM masks, why) and the model
+    calls it cost."""
+    sched = tracker.schedule
+    table = dict(tracker.config.schedule or {})
+    return {
+        "kind": table.get("kind", "fixed"),
+        "keyframes": [int(i) for i in sched.detections],
+        "detector_calls": int(detector_calls),
+        "sam_calls": int(sam_calls),
+        "sam_frames": [int(i) for i in sched.refreshes],
+        "reasons": dict(sched.reasons),
+        "settings": table or {"detect_every": tracker.config.detect_every,
+                              "stride": tracker.config.stride},
+    }
+
+
 def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dict:
     """``Agent.ask`` end to end with injected random-weight models, then a cached second
     question. Model construction is not timed (a real run loads weights instead)."""
     from vidagent.pipeline import Agent
+
+    class _Agent(Agent):  # remembers its tracker: the schedule it ran goes in the output
+        trackers: tuple = ()
+
+        def _tracker(self, *args, **kwargs):
+            tracker = super()._tracker(*args, **kwargs)
+            self.trackers = (*self.trackers, tracker)
+            return tracker
 
     t0 = time.perf_counter()
     inner_det = models.detector(profile.detector.short_side, profile.detector.max_side)
@@ -60,7 +86,7 @@ def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dic
     build_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="vidagent-bench-") as work:
         # the Profile object itself: the bench's lever settings need no entry in PROFILES
-        agent = Agent(profile=profile, device="cpu", offline=True, progress=False, workdir=work)
+        agent = _Agent(profile=profile, device="cpu", offline=True, progress=False, workdir=work)
         agent.use_models(detector=det, segmenter=seg, parser=parser)
         t0, c0 = time.perf_counter(), time.process_time()
         first = agent.ask(str(clip), QUESTION)
@@ -70,6 +96,7 @@ def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dic
         second = agent.ask(str(clip), SECOND_QUESTION)
         second_s = time.perf_counter() - t0
         second_models = (det.calls - calls[0]) + (seg.embeddings - calls[1])
+        schedule = schedule_summary(agent.trackers[0], *calls) if agent.trackers else None
         agent.close()
     t = dict(first.timings)
     stages = {
@@ -89,6 +116,7 @@ def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dic
         "detector_calls": det.calls,
         "sam_embeddings": seg.embeddings,
         "sam_decodes": seg.decodes,
+        "schedule": schedule,
         "answer": first.answer,
         "plan": first.plan,
         "second_question_s": second_s,

@@ -21,10 +21,16 @@ class BenchSettings:
     profile: str | Profile = "cpu"  # a name, or a Profile object (a custom set of models)
     objects: int = 3  # boxes every detector returns (top-k)
     threads: int | None = None  # torch threads (None: torch's default)
-    skip: tuple[str, ...] = field(default_factory=tuple)  # "per_frame", "grounded_sam2"
+    # "per_frame", "grounded_sam2", "schedule_quality"
+    skip: tuple[str, ...] = field(default_factory=tuple)
     # speed levers on top of the profile: det_size (detector short side), sam_size (SAM input),
-    # and any tracker setting (detect_every, stride, flow_size, ...)
+    # any tracker setting (detect_every, stride, flow_size, ...) and schedule.KEY (the keyframe
+    # schedule's table: schedule.kind=adaptive, schedule.max_gap=60, ...)
     overrides: dict = field(default_factory=dict)
+    # schedule quality: simulated detector and SAM on synthetic scenes with ground truth, as long
+    # as the clip (held-out seeds of vidagent.testing.schedule_quality), at this (width, height)
+    quality_seeds: tuple[int, ...] = (10, 11)
+    quality_size: tuple[int, int] = (320, 240)
 
 
 def resolve_profile(profile: str | Profile) -> Profile:
@@ -51,6 +57,16 @@ def apply_overrides(profile, overrides: dict):
             raise InputError(f"sam_size must be a positive multiple of 16, got {size}")
         seg = replace(seg, input_size=size)
     tracker = dict(profile.tracker)
+    schedule = {k.partition(".")[2]: o.pop(k) for k in list(o) if k.startswith("schedule.")}
+    if schedule:
+        from vidagent.tracking.schedule import ScheduleConfig
+
+        base = ScheduleConfig()
+        for k, v in schedule.items():
+            default = getattr(base, k, None)
+            if isinstance(default, (int, float)) and isinstance(v, (int, float)):
+                schedule[k] = type(default)(v)
+        tracker["schedule"] = {**(tracker.get("schedule") or {}), **schedule}
     defaults = TrackerConfig()
     for k, v in o.items():
         default = getattr(defaults, k, None)
@@ -66,13 +82,17 @@ def apply_overrides(profile, overrides: dict):
 
 
 def parse_overrides(items) -> dict:
-    """["detect_every=30", "sam_size=384"] -> {"detect_every": 30, "sam_size": 384}."""
+    """["detect_every=30", "sam_size=384"] -> {"detect_every": 30, "sam_size": 384};
+    "schedule.kind=adaptive" keeps its word."""
     out: dict = {}
     for item in items or ():
         key, sep, value = str(item).partition("=")
         key = key.strip()
         if not sep or not key:
             raise InputError(f"--set wants KEY=VALUE (e.g. detect_every=30), got {item!r}")
+        if key == "schedule.kind":
+            out[key] = value.strip()
+            continue
         try:
             out[key] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
         except ValueError:
