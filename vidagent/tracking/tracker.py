@@ -24,7 +24,10 @@ Per frame, in order:
    detections and is deleted when it misses ``tentative_max_misses`` detection rounds (one
    that goes out of view right after it was found is set aside instead, so that its return
    confirms it); an object that misses ``max_misses`` rounds, or whose mask vanishes, is set
-   aside as lost and keeps its id for re-identification.
+   aside as lost and keeps its id for re-identification;
+5. objects crossing the frame's edge between detections (small fast ones outrun their flow
+   masks): a new track's first mask is carried back along its velocity to where it came in,
+   and a track whose velocity took it out of the frame is shown leaving along it.
 
 ``stream`` yields ``(index, frame, label_map)`` after a delay of about ``detect_every *
 confirm_hits`` frames, so that label maps carry final ids only: tentative and deleted tracks
@@ -109,11 +112,77 @@ class Track:
     shape: np.ndarray | None = field(default=None, repr=False)
     shape_origin: tuple[int, int] = (0, 0)
     shape_cut: bool = True
+    box: np.ndarray | None = field(default=None, repr=False)  # box at the last detection frame
+    # the mask at the first detection frame (frame, crop, its top-left (x, y)) until the track's
+    # second detection gives a velocity to carry it back along (an object entering the frame)
+    birth: tuple[int, np.ndarray, tuple[int, int]] | None = field(default=None, repr=False)
 
 
 def _touches_edge(mask: np.ndarray) -> bool:
     """True when a (H, W) bool mask reaches the frame's edge (the object may be cut off)."""
     return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
+
+
+def _edge_aware_velocity(
+    prev: np.ndarray | None,
+    cur: np.ndarray,
+    shift: np.ndarray,
+    dt: int,
+    shape: tuple[int, int],
+) -> np.ndarray:
+    """Velocity (px/frame) between two detection frames ``dt`` apart from the centroid
+    ``shift``, except along an axis where either box touches the frame edge: there the mask is
+    cut off and its centroid lags the object (an object entering the frame seems to crawl), so
+    the box sides clear of the edge in both give it."""
+    v = np.asarray(shift, float).copy()
+    if prev is not None:
+        h, w = shape
+        for ax, size in ((0, w), (1, h)):
+            lo = prev[ax] > 0 and cur[ax] > 0
+            hi = prev[ax + 2] < size and cur[ax + 2] < size
+            if lo and hi:
+                continue
+            sides = ([cur[ax] - prev[ax]] if lo else []) + (
+                [cur[ax + 2] - prev[ax + 2]] if hi else []
+            )
+            if sides:
+                v[ax] = float(np.mean(sides))
+    return v / float(dt)
+
+
+def _paint_shifted(
+    labels: np.ndarray,
+    tid: int,
+    crop: np.ndarray,
+    origin: tuple[int, int],
+    dx: float,
+    dy: float,
+) -> np.ndarray:
+    """``labels`` with track ``tid``'s pixels replaced by the mask ``crop`` (top-left at
+    ``origin``) moved by (dx, dy), cut to the frame, on pixels no other track holds."""
+    out = labels.copy()
+    out[out == tid] = 0
+    h, w = out.shape
+    ch, cw = crop.shape
+    ix, iy = int(round(origin[0] + dx)), int(round(origin[1] + dy))
+    x0, y0, x1, y1 = max(ix, 0), max(iy, 0), min(ix + cw, w), min(iy + ch, h)
+    if x1 <= x0 or y1 <= y0:
+        return out
+    sub = crop[y0 - iy : y1 - iy, x0 - ix : x1 - ix]
+    region = out[y0:y1, x0:x1]
+    region[sub & (region == 0)] = tid
+    return out
+
+
+def _out_of_frame(
+    box: np.ndarray, dx: float, dy: float, shape: tuple[int, int], share: float = 0.0
+) -> bool:
+    """True when at most ``share`` of XYXY ``box`` moved by (dx, dy) lies inside a frame of
+    ``shape`` (0: wholly outside)."""
+    h, w = shape
+    x0, y0, x1, y1 = box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy
+    inside = max(min(x1, w) - max(x0, 0), 0) * max(min(y1, h) - max(y0, 0), 0)
+    return bool(inside <= share * max((x1 - x0) * (y1 - y0), 1e-6))
 
 
 def _centroid(mask: np.ndarray) -> np.ndarray:
@@ -249,6 +318,7 @@ class Tracker:
             self._drift: dict[int, tuple[float, float]] = {}
             self._prev_anchor: dict[int, tuple[int, np.ndarray, tuple[int, int]]] = {}
             self._keep_shape: set[int] = set()
+            self._exits: set[int] = set()
             live_now = {
                 t.tid: t.state for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)
             }
@@ -275,6 +345,7 @@ class Tracker:
                 if cfg.fill_back:
                     t0 = time.perf_counter()
                     self._fill_back(buffer, last_anchor, last_detection)
+                    self._extrapolate_edges(buffer, gap)
                     self.timings["flow"] += time.perf_counter() - t0
                 last_anchor = index
             if dets is not None:
@@ -433,6 +504,18 @@ class Tracker:
                     h = appearance(frame, track_masks[a], hsv)
                     if h is not None and similarity(t.hist, h) < cfg.match_min_similarity:
                         fading.add(t.tid)
+                if (
+                    t.tid in fading
+                    and t.velocity is not None
+                    and t.box is not None
+                    and _out_of_frame(
+                        t.box, *(t.velocity * (index - t.anchor[0])), frame.shape[:2], 0.25
+                    )
+                ):
+                    # gone, and its motion took it (mostly) out of the frame since its last
+                    # detection:
+                    # it left (the frames since show it leaving, ``_extrapolate_edges``)
+                    self._exits.add(t.tid)
         occupied = labels > 0
         for t in live:
             if t.tid in seeds:
@@ -447,7 +530,8 @@ class Tracker:
             label = str(dets.labels[k])
             hist = det_hists[k]
             t = self._reidentify(index, label, hist, det_colors[k], fading)
-            if t is None:
+            born = t is None
+            if born:
                 t = self._new_track(index, label)
                 if t is None:
                     continue
@@ -456,6 +540,8 @@ class Tracker:
             seeds[t.tid] = m
             t.fused = 1
             self._remember(t, index, m)
+            if born and t.shape is not None:
+                t.birth = (index, t.shape, t.shape_origin)
             occupied |= m
             if not _touches_edge(m):
                 # carried back to the frames before (an object entering at the edge was not
@@ -524,10 +610,13 @@ class Tracker:
         ys, xs = np.nonzero(crop)
         c = np.array([xs.mean() + x0, ys.mean() + y0])
         if t.anchor is not None and 0 < index - t.anchor[0] <= self._motion_gap:
-            t.velocity = (c - np.array(t.anchor[1:])) / float(index - t.anchor[0])
+            t.velocity = _edge_aware_velocity(
+                t.box, box, c - np.array(t.anchor[1:]), index - t.anchor[0], mask.shape
+            )
         elif t.anchor is None or index != t.anchor[0]:
             t.velocity = None
         t.anchor = (index, float(c[0]), float(c[1]))
+        t.box = box
         if t.tid in self._keep_shape:
             # the model keeps its shape; it moves to the new centroid
             sy, sx = np.nonzero(t.shape)
@@ -759,6 +848,70 @@ class Tracker:
                 free = (cur.labels == 0) & (back > 0)
                 cur.labels = cur.labels.copy()
                 cur.labels[free] = back[free]
+
+    def _extrapolate_edges(self, buffer: deque[_Pending], gap: int) -> None:
+        """Constant-velocity paths for objects crossing the frame's edge between detections
+        (flow on a small textureless object barely moves its mask; nothing covered it).
+
+        Entering: a track that got its second detection at this frame (the last in ``buffer``)
+        and whose motion, carried back from its first, leaves the frame within ``3 * gap``
+        frames came in along that path: its first mask, moved
+        back along it and cut to the frame, is painted on the frames before its first detection
+        (where flow painted it back to the previous detection frame, only when that position
+        looks more like it: the object emerging from behind something stays there). Leaving: a track whose motion took it out of the frame by this detection
+        frame (``_associate`` set it aside) is shown leaving along it, from its last mask, on
+        the frames since its last detection. Only pixels no other track holds are painted."""
+        index = buffer[-1].index
+        shape = buffer[-1].labels.shape
+        by_index = {p.index: p for p in buffer}
+        for t in self._tracks.values():
+            if t.birth is None or t.velocity is None or t.anchor is None:
+                continue
+            if t.anchor[0] != index or t.birth[0] >= index:
+                continue
+            b, crop, origin = t.birth
+            t.birth = None
+            box = np.array([origin[0], origin[1], origin[0] + crop.shape[1],
+                            origin[1] + crop.shape[0]], np.float32)  # fmt: skip
+            path = []
+            for k in range(b - 1, max(b - 3 * gap, 0) - 1, -1):
+                d = -t.velocity * (b - k)
+                if _out_of_frame(box, d[0], d[1], shape):
+                    break
+                path.append((k, d))
+            else:
+                continue  # in view all that time: it did not come in from outside
+            for k, d in path:
+                p = by_index.get(k)
+                if p is None:
+                    continue
+                moved = _paint_shifted(p.labels, t.tid, crop, origin, d[0], d[1])
+                if np.count_nonzero(p.labels == t.tid) >= self.config.min_area and (
+                    p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels)
+                ):
+                    continue  # flow painted it back there, and that looks more like it
+                p.labels = moved
+        for tid in self._exits:
+            t = self._tracks[tid]
+            if t.state != LOST or t.shape is None or t.velocity is None or t.anchor is None:
+                continue  # re-identified meanwhile
+            a = t.anchor[0]
+            for p in buffer:
+                if a < p.index < index:
+                    d = t.velocity * (p.index - a)
+                    p.labels = _paint_shifted(p.labels, tid, t.shape, t.shape_origin, d[0], d[1])
+
+    def _looks_less_like(
+        self, t: Track, frame: np.ndarray, a: np.ndarray, b: np.ndarray
+    ) -> bool:
+        """True when the pixels label map ``a`` gives track ``t`` in ``frame`` are less like its
+        mean colour than those ``b`` gives it (or ``a`` gives it none)."""
+        ma, mb = a == t.tid, b == t.tid
+        if np.count_nonzero(ma) < self.config.min_area:
+            return True
+        return color_similarity(t.color, mean_color(frame, ma)) < color_similarity(
+            t.color, mean_color(frame, mb)
+        )
 
     def _interpolate_lost(self, cur: _Pending, between: dict, ends: dict, w: float) -> None:
         """Where flow lost a track between two anchors that both have it (a small fast object
