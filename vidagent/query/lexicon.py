@@ -136,7 +136,8 @@ temperature lighting speed distance height flip trick tricks swerve performance 
 identity profession job occupation genre topic process technique skill sport sports music
 sound noise voice language behavior behaviour appearance ambience ambiance vibe vibes climate
 scenery surroundings surrounding landscape nationality ethnicity personality attitude tone feel
-scenario context story plot meaning message impression perspective composition
+scenario context story plot meaning message impression perspective composition brand material
+texture pattern design breed species name title price cost value
 """.split())
 
 def is_abstract(word: str) -> bool:

@@ -387,7 +387,9 @@ def _compound_head(q: str, m: re.Match) -> bool:
     if not m[0].strip().startswith(m[3]):
         return False
     prev = q[: m.start()].split()[-1:]
-    if not prev or not _is_content(prev[0]) or prev[0] in COLOR_WORDS or prev[0] in SIZE_WORDS \
+    if prev and prev[0] in COLOR_WORDS:
+        return True  # "wearing a red top": a garment
+    if not prev or not _is_content(prev[0]) or prev[0] in SIZE_WORDS \
             or prev[0] in OTHER_ADJECTIVES:
         return False
     return prev[0] in NOUNS or "NOUN" in parts_of_speech(prev[0])
@@ -414,7 +416,7 @@ def _blank(q: str, m: re.Match, keep: str = "") -> str:
 # ----------------------------------------------------------------------------- noun phrases
 # how something moves or compares: never an object ("moving fast", "faster than ours")
 _MANNER = frozenset("""fast faster fastest slow slower slowest quick quicker ours yours theirs
-hers mine""".split())
+hers mine upside""".split())  # "hanging upside down"
 
 
 _MANNER_PHRASE = re.compile(r"\b(?:at|with) (?:a |an |the )?(?:[a-z]+ ){0,2}(?:speed|pace|"
@@ -513,12 +515,26 @@ def _mark_infinitives(q: str) -> str:
       before an object ("the", "his", "them", ...).
     Words the lexicon knows only as nouns are never marked.
     """
+    def is_noun(w: str) -> bool:
+        return singular(w) in NOUNS or "NOUN" in parts_of_speech(w)
+
+    def marked(verb: str) -> str:
+        return "|" if _can_verb(verb) else "| " + verb
+
     def repl(m: re.Match) -> str:
+        head = m[0][: m.start(1) - m.start(0)]
+        ws = (m[1] + m[2] + " " + m[3]).split()
+        # the last noun followed by a word that reads as a verb in its base form: "did the
+        # boy lean forward at" -> "lean" (not "forward"), "does the ice cream melt" -> "melt"
+        for j in range(len(ws) - 2, -1, -1):
+            noun, verb = ws[j], ws[j + 1]
+            if is_noun(noun) and singular(verb) not in NOUNS and verb not in COLOR_WORDS \
+                    and _verb_like(verb) and verb == _base(verb):
+                return head + " ".join(ws[: j + 1] + [marked(verb)] + ws[j + 2:])
         noun, verb = m[2], m[3]
-        known_noun = singular(noun) in NOUNS or "NOUN" in parts_of_speech(noun)
-        if known_noun and singular(verb) not in NOUNS and verb not in COLOR_WORDS:
+        if is_noun(noun) and singular(verb) not in NOUNS and verb not in COLOR_WORDS:
             cut = m.start(3) - m.start(0)
-            return m[0][:cut] + ("|" if _can_verb(verb) else "| " + verb)
+            return m[0][:cut] + marked(verb)
         return m[0]
 
     q = _AUX_NOUN_VERB.sub(repl, q)
@@ -551,12 +567,14 @@ _ACTIVITY_VERB = re.compile(r"^(?:doing|perform(?:s|ed|ing)?|practi[cs](?:e|es|e
                             r"execut(?:e|es|ed|ing)|attempt(?:s|ed|ing)?)$")
 _DETERMINERS = frozenset("""a an the some his her their its another several many few two three
 four""".split())
+_INDEFINITE = frozenset("a an some another several many few two three four".split())
 
 
 def _drop_activities(q: str) -> str:
     """Blank the noun phrase an activity verb takes ("doing karate", "performs a handstand",
     "the girl does a cartwheel"): what is done is no object to outline."""
     toks = q.replace("|", " | ").split()
+    statement = not _NON_EXPRESSION_START.match(" ".join(toks))
     out: list[str] = []
     i = 0
     while i < len(toks):
@@ -564,13 +582,17 @@ def _drop_activities(q: str) -> str:
         out.append(w)
         i += 1
         nxt = toks[i] if i < len(toks) else ""
-        main_do = w in ("does", "did", "do") and len(out) > 1 and _is_content(out[-2]) \
-            and nxt in _DETERMINERS  # "the girl does a cartwheel" (not "does the girl ...")
+        # "the girl does a cartwheel" (not "does the girl ...", "how many times does a dog ...")
+        main_do = statement and w in ("does", "did", "do") and len(out) > 1 \
+            and _is_content(out[-2]) and nxt in _INDEFINITE
         if not (_ACTIVITY_VERB.match(w) or main_do):
             continue
         j = i + 1 if nxt in _DETERMINERS else i
         k = j
-        while k < len(toks) and _is_content(toks[k]):
+        # the activity's words; a verb inside it only before another word ("push ups")
+        while k < len(toks) and (_is_content(toks[k]) or (
+                toks[k] not in STOP and toks[k] != "|" and not toks[k].endswith("ing")
+                and k + 1 < len(toks) and _is_content(toks[k + 1]))):
             k += 1
         if k > j:
             out.append("|")
@@ -618,6 +640,13 @@ def _base(w: str) -> str:
     """The base form of a verb form ("picks" -> "pick"); ``w`` itself when it is one."""
     lemmas = getAllLemmas(w).get("VERB", ())
     return w if not lemmas or w in lemmas else lemmas[0]
+
+
+def _verb_like(w: str) -> bool:
+    """``w`` can be a verb here: a listed verb, or one the lexicon knows that is no function,
+    place or time word ("lean"; not "forward", "at")."""
+    return w in VERBS or ("VERB" in parts_of_speech(w) and w not in STOP
+                          and w not in SPACE_WORDS and w not in TIME_WORDS)
 
 
 def _adjective_only(w: str) -> bool:
