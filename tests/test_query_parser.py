@@ -352,6 +352,9 @@ def test_expression_word_classes_are_not_objects(text, targets):
     ("what is the nationality of the cyclist", "describe", ["cyclist"]),
     ("how would you rate the friendliness of the waiter", "describe", ["waiter"]),
     ("what is the brand of the laptop", "describe", ["laptop"]),
+    # events and times of day are no objects either
+    ("what is the drummer doing during the concert", "describe", ["drummer"]),
+    ("how many dancers are at the wedding at night", "count", ["dancer"]),
     # a what-question names no yes/no even when it says "in the video"
     ("what is the thing lying beside the car in the video", "describe", ["car"]),
     ("what is shown next to the tent in the clip", "describe", ["tent"]),

@@ -138,6 +138,10 @@ sound noise voice language behavior behaviour appearance ambience ambiance vibe 
 scenery surroundings surrounding landscape nationality ethnicity personality attitude tone feel
 scenario context story plot meaning message impression perspective composition brand material
 texture pattern design breed species name title price cost value
+game match race competition contest tournament championship ceremony concert party wedding
+celebration festival lesson tutorial demonstration exercise workout routine practice session
+interview presentation conversation discussion song score hobby
+night morning evening afternoon daytime nighttime day noon midnight
 """.split())
 
 def is_abstract(word: str) -> bool:
