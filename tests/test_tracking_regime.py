@@ -18,6 +18,7 @@ from vidagent.testing.scenes import (
     small_fast_scene,
 )
 from vidagent.tracking import Tracker, TrackerConfig
+from vidagent.types import Detections
 
 
 def _ids_under(pred: np.ndarray, gt: np.ndarray, obj: int) -> list[int]:
@@ -148,3 +149,28 @@ def test_object_leaving_after_its_last_detection_is_shown_going_out():
     pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
     ids = _covered(pred, scene.label_maps, 1, range(10, 40))
     assert len(ids) >= 3 and ids[10] > 0 and set(ids.values()) == {ids[10]}, ids
+
+
+def test_object_seen_once_that_leaves_for_good_is_an_object():
+    """A fast ball is detected on one round only (the round before is dropped) and is out of
+    the frame by the next: a new track needs two detections, so the ball was never shown.
+    Found moving in the frames after its detection, along a path that leaves the frame, it is
+    an object, shown on its way out; a false detection on the still background is not."""
+    ball = SceneObject(1, "ball", "green", PALETTE["green"][0], "circle", 9, (0, 0), (0, 0), 0,
+                       39, path=[(1, 340, 100), (14, -30, 105)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=6, noise=3)
+    dets = _exact_detections(scene)
+    dets[5] = dets[5][np.array([k for k, lab in enumerate(dets[5].labels) if lab != "ball"])]
+    false = np.zeros((240, 320), bool)
+    false[150:165, 200:215] = True  # a one-off false "ball" on the background
+    d = dets[20]
+    dets[20] = Detections(np.vstack([d.boxes, [[200, 150, 215, 165]]]).astype(np.float32),
+                          np.ones(len(d) + 1, np.float32), list(d.labels) + ["ball"],
+                          masks=np.concatenate([d.masks, false[None]]))
+    tracker = Tracker(TrackerConfig())
+    pred = track_scene(scene, tracker, dets)
+    ids = _covered(pred, scene.label_maps, 1, range(10, 40))
+    assert 10 in ids and ids[10] > 0 and set(ids.values()) == {ids[10]}, ids
+    assert len(tracker.objects) == 2  # the ball and the box, not the false blob

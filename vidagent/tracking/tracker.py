@@ -185,6 +185,25 @@ def _out_of_frame(
     return bool(inside <= share * max((x1 - x0) * (y1 - y0), 1e-6))
 
 
+def _entry_path(
+    box: np.ndarray, v: np.ndarray, b: int, most: int, shape: tuple[int, int]
+) -> list[tuple[int, np.ndarray]]:
+    """(frame, offset) for the frames before ``b`` along which XYXY ``box`` (at frame ``b``)
+    came into the frame at velocity ``v``: back to the frame before it was wholly outside, or
+    to the video's first frame when it was partly outside there; empty when it stayed in view
+    for ``most`` frames before (it did not come in from outside, as far as is known)."""
+    path = []
+    for k in range(b - 1, b - most - 1, -1):
+        d = -v * (b - k)
+        if k < 0:
+            last = path[-1][1] if path else np.zeros(2)
+            return path if _out_of_frame(box, *last, shape, 0.99) else []
+        if _out_of_frame(box, d[0], d[1], shape):
+            return path
+        path.append((k, d))
+    return []
+
+
 def _centroid(mask: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(mask)
     return np.array([xs.mean(), ys.mean()])
@@ -282,6 +301,7 @@ class Tracker:
         self._next_object_id = 1
         self._warned_full = False
         self._motion: dict[int, np.ndarray] = {}  # last per-object transform (forward in time)
+        self._singles: set[int] = set()  # new tracks set aside after one detection
         self.timings = {"detect": 0.0, "segment": 0.0, "propagate": 0.0, "flow": 0.0}
         warper = FlowWarper(cfg.flow_size, cfg.flow_finest_scale)
         self.schedule = make_schedule(cfg.schedule, cfg.detect_every, cfg.stride, cfg.min_area)
@@ -319,6 +339,7 @@ class Tracker:
             self._prev_anchor: dict[int, tuple[int, np.ndarray, tuple[int, int]]] = {}
             self._keep_shape: set[int] = set()
             self._exits: set[int] = set()
+            self._gone: set[int] = set()
             live_now = {
                 t.tid: t.state for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)
             }
@@ -345,6 +366,7 @@ class Tracker:
                 if cfg.fill_back:
                     t0 = time.perf_counter()
                     self._fill_back(buffer, last_anchor, last_detection)
+                    self._resolve_singles(buffer, gap)
                     self._extrapolate_edges(buffer, gap)
                     self.timings["flow"] += time.perf_counter() - t0
                 last_anchor = index
@@ -494,6 +516,14 @@ class Tracker:
                 # an object going out of sight: its flow mask shrinks away; a returning
                 # detection may re-identify it before it is formally lost
                 if t.state != CONFIRMED:
+                    if t.misses == 1 and t.hist is not None and track_masks[a].any():
+                        # a new track missed at its first round since it was found: when its
+                        # flow mask no longer has its colours, the object moved off it (a false
+                        # detection on a still background keeps its look); set aside like one
+                        # whose mask left the view, so that the object's return confirms it
+                        h = appearance(frame, track_masks[a], hsv)
+                        if h is not None and similarity(t.hist, h) < cfg.match_min_similarity:
+                            self._gone.add(t.tid)
                     continue
                 if track_masks[a].sum() < 0.5 * t.area:
                     fading.add(t.tid)
@@ -513,8 +543,8 @@ class Tracker:
                     )
                 ):
                     # gone, and its motion took it (mostly) out of the frame since its last
-                    # detection:
-                    # it left (the frames since show it leaving, ``_extrapolate_edges``)
+                    # detection: it left (the frames since show it leaving,
+                    # ``_extrapolate_edges``)
                     self._exits.add(t.tid)
         occupied = labels > 0
         for t in live:
@@ -769,12 +799,16 @@ class Tracker:
                 continue
             sl = slices.get(t.tid)
             area = 0 if sl is None else int(np.count_nonzero(labels[sl] == t.tid))
-            if t.state == TENTATIVE and area < cfg.min_area and t.misses <= 1:
+            if t.state == TENTATIVE and t.misses <= 1 and (
+                area < cfg.min_area or t.tid in self._gone
+            ):
                 # out of view (left the frame, went behind something) right after it was
                 # found: set aside without an id, so that the object's return confirms it
                 # instead of starting another track; a false detection's mask does not vanish
                 t.state = LOST
                 removed.append(t.tid)
+                if t.hits == 1 and t.birth is not None:
+                    self._singles.add(t.tid)
             elif t.state == TENTATIVE and (
                 t.misses > cfg.tentative_max_misses or area < cfg.min_area
             ):
@@ -873,15 +907,7 @@ class Tracker:
             t.birth = None
             box = np.array([origin[0], origin[1], origin[0] + crop.shape[1],
                             origin[1] + crop.shape[0]], np.float32)  # fmt: skip
-            path = []
-            for k in range(b - 1, max(b - 3 * gap, 0) - 1, -1):
-                d = -t.velocity * (b - k)
-                if _out_of_frame(box, d[0], d[1], shape):
-                    break
-                path.append((k, d))
-            else:
-                continue  # in view all that time: it did not come in from outside
-            for k, d in path:
+            for k, d in _entry_path(box, t.velocity, b, 3 * gap, shape):
                 p = by_index.get(k)
                 if p is None:
                     continue
@@ -900,6 +926,97 @@ class Tracker:
                 if a < p.index < index:
                     d = t.velocity * (p.index - a)
                     p.labels = _paint_shifted(p.labels, tid, t.shape, t.shape_origin, d[0], d[1])
+
+    def _resolve_singles(self, buffer: deque[_Pending], gap: int) -> None:
+        """New tracks set aside after a single detection (out of sight by the next round): the
+        frames after that detection are searched for the object's colour in its shape, where
+        it can have moved (``max_speed``); a consistent motion over two frames that takes it
+        out of the frame by this detection frame (the last in ``buffer``) shows an object that
+        left, not a false detection: it becomes an object along that path (``_exits``, and
+        carried back to where it came in). Otherwise it waits, set aside, for its return."""
+        index = buffer[-1].index
+        by_index = {p.index: p for p in buffer}
+        for tid in sorted(self._singles):
+            t = self._tracks[tid]
+            if t.state != LOST or t.object_id > 0 or t.birth is None or t.color is None:
+                self._singles.discard(tid)
+                continue
+            b, crop, origin = t.birth
+            if b + 2 >= index:
+                continue  # wait for the frames after it
+            self._singles.discard(tid)
+            if not all(k in by_index and by_index[k].frame is not None for k in (b + 1, b + 2)):
+                continue
+            reach = self.config.max_speed * max(by_index[b].labels.shape)
+            s1 = self._find_shift(by_index[b + 1], tid, crop, origin, np.zeros(2), reach)
+            if s1 is None or np.hypot(*s1) < 1.0:
+                continue
+            s2 = self._find_shift(by_index[b + 2], tid, crop, origin, 2 * s1, reach / 2)
+            if s2 is None or np.hypot(*(s2 - 2 * s1)) > max(3.0, 0.3 * np.hypot(*(2 * s1))):
+                continue
+            v = (s1 + 2 * s2) / 5.0  # least squares through the detection's position
+            box = np.array([origin[0], origin[1], origin[0] + crop.shape[1],
+                            origin[1] + crop.shape[0]], np.float32)  # fmt: skip
+            shape = by_index[b].labels.shape
+            if not _out_of_frame(box, *(v * (index - b)), shape, 0.25):
+                continue  # still in view and not detected: hidden, or a false detection
+            self._confirm(t)
+            if t.state == DELETED:
+                continue
+            t.state = LOST
+            ys, xs = np.nonzero(crop)
+            t.anchor = (b, float(xs.mean() + origin[0]), float(ys.mean() + origin[1]))
+            t.velocity, t.box = v, box
+            t.shape, t.shape_origin = crop, origin
+            self._exits.add(tid)
+            t.birth = None
+            for k, d in _entry_path(box, v, b, 3 * gap, shape):
+                p = by_index.get(k)
+                if p is not None and np.count_nonzero(p.labels == tid) < self.config.min_area:
+                    p.labels = _paint_shifted(p.labels, tid, crop, origin, d[0], d[1])
+            log.debug("frame %d: object %d seen once, left the frame", index, t.object_id)
+
+    def _find_shift(
+        self,
+        p: _Pending,
+        tid: int,
+        crop: np.ndarray,
+        origin: tuple[int, int],
+        guess: np.ndarray,
+        reach: float,
+    ) -> np.ndarray | None:
+        """Where, within ``reach`` px of ``origin`` + ``guess``, frame ``p`` has track
+        ``tid``'s mean colour over the mask ``crop`` (pixels of other tracks never match): the
+        shift from ``origin``, or None when nothing there is at least ``motion_similarity``
+        alike."""
+        t = self._tracks[tid]
+        lab = cv2.cvtColor(p.frame, cv2.COLOR_RGB2LAB).astype(np.float32)
+        d = lab - np.asarray(t.color, np.float32)
+        d[..., 0] *= 0.5
+        scale = 30.0  # color_similarity's
+        dist = np.minimum(np.sqrt((d * d).sum(-1)), scale)
+        dist[(p.labels > 0) & (p.labels != tid)] = scale
+        kernel = crop.astype(np.float32) / max(float(crop.sum()), 1.0)
+        ch, cw = crop.shape
+        h, w = dist.shape
+        # mean distance over the mask with its top-left at (x, y); outside the frame counts
+        # as unlike, so a placement half out of view needs the rest to match all the better
+        pad = np.pad(dist, ((0, ch), (0, cw)), constant_values=scale)
+        cost = cv2.filter2D(pad, -1, kernel, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+        cost = cost[:h, :w]
+        gx, gy = origin[0] + guess[0], origin[1] + guess[1]
+        r = int(np.ceil(reach))
+        x0, x1 = max(int(gx) - r, 0), min(int(gx) + r + 1, w)
+        y0, y1 = max(int(gy) - r, 0), min(int(gy) + r + 1, h)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        win = cost[y0:y1, x0:x1]
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        win = np.where(np.hypot(xx - gx, yy - gy) <= reach, win, np.inf)
+        k = int(np.argmin(win))
+        if 1.0 - float(win.flat[k]) / scale < self.config.motion_similarity:
+            return None
+        return np.array([xx.flat[k] - origin[0], yy.flat[k] - origin[1]], float)
 
     def _looks_less_like(
         self, t: Track, frame: np.ndarray, a: np.ndarray, b: np.ndarray
