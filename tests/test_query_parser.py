@@ -321,6 +321,8 @@ def test_ordinal_of_time_is_not_an_object_order():
     # a verb after a relative pronoun or after "one"
     ("the girl who feeds the goat", ["girl", "goat"]),
     ("the mechanic that repairs the scooter", ["mechanic", "scooter"]),
+    # a third-person verb between a singular subject and its bare object
+    ("an old man feeds pigeons in the park", ["old man", "pigeon", "park"]),
     # activities done or performed are no objects
     ("a gymnast performing a cartwheel on the beam", ["gymnast", "beam"]),
     ("the boy doing karate in the garden", ["boy", "garden"]),

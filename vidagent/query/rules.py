@@ -555,7 +555,11 @@ def _mark_infinitives(q: str) -> str:
                 or (prev in _RELATIVES and (prev == "who" or _is_content(before))
                     and (object_next or nxt in ("", "|") or nxt in STOP))
                 # "one slips", "each carries": a singular subject and a third-person verb
-                or (prev in _SINGULAR_SUBJECTS and _third_person(w))):
+                or (prev in _SINGULAR_SUBJECTS and _third_person(w))
+                # "blue car changes lanes": a singular noun, a third-person verb, its object
+                or (_third_person(w) and singular(w) not in NOUNS and _singular_noun(prev)
+                    and (nxt in _OBJECT_CUES or (_is_content(nxt) and nxt not in COLOR_WORDS
+                                                 and _is_noun_word(nxt))))):
             out.append("|")
         else:
             out.append(w)
@@ -598,6 +602,16 @@ def _drop_activities(q: str) -> str:
             out.append("|")
             i = k
     return " ".join(out)
+
+
+def _is_noun_word(w: str) -> bool:
+    return w in NOUNS or singular(w) in NOUNS or "NOUN" in parts_of_speech(w)
+
+
+def _singular_noun(w: str) -> bool:
+    """A noun in the singular ("car"; not "cars", not "red")."""
+    return bool(w) and _is_content(w) and w not in COLOR_WORDS and w not in SIZE_WORDS \
+        and singular(w) == w and _is_noun_word(w) and not _adjective_only(w)
 
 
 def _third_person(w: str) -> bool:
