@@ -357,6 +357,9 @@ def test_expression_word_classes_are_not_objects(text, targets):
     # events and times of day are no objects either
     ("what is the drummer doing during the concert", "describe", ["drummer"]),
     ("how many dancers are at the wedding at night", "count", ["dancer"]),
+    # whether a worn or held thing is there
+    ("does the referee wear a cap", "exists", ["referee", "cap"]),
+    ("did the hiker carry a backpack", "exists", ["hiker", "backpack"]),
     # a what-question names no yes/no even when it says "in the video"
     ("what is the thing lying beside the car in the video", "describe", ["car"]),
     ("what is shown next to the tent in the clip", "describe", ["tent"]),

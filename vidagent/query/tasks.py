@@ -70,6 +70,9 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
             Rule(115, (r"^(?:what|which) (?:types?|kinds?|sorts?) of [a-z' ]+ (?:appear|appears|"
                        r"appeared|are there|were there|is there|are (?:visible|shown|present)|"
                        r"can be seen|show up|showed up)\b"), 0.85),
+            # "does the woman wear glasses": whether the worn or held thing is there
+            Rule(112, (r"^(?:does|do|did) (?:the|a|an|this|that|these|those) [a-z' ]+? (?:wear|have|"
+                       r"hold|carry|own) (?:a|an|any|some|the|his|her|their|its)?\b"), 0.85),
             # the words of being there say "exists" unless a wh-word asks for something else
             # ("what is the thing lying beside the car in the video" is open)
             Rule(130, (r"^(?:is|are|was|were) (?:there|any|a|an)\b|^(?:does|do|did|can|could|will) "
