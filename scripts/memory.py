@@ -9,12 +9,19 @@ must not grow with the length. Exercises decoding, tracking, the tracks writer a
 with the ground truth of every 15th frame as ``--detections``, each in a fresh process (cpu
 profile, rule parser: no weights); peak RSS after imports and after the question.
 
+``pipeline``: ``Agent.ask`` through the whole pipeline (cpu profile: keyframe schedule, detector
+and SAM, optical flow, tracker, tracks writer, scene memory) at the bench's 854x480 30 fps, the
+detector and SAM simulated from the synthetic scene's ground truth (no weights), on a 10 s and a
+60 s clip (the 10 s scene, looped), each in a fresh process; both peaks and their ratio.
+
 ``decode``: decoding alone, RSS after 10% of a long generated video and after all of it.
 
     python scripts/memory.py soak                    # 2,000 vs 20,000 frames, 160x120
     python scripts/memory.py soak --frames 2000 50000 --no-overlay --json
     python scripts/memory.py ask                     # 10 s and 60 s clips (~5 min on 2 cores)
     python scripts/memory.py ask --seconds 10 30 60
+    python scripts/memory.py pipeline                # 10 s vs 60 s at 854x480 (~3 min on 2 cores)
+    python scripts/memory.py pipeline --seconds 10 30 60 --json
     python scripts/memory.py decode --frames 20000 --size 320x240
 """
 
@@ -80,6 +87,30 @@ def ask_table(args) -> int:
     return 0
 
 
+def pipeline_table(args) -> int:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="vidagent-mem-") as d:
+        for s in args.seconds:
+            rows.append(memory.pipeline_memory(s, Path(d), args.fps, args.width, args.height))
+    first = rows[0]["peak_rss_mb"]
+    for r in rows:
+        r["ratio_to_first"] = round(r["peak_rss_mb"] / max(first, 1e-9), 3)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    print(f"{args.width}x{args.height} {args.fps:g} fps synthetic clips (the {memory.SCENE_SECONDS:g} s "
+          "scene looped), Agent.ask with the cpu profile, simulated detector and SAM, rule parser; "
+          "a fresh process per clip")
+    print("| clip | frames | peak RSS after imports, MB | peak RSS after ask, MB | ratio to the "
+          f"{args.seconds[0]:g} s clip | ask, s | detector calls | SAM calls | answer |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['clip_seconds']:g} s | {r['clip_frames']} | {r['peak_rss_mb_before']:.0f} | "
+              f"{r['peak_rss_mb']:.0f} | {r['ratio_to_first']:.3f} | {r['seconds']:.1f} | "
+              f"{r['detector_calls']} | {r['sam_calls']} | {r['answer']} |", flush=True)
+    return 0
+
+
 def decode_table(args) -> int:
     w, h = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="vidagent-decode-") as d:
@@ -112,11 +143,19 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--width", type=int, default=854)
     a.add_argument("--height", type=int, default=480)
     a.add_argument("--every", type=int, default=15, help="detections every k frames")
+    p = sub.add_parser("pipeline", help="the whole pipeline, simulated models: peak RSS by length")
+    p.add_argument("--seconds", type=float, nargs="+", default=[10.0, 60.0])
+    p.add_argument("--fps", type=float, default=30.0)
+    p.add_argument("--width", type=int, default=854)
+    p.add_argument("--height", type=int, default=480)
+    p.add_argument("--json", action="store_true")
     d = sub.add_parser("decode", help="decoding a long video: RSS along the way")
     d.add_argument("--frames", type=int, default=20000)
     d.add_argument("--size", default="320x240")
     args = ap.parse_args(argv)
-    return {"soak": soak_table, "ask": ask_table, "decode": decode_table}[args.table](args)
+    tables = {"soak": soak_table, "ask": ask_table, "pipeline": pipeline_table,
+              "decode": decode_table}
+    return tables[args.table](args)
 
 
 if __name__ == "__main__":

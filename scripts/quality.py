@@ -1,6 +1,6 @@
 """Tracking quality on synthetic scenes with exact ground truth (``vidagent.testing.scenes``).
 
-Four tables, one per question (``--table``, several allowed):
+Five tables, one per question (``--table``, several allowed):
 
 - ``regime`` (default): the low-frame-rate regime, 320x240 at 10 fps, 40 frames, 2-5 objects of
   200-2000 px, from public detections every 5 frames (masks dilated or eroded by 1 px, 10%
@@ -15,10 +15,15 @@ Four tables, one per question (``--table``, several allowed):
   against the segmenter stride.
 - ``levers``: the speed levers' cost in J (detect every k, stride s, SAM input size simulated
   on its low-resolution output grid) on 10 s clips at 30 fps.
+- ``schedule``: the cpu profile's tracker with the fixed keyframe stride, the adaptive schedule
+  and detector + SAM on every frame (simulated models, 10 s at 30 fps), on the schedule's dev
+  seeds 0-3 and held-out seeds 10-17 apart: detector and SAM calls, mean J (ids held over the
+  clip) and mask J (masks alone, matched per frame).
 
     python scripts/quality.py                                 # the regime table
     python scripts/quality.py --sets dev --kinds reversal     # while iterating
     python scripts/quality.py --table scenes --table stride
+    python scripts/quality.py --table schedule --sets held     # ~10 min on 2 cores
 """
 
 from __future__ import annotations
@@ -201,18 +206,24 @@ def levers_table(seeds: int, frames: int, only: list[int] | None) -> None:
               f"{100 * (j - ref):+.1f} | {np.mean(ids):.3f} | {np.mean(secs):.1f} |", flush=True)
 
 
-def schedule_table(seeds: int, frames: int) -> None:
+def schedule_table(sets: list[str], seeds: int | None, frames: int) -> None:
     """The cpu profile's tracker settings with the fixed and the adaptive keyframe schedule,
-    beside detector + SAM on every frame (simulated models, default scene at 30 fps)."""
+    beside detector + SAM on every frame (simulated models, default scene at 30 fps), on the
+    schedule's dev seeds (tune on these) and held-out seeds (report only), each set apart."""
     from vidagent.profiles import PROFILES
-    from vidagent.testing.schedule_quality import compare_schedules
+    from vidagent.testing.schedule_quality import DEV_SEEDS, HELD_OUT_SEEDS, compare_schedules
 
-    print(f"\nkeyframe schedules, default scene 320x240 at 30 fps, {frames} frames, {seeds} seeds; "
-          "simulated detector (boxes +-2 px) and SAM (masks +-1..2 px)")
-    print("| schedule | detector calls | SAM embeddings | mean J |")
-    print("| --- | --- | --- | --- |")
-    for r in compare_schedules(PROFILES["cpu"].tracker, tuple(range(seeds)), frames):
-        print(f"| {r.name} | {r.detector_calls} | {r.sam_embeddings} | {r.j:.3f} |", flush=True)
+    chosen = {"dev": DEV_SEEDS, "held": HELD_OUT_SEEDS}
+    print(f"\nkeyframe schedules, default scene 320x240 at 30 fps, {frames} frames; simulated "
+          "detector (boxes +-2 px) and SAM (masks +-1..2 px); mean J with ids held over the clip "
+          "(DAVIS), mask J with objects matched anew on every frame")
+    print("| seeds | schedule | detector calls | SAM embeddings | mean J | mask J |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for name in sets:
+        picked = chosen[name][:seeds]
+        for r in compare_schedules(PROFILES["cpu"].tracker, picked, frames):
+            print(f"| {name} {','.join(map(str, picked))} | {r.name} | {r.detector_calls} | "
+                  f"{r.sam_embeddings} | {r.j:.3f} | {r.mask_j:.3f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -221,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinds", default=",".join(SMALL_FAST_KINDS))
     ap.add_argument("--sets", default="dev,held")
     ap.add_argument("--seeds", type=int, default=None,
-                    help="regime: first N seeds of each set; stride/levers: number of seeds")
+                    help="regime, schedule: first N seeds of each set; stride/levers: number of seeds")
     ap.add_argument("--frames", type=int, default=None, help="scenes/stride/levers clip length")
     ap.add_argument("--detect-every", type=int, default=10, help="stride table")
     ap.add_argument("--only", type=int, action="append", help="levers rows (0 = reference)")
@@ -235,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
         elif table == "stride":
             stride_table(args.seeds or 4, args.frames or 60, args.detect_every)
         elif table == "schedule":
-            schedule_table(args.seeds or 2, args.frames or 300)
+            schedule_table(sets, args.seeds, args.frames or 300)
         else:
             levers_table(args.seeds or 2, args.frames or 300, args.only)
     return 0

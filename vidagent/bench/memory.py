@@ -7,6 +7,9 @@
   of the run (a leak shows as growth).
 - ``ask_memory``: ``Agent.ask`` (cpu profile, rule parser, ground-truth detections of the
   synthetic scene looped to the length) in a fresh process: peak RSS before and after.
+- ``pipeline_memory``: ``Agent.ask`` through the whole pipeline (detector and SAM simulated from
+  the synthetic scene's ground truth, kept compactly so the setup adds little) on a looped clip
+  in a fresh process: peak RSS before and after.
 - ``decode_memory``: decoding alone, RSS along the way.
 """
 
@@ -175,7 +178,6 @@ def soak(
 def make_scene_inputs(folder: Path, seconds: float, fps: float, width: int, height: int,
                       every: int) -> tuple[Path, Path]:
     """The looped clip and its detections file (ground truth of every ``every``-th frame)."""
-    import av
     from pycocotools import mask as mask_utils
 
     from vidagent.testing.scenes import default_scene
@@ -184,17 +186,7 @@ def make_scene_inputs(folder: Path, seconds: float, fps: float, width: int, heig
     scene = default_scene(num_frames=int(SCENE_SECONDS * fps), height=height, width=width,
                           seed=0, fps=fps)
     n = round(seconds * fps)
-    video = folder / f"clip_{seconds:g}s.mp4"
-    with av.open(str(video), "w") as out:
-        stream = out.add_stream("libx264", rate=round(fps))
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": "18"}
-        for i in range(n):
-            frame = av.VideoFrame.from_ndarray(scene.frames[i % scene.num_frames], format="rgb24")
-            for pkt in stream.encode(frame):
-                out.mux(pkt)
-        for pkt in stream.encode():
-            out.mux(pkt)
+    video = write_looped_clip(scene, folder / f"clip_{seconds:g}s.mp4", n, fps)
     frames = {}
     for i in range(0, n, every):
         gt = scene.label_maps[i % scene.num_frames]
@@ -209,6 +201,24 @@ def make_scene_inputs(folder: Path, seconds: float, fps: float, width: int, heig
     dets = folder / f"detections_{seconds:g}s.json"
     dets.write_text(json.dumps({"frames": frames}))
     return video, dets
+
+
+def write_looped_clip(scene, path: Path, n: int, fps: float) -> Path:
+    """``scene``'s frames looped to ``n`` frames, as H.264 (crf 18)."""
+    import av
+
+    h, w = scene.frames.shape[1:3]
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=round(fps))
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"crf": "18"}
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(scene.frames[i % scene.num_frames], format="rgb24")
+            for pkt in stream.encode(frame):
+                out.mux(pkt)
+        for pkt in stream.encode():
+            out.mux(pkt)
+    return path
 
 
 def ask_peak(video: str, detections: str) -> dict:
@@ -236,6 +246,135 @@ def ask_memory(seconds: float, folder: Path, fps: float = 30.0, width: int = 854
                           str(dets)], capture_output=True, text=True, check=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     r["frames"] = round(seconds * fps)
+    return r
+
+
+# ----------------------------------------------------------------------------- pipeline
+THUMB = 4  # CompactScene finds a decoded frame by its thumbnail, this many times smaller
+
+
+class CompactScene:
+    """A synthetic scene kept small for memory checks on long clips: the frames' thumbnails
+    (to find which scene frame a decoded, compressed frame is; the clip loops the scene) and the
+    label maps PNG-encoded (decoded when asked for). What ``SyntheticDetector`` and
+    ``SyntheticSegmenter`` read: ``labels``, ``label_maps[t]``, ``frame_of(image)``."""
+
+    def __init__(self, thumbs: np.ndarray, pngs: list[bytes], labels: dict[int, str]) -> None:
+        self.thumbs = thumbs.astype(np.int16)
+        self._pngs = pngs
+        self.labels = dict(labels)
+        self.num_frames = len(pngs)
+        self.label_maps = _PngMaps(pngs)
+
+    @staticmethod
+    def thumb(image: np.ndarray) -> np.ndarray:
+        import cv2
+
+        h, w = image.shape[:2]
+        return cv2.resize(np.ascontiguousarray(image), (max(1, w // THUMB), max(1, h // THUMB)),
+                          interpolation=cv2.INTER_AREA)  # fmt: skip
+
+    def frame_of(self, image: np.ndarray) -> int:
+        """The scene frame ``image`` is (the nearest thumbnail)."""
+        t = self.thumb(image).astype(np.int16)
+        return int(np.abs(self.thumbs - t[None]).reshape(self.num_frames, -1).sum(1).argmin())
+
+    def save(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        np.save(folder / "thumbs.npy", self.thumbs.astype(np.uint8))
+        for t, b in enumerate(self._pngs):
+            (folder / f"{t:05d}.png").write_bytes(b)
+        (folder / "labels.json").write_text(json.dumps({str(k): v for k, v in self.labels.items()}))
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> CompactScene:
+        folder = Path(folder)
+        labels = {int(k): v for k, v in json.loads((folder / "labels.json").read_text()).items()}
+        pngs = [p.read_bytes() for p in sorted(folder.glob("[0-9]*.png"))]
+        return cls(np.load(folder / "thumbs.npy"), pngs, labels)
+
+    @classmethod
+    def of(cls, scene) -> CompactScene:
+        import cv2
+
+        pngs = [cv2.imencode(".png", m)[1].tobytes() for m in scene.label_maps]
+        thumbs = np.stack([cls.thumb(f) for f in scene.frames])
+        return cls(thumbs, pngs, scene.labels)
+
+
+class _PngMaps:
+    def __init__(self, pngs: list[bytes]) -> None:
+        self._pngs = pngs
+
+    def __len__(self) -> int:
+        return len(self._pngs)
+
+    def __getitem__(self, t: int) -> np.ndarray:
+        import cv2
+
+        return cv2.imdecode(np.frombuffer(self._pngs[t], np.uint8), cv2.IMREAD_UNCHANGED)
+
+
+def make_pipeline_inputs(folder: Path, seconds: float, fps: float = 30.0, width: int = 854,
+                         height: int = 480) -> tuple[Path, Path]:  # fmt: skip
+    """The synthetic scene (``SCENE_SECONDS`` long) looped to a ``seconds`` clip, and the scene
+    kept compactly beside it (``folder/scene_WxH/``, shared by clips of every length)."""
+    from vidagent.testing.scenes import default_scene
+
+    store = folder / f"scene_{width}x{height}_{fps:g}"
+    scene = None
+    if not (store / "labels.json").exists():
+        scene = default_scene(num_frames=int(SCENE_SECONDS * fps), height=height, width=width,
+                              seed=0, fps=fps)  # fmt: skip
+        CompactScene.of(scene).save(store)
+    video = folder / f"pipeline_{width}x{height}_{seconds:g}s.mp4"
+    if not video.exists():
+        if scene is None:
+            scene = default_scene(num_frames=int(SCENE_SECONDS * fps), height=height,
+                                  width=width, seed=0, fps=fps)  # fmt: skip
+        write_looped_clip(scene, video, round(seconds * fps), fps)
+    return video, store
+
+
+def pipeline_peak(video: str, store: str) -> dict:
+    """``Agent.ask`` on ``video`` through the whole pipeline (cpu profile: keyframe schedule,
+    detector, segmenter, optical flow, tracker, tracks writer, scene memory, reasoning) with the
+    simulated detector and SAM of ``vidagent.testing.doubles`` answering from the compact
+    scene's ground truth, and the rule parser: peak RSS before and after the question. Run it
+    in a fresh process (``pipeline_memory``): the peak of a process only grows."""
+    import tempfile
+
+    from vidagent.pipeline import Agent
+    from vidagent.query.parser import QueryParser
+    from vidagent.testing.doubles import SyntheticDetector, SyntheticSegmenter
+
+    scene = CompactScene.load(Path(store))
+    det = SyntheticDetector(scene, jitter=2.0, seed=0)
+    seg = SyntheticSegmenter(scene, radius=2, seed=0)
+    before = peak_rss_mb()
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="vidagent-mem-") as work, \
+            Agent(profile="cpu", device="cpu", offline=True, progress=False, workdir=work) as agent:
+        agent.use_models(detector=det, segmenter=seg, parser=QueryParser(None))
+        r = agent.ask(video, QUESTION)
+    return {"peak_rss_mb_before": round(before, 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+            "seconds": round(time.perf_counter() - t0, 1), "answer": r.answer,
+            "detector_calls": len(det.frames_seen), "sam_calls": seg.embeddings}
+
+
+def pipeline_memory(seconds: float, folder: Path, fps: float = 30.0, width: int = 854,
+                    height: int = 480, timeout: float | None = None) -> dict:  # fmt: skip
+    """Peak memory of the pipeline (``pipeline_peak``) on a ``seconds`` long clip of the
+    synthetic scene, measured in a fresh child process."""
+    video, store = make_pipeline_inputs(folder, seconds, fps, width, height)
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    out = subprocess.run([sys.executable, "-m", "vidagent.bench.memory", "pipeline", str(video),
+                          str(store)], capture_output=True, text=True, env=env, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"pipeline memory child failed: {out.stderr.strip()[-2000:]}")
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    r.update(clip_seconds=seconds, clip_frames=round(seconds * fps), width=width, height=height)
     return r
 
 
@@ -281,7 +420,9 @@ def decode_memory(frames: int, width: int, height: int, folder: Path) -> dict:
     }
 
 
-if __name__ == "__main__":  # the child of ask_memory: python -m vidagent.bench.memory ask VIDEO DETS
-    if len(sys.argv) != 4 or sys.argv[1] != "ask":
-        raise SystemExit("usage: python -m vidagent.bench.memory ask VIDEO DETECTIONS")
-    print(json.dumps(ask_peak(sys.argv[2], sys.argv[3])))
+if __name__ == "__main__":  # the child of ask_memory / pipeline_memory
+    if len(sys.argv) != 4 or sys.argv[1] not in ("ask", "pipeline"):
+        raise SystemExit("usage: python -m vidagent.bench.memory ask VIDEO DETECTIONS\n"
+                         "       python -m vidagent.bench.memory pipeline VIDEO SCENE_FOLDER")
+    child = ask_peak if sys.argv[1] == "ask" else pipeline_peak
+    print(json.dumps(child(sys.argv[2], sys.argv[3])))

@@ -27,9 +27,15 @@ class _FrameLookup:
 
     def __init__(self, video: Scene) -> None:
         self.video = video
-        self._index = {hash(f[::7, ::7].tobytes()): t for t, f in enumerate(video.frames)}
+        # a scene that finds its frames itself (``vidagent.bench.memory.CompactScene``: decoded
+        # frames of a compressed clip, looped) answers frame_of; else exact content
+        self._index = None if hasattr(video, "frame_of") else {
+            hash(f[::7, ::7].tobytes()): t for t, f in enumerate(video.frames)
+        }
 
     def frame_of(self, image: np.ndarray) -> int:
+        if self._index is None:
+            return int(self.video.frame_of(image))
         t = self._index.get(hash(np.ascontiguousarray(image)[::7, ::7].tobytes()))
         if t is None:
             raise ValueError("image is not a frame of this synthetic scene")
