@@ -40,6 +40,10 @@ class TrackerConfig:
     reid_similarity: float = 0.6  # least appearance similarity (1 - Bhattacharyya) to revive an id
     reid_max_gap: int | None = None  # frames a lost track stays re-identifiable (None: always)
     sam_accept_iou: float = 0.3  # least IoU between a segmenter mask and the flow mask to accept
+    # between two anchors, a track whose flow-carried mask missed the second one by more than
+    # this share of its size (square root of its area) is interpolated from the two anchors'
+    # masks instead (flow barely moves a small textureless object)
+    interpolate_drift: float = 0.6
     fill_back: bool = True  # interpolate between anchor frames, carry new objects back in time
     max_delay: int = 90  # most frames held back before emission (bounds memory; new tracks
     # not yet confirmed after this many frames are missing from the frames already emitted)

@@ -63,6 +63,7 @@ from vidagent.tracking.labels import (
     match_scores,
     mean_color,
     paint,
+    paint_by_depth,
     similarity,
 )
 from vidagent.tracking.propagators import Propagator, flow_propagator
@@ -583,7 +584,8 @@ class Tracker:
             # another object's detection; it keeps its id for re-identification, and a
             # returning detection paints it back to the previous detection frame
             self._tracks[tid].misses = cfg.max_misses + 1
-        return paint(labels, seeds), seeds
+        # the given masks as they are, overlaps to the mask a pixel lies deeper inside
+        return paint_by_depth(labels, seeds), seeds
 
     def _fuse(self, t: Track, flow_mask: np.ndarray | None, det: np.ndarray) -> np.ndarray:
         """The mask of track ``t`` on a detection frame where detection mask ``det`` matched it.
@@ -1032,22 +1034,29 @@ class Tracker:
 
     def _interpolate_lost(self, cur: _Pending, between: dict, ends: dict, w: float) -> None:
         """Where flow lost a track between two anchors that both have it (a small fast object
-        outran its flow mask), its mask is interpolated from the two anchors' masks, at the
-        linearly interpolated position, onto pixels no other object holds."""
+        outran its flow mask, or flow on the small textureless shape barely moved it: the
+        mask carried forward missed the next anchor by more than ``interpolate_drift`` x the
+        object's size), its mask is interpolated from the two anchors' masks, at the linearly
+        interpolated position, onto pixels no other object holds. A track whose flow mask
+        arrived (a turn between the anchors, which flow followed) keeps the flow blend."""
+        cfg = self.config
         for tid, (_t0, shape, (x0, y0)) in between.items():
-            if np.count_nonzero(cur.labels == tid) >= self.config.min_area:
-                continue
             end = ends[tid]
             if not end.any():
                 continue
+            if np.count_nonzero(cur.labels == tid) >= cfg.min_area:
+                d = self._drift.get(tid)
+                size = np.sqrt(max(self._tracks[tid].area, 1.0))
+                if d is None or np.hypot(*d) < cfg.interpolate_drift * size:
+                    continue
             start = np.zeros_like(end)
             ch, cw = shape.shape
             start[y0 : y0 + ch, x0 : x0 + cw] = shape
             m = interpolate_masks(start, end, w)
-            free = m & ((cur.labels == 0) | (cur.labels == tid))
-            if free.any():
-                cur.labels = cur.labels.copy()
-                cur.labels[free] = tid
+            cur.labels = cur.labels.copy()
+            cur.labels[cur.labels == tid] = 0
+            free = m & (cur.labels == 0)
+            cur.labels[free] = tid
 
     def _final_ids(self, labels: np.ndarray) -> np.ndarray:
         """Internal track ids -> (H, W) uint8 object ids (0 for tracks that are no object)."""
