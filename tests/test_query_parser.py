@@ -328,7 +328,14 @@ def test_ordinal_of_time_is_not_an_object_order():
     ("the boy doing karate in the garden", ["boy", "garden"]),
     ("a woman practising tai chi", ["woman"]),
     ("an acrobat doing sit ups on a mat", ["acrobat", "mat"]),
+    # an adverb of degree before a preposition, a participle adjective after its noun
+    ("a kite drifting high above the dunes", ["kite", "dune"]),
+    ("a stork with its beak bent", ["stork", "beak"]),
+    # a possessive inside a relation names the owned thing once
+    ("a kitten asleep on a girl's lap", ["kitten", "girl", "lap"]),
     # manner of moving
+    ("a boy riding a scooter in circles", ["boy", "scooter"]),
+    ("a baby crawling on all fours", ["baby"]),
     ("a horse galloping at full speed", ["horse"]),
     ("a bat hanging upside down in the cave", ["bat", "cave"]),
 ])
@@ -367,6 +374,12 @@ def test_expression_word_classes_are_not_objects(text, targets):
 def test_question_word_classes(text, task, targets):
     plan = parse_rules(text)
     assert (plan.task, plan.targets) == (task, targets), plan
+
+
+def test_moving_at_a_place_is_not_moving_towards_it():
+    plan = parse_rules("a turtle paddling at the bottom of the pool", expression=True)
+    assert plan.targets == ["turtle", "pool"]
+    assert [c.kind for c in plan.constraints] == ["moving"]
 
 
 def test_hand_side_is_a_place_not_a_hand():

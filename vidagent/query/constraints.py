@@ -133,6 +133,8 @@ class _Taker:
                            r"([a-z0-9' ]+)", after)
             if not obj or obj[1].split()[:1] in (["direction"], ["way"], ["side"]):
                 continue  # "towards the direction of the forest": a heading, not an object
+            if m[0].endswith(" at") and obj[1].split()[:1] and obj[1].split()[0] in SPACE_WORDS:
+                continue  # "swimming at the bottom of the tank": where, not where to
             other = self.phrase_after(obj[1])
             if not other or other.split()[-1] in _OTHER_BAD:
                 continue

@@ -310,7 +310,10 @@ def _take_relation(q: str) -> tuple[tuple[str, str, str] | None, str]:
             if not obj_m:
                 continue
             obj = _first_phrase(obj_m[1])
-            subj = _last_phrase(q[: m.start()])
+            before = q[: m.start()]
+            if m[0].split()[0] in _SPATIAL_PREPOSITIONS:
+                before += " " + m[0].split()[0]  # "high above": the adverb sees its preposition
+            subj = _last_phrase(before)
             if not obj or not subj:
                 continue
             if name == "touching" and m[0] == "on" and _is_space_phrase(obj_m[1]):
@@ -420,7 +423,7 @@ hers mine upside""".split())  # "hanging upside down"
 
 
 _MANNER_PHRASE = re.compile(r"\b(?:at|with) (?:a |an |the )?(?:[a-z]+ ){0,2}(?:speed|pace|"
-                            r"velocity|rate)\b")
+                            r"velocity|rate)\b|\bin circles\b|\bon all fours\b")
 
 
 def _manner_break(m: re.Match) -> str:
@@ -457,6 +460,10 @@ def _is_content(w: str) -> bool:
     return len(w) > 1 or w in ("tv",)
 
 
+_SPATIAL_PREPOSITIONS = frozenset("""above over below under beneath underneath behind into onto
+across through along past inside outside away off ahead""".split())
+
+
 def _chunks(text: str) -> list[list[str]]:
     toks = text.replace("|", " | ").split()
     out: list[list[str]] = []
@@ -474,7 +481,10 @@ def _chunks(text: str) -> list[list[str]]:
         w = toks[i]
         hand_side = w == "hand" and i > 0 and toks[i - 1] in ("left", "right") \
             and toks[i + 1: i + 2] == ["side"]  # "on the left hand side of": a place
-        if _is_content(w) and not hand_side:
+        # an adverb of degree before a preposition: "soaring high above", "deep into"
+        degree = toks[i + 1: i + 2] and toks[i + 1] in _SPATIAL_PREPOSITIONS \
+            and w not in NOUNS and "ADV" in parts_of_speech(w)
+        if _is_content(w) and not hand_side and not degree:
             cur.append(w)
         elif cur:
             out.append(cur)
@@ -500,8 +510,8 @@ _NOMINAL = frozenset({"NOUN", "ADJ", "PROPN"})
 
 def _can_verb(w: str) -> bool:
     """A verb the word lists miss (listed verbs stay: relations and constraints read them)."""
-    return w not in VERBS and w not in NOUNS and w not in COLOR_WORDS \
-        and "VERB" in parts_of_speech(w)
+    return w not in VERBS and w not in NOUNS and w not in COLOR_WORDS and w not in STOP \
+        and "VERB" in parts_of_speech(w)  # "over", "down" are prepositions here
 
 
 def _mark_infinitives(q: str) -> str:
@@ -670,6 +680,16 @@ def _adjective_only(w: str) -> bool:
     return w not in NOUNS and bool(pos & {"ADJ", "ADV"}) and not pos & {"NOUN", "PROPN"}
 
 
+def _participle_adjective(w: str) -> bool:
+    """An adjective that is also a form of another verb ("bent" of "bend", "broken",
+    "stuck"): after its noun ("with its neck bent") it says how the thing is."""
+    if w in NOUNS:
+        return False
+    lemmas = getAllLemmas(w)
+    return "ADJ" in lemmas and any(v != w for v in lemmas.get("VERB", ())) \
+        and singular(w) == w
+
+
 def _phrase(chunk: list[str]) -> str | None:
     """A target phrase from a chunk: possessives split, head singular, generic-only dropped."""
     # "the dog's ball" -> the ball (the owner becomes its own phrase upstream)
@@ -677,7 +697,7 @@ def _phrase(chunk: list[str]) -> str | None:
     while len(chunk) > 1 and chunk[-1] not in NOUNS \
             and " ".join(chunk[-2:]) not in COMPOUNDS and (  # "tank top" keeps its head
             chunk[-1] in COLOR_WORDS | SIZE_WORDS.keys() | OTHER_ADJECTIVES
-            or _adjective_only(chunk[-1])):
+            or _adjective_only(chunk[-1]) or _participle_adjective(chunk[-1])):
         chunk = chunk[:-1]
     if len(chunk) == 1 and (chunk[0] in COLOR_WORDS or _adjective_only(chunk[0])):
         return None  # "the person in orange", "a puppy that is asleep": no object named
@@ -728,9 +748,17 @@ def _phrases(text: str) -> list[str]:
     return out
 
 
+def _possessed(chunk: list[str]) -> list[str]:
+    """The owned thing of a possessive chunk ("man's shoulder" -> "shoulder")."""
+    for i in range(len(chunk) - 2, -1, -1):
+        if chunk[i].endswith("'s"):
+            return chunk[i + 1:]
+    return chunk
+
+
 def _first_phrase(text: str) -> str | None:
     for chunk in _chunks(text):
-        p = _phrase(chunk)
+        p = _phrase(_possessed(chunk))
         if p:
             return p
         break
@@ -740,7 +768,7 @@ def _first_phrase(text: str) -> str | None:
 def _last_phrase(text: str) -> str | None:
     chunks = _chunks(text)
     for chunk in reversed(chunks):
-        p = _phrase(chunk)
+        p = _phrase(_possessed(chunk))
         if p and not is_abstract(p.split()[-1]):
             return p
     return None
