@@ -336,6 +336,9 @@ def test_ordinal_of_time_is_not_an_object_order():
     # manner of moving
     ("a boy riding a scooter in circles", ["boy", "scooter"]),
     ("a baby crawling on all fours", ["baby"]),
+    # ages
+    ("a 7 year old girl holding a kite", ["girl", "kite"]),
+    ("a woman in her forties carrying a basket", ["woman", "basket"]),
     ("a horse galloping at full speed", ["horse"]),
     ("a bat hanging upside down in the cave", ["bat", "cave"]),
 ])

@@ -423,7 +423,13 @@ hers mine upside""".split())  # "hanging upside down"
 
 
 _MANNER_PHRASE = re.compile(r"\b(?:at|with) (?:a |an |the )?(?:[a-z]+ ){0,2}(?:speed|pace|"
-                            r"velocity|rate)\b|\bin circles\b|\bon all fours\b")
+                            r"velocity|rate)\b")
+# how, not what: "in circles", "on all fours", ages ("a 5 year old boy", "in his thirties")
+_ADVERBIAL_PHRASE = re.compile(r"\bin circles\b|\bon all fours\b|"
+                               r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
+                               r"twelve) ?(?:years?|months?|weeks?) ?old\b|\bin (?:his|her|their) "
+                               r"(?:early |mid |late )?(?:teens|twenties|thirties|forties|fifties|"
+                               r"sixties|seventies|eighties|nineties|[1-9]0s)\b")
 
 
 def _manner_break(m: re.Match) -> str:
@@ -830,7 +836,7 @@ def analyse(text: str, *, expression: bool = False, task: str | None = None,
     yes_no = not expression and _YES_NO.search(untimed) is not None
     timed_motion, rest = take_constraints(rest, task, _first_phrase)
     # how fast: "at full speed", "at a steady pace" name no object
-    rest = _MANNER_PHRASE.sub(_manner_break, rest)
+    rest = _ADVERBIAL_PHRASE.sub(" | ", _MANNER_PHRASE.sub(_manner_break, rest))
     # the words the time and motion constraints left
     unconstrained = " ".join(rest.replace("|", " ").split())
     ordinal, rest = _take_ordinal(rest)
