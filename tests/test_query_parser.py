@@ -379,6 +379,13 @@ def test_question_word_classes(text, task, targets):
     assert (plan.task, plan.targets) == (task, targets), plan
 
 
+def test_nouns_in_ed_are_objects():
+    # the lexicon's nouns that end in "-ed" are not past participles
+    assert parse_rules("a teenager on a moped", expression=True).targets == ["teenager", "moped"]
+    assert parse_rules("a crab crawling on the seabed", expression=True).targets == \
+        ["crab", "seabed"]
+
+
 def test_moving_at_a_place_is_not_moving_towards_it():
     plan = parse_rules("a turtle paddling at the bottom of the pool", expression=True)
     assert plan.targets == ["turtle", "pool"]

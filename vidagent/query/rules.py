@@ -441,6 +441,13 @@ def _manner_break(m: re.Match) -> str:
     return " | "
 
 
+def _ed_noun(w: str) -> bool:
+    """A noun in "-ed" by the lexicon ("moped", "seabed"): it is its own noun lemma, and
+    neither an adjective ("colored") nor an auxiliary ("need")."""
+    lemmas = getAllLemmas(w)
+    return w in lemmas.get("NOUN", ()) and "ADJ" not in lemmas and "AUX" not in lemmas
+
+
 def _is_content(w: str) -> bool:
     if w in NOUNS or w in COLOR_WORDS or w in SIZE_WORDS or w in OTHER_ADJECTIVES:
         return w not in ("left",)
@@ -452,7 +459,7 @@ def _is_content(w: str) -> bool:
         return False
     if w.endswith("ing") and w not in ING_NOUNS and len(w) > 4:
         return False
-    if w.endswith("ed") and w not in ED_NOUNS and len(w) > 3:
+    if w.endswith("ed") and w not in ED_NOUNS and len(w) > 3 and not _ed_noun(w):
         return False
     if w.endswith("ly") and len(w) > 4:
         return False
