@@ -441,6 +441,13 @@ def _manner_break(m: re.Match) -> str:
     return " | "
 
 
+def _ly_noun(w: str) -> bool:
+    """A noun in "-ly" by the lexicon ("family", "belly"): its own noun lemma, and no adverb
+    or adjective ("slowly", "lovely")."""
+    lemmas = getAllLemmas(w)
+    return w in lemmas.get("NOUN", ()) and "ADJ" not in lemmas and "ADV" not in lemmas
+
+
 def _ed_noun(w: str) -> bool:
     """A noun in "-ed" by the lexicon ("moped", "seabed"): it is its own noun lemma, and
     neither an adjective ("colored") nor an auxiliary ("need")."""
@@ -461,7 +468,7 @@ def _is_content(w: str) -> bool:
         return False
     if w.endswith("ed") and w not in ED_NOUNS and len(w) > 3 and not _ed_noun(w):
         return False
-    if w.endswith("ly") and len(w) > 4:
+    if w.endswith("ly") and len(w) > 4 and not _ly_noun(w):
         return False
     if is_adverb(w):
         return False  # "underwater", "downstream", "clockwise", "skyward"
