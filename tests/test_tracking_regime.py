@@ -277,3 +277,19 @@ def test_small_fast_object_is_held_between_detections():
     js = [j_measure(pred[t] == p, gt[t] == 1) for t in between]
     # measured 0.75 on each (the given masks' J: all are dilated by 1 px)
     assert min(js) >= 0.6 and np.mean(js) >= 0.7, np.round(js, 2)
+def test_object_set_aside_and_found_again_is_shown_between():
+    """A fast ball is found, missed on the next round (dropped) and set aside (its flow mask
+    stayed behind), then re-identified: the frames between showed the stale mask or nothing.
+    They show it on its way from one detection to the other."""
+    ball = SceneObject(1, "ball", "green", PALETTE["green"][0], "circle", 9, (0, 0), (0, 0), 0,
+                       39, path=[(0, 20, 100), (12, 320, 110)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=7, noise=3)
+    dets = _exact_detections(scene)
+    dets[5] = dets[5][np.array([k for k, lab in enumerate(dets[5].labels) if lab != "ball"])]
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    gt = scene.label_maps
+    ball_id = _covered(pred, gt, 1, [0])[0]
+    shown = [round(float((pred[t][gt[t] == 1] == ball_id).mean()), 2) for t in range(1, 10)]
+    assert ball_id > 0 and min(shown) >= 0.5, shown

@@ -341,6 +341,7 @@ class Tracker:
             self._keep_shape: set[int] = set()
             self._exits: set[int] = set()
             self._gone: set[int] = set()
+            self._revived: set[int] = set()
             live_now = {
                 t.tid: t.state for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)
             }
@@ -746,6 +747,7 @@ class Tracker:
             best.misses = 0
             best.hits += 1
             best.last_seen = index
+            self._revived.add(best.tid)
             if best.object_id > 0:
                 best.state = CONFIRMED
             else:
@@ -909,16 +911,10 @@ class Tracker:
             t.birth = None
             box = np.array([origin[0], origin[1], origin[0] + crop.shape[1],
                             origin[1] + crop.shape[0]], np.float32)  # fmt: skip
-            for k, d in _entry_path(box, t.velocity, b, 3 * gap, shape):
-                p = by_index.get(k)
-                if p is None:
-                    continue
-                moved = _paint_shifted(p.labels, t.tid, crop, origin, d[0], d[1])
-                if np.count_nonzero(p.labels == t.tid) >= self.config.min_area and (
-                    p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels)
-                ):
-                    continue  # flow painted it back there, and that looks more like it
-                p.labels = moved
+            path = _entry_path(box, t.velocity, b, 3 * gap, shape)
+            self._paint_entry(t, crop, origin, path, by_index)
+        for tid in self._revived:
+            self._bridge(tid, buffer)
         for tid in self._exits:
             t = self._tracks[tid]
             if t.state != LOST or t.shape is None or t.velocity is None or t.anchor is None:
@@ -972,10 +968,7 @@ class Tracker:
             t.shape, t.shape_origin = crop, origin
             self._exits.add(tid)
             t.birth = None
-            for k, d in _entry_path(box, v, b, 3 * gap, shape):
-                p = by_index.get(k)
-                if p is not None and np.count_nonzero(p.labels == tid) < self.config.min_area:
-                    p.labels = _paint_shifted(p.labels, tid, crop, origin, d[0], d[1])
+            self._paint_entry(t, crop, origin, _entry_path(box, v, b, 3 * gap, shape), by_index)
             log.debug("frame %d: object %d seen once, left the frame", index, t.object_id)
 
     def _find_shift(
@@ -1019,6 +1012,70 @@ class Tracker:
         if 1.0 - float(win.flat[k]) / scale < self.config.motion_similarity:
             return None
         return np.array([xx.flat[k] - origin[0], yy.flat[k] - origin[1]], float)
+
+    def _bridge(self, tid: int, buffer: deque[_Pending]) -> None:
+        """A track re-identified at this detection frame (the last in ``buffer``) after it was
+        set aside: the frames since its previous detection show it on its way from that mask
+        to this one (interpolated), where they hold nothing of it, or less like it (flow left
+        it behind)."""
+        prev = self._prev_anchor.get(tid)
+        index = buffer[-1].index
+        if prev is None or index - prev[0] > self._motion_gap:
+            return
+        a, crop, (x0, y0) = prev
+        t = self._tracks[tid]
+        end = buffer[-1].labels == tid
+        if not end.any():
+            return
+        start = np.zeros_like(end)
+        ch, cw = crop.shape
+        h, w = end.shape
+        start[y0 : y0 + ch, x0 : x0 + cw] = crop[: max(min(ch, h - y0), 0), : max(min(cw, w - x0), 0)]
+        if not start.any():
+            return
+        for p in buffer:
+            if not a < p.index < index:
+                continue
+            m = interpolate_masks(start, end, (p.index - a) / float(index - a))
+            moved = p.labels.copy()
+            moved[moved == tid] = 0
+            moved[m & (moved == 0)] = tid
+            if np.count_nonzero(p.labels == tid) >= self.config.min_area and (
+                p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels)
+            ):
+                continue
+            p.labels = moved
+
+    def _paint_entry(
+        self,
+        t: Track,
+        crop: np.ndarray,
+        origin: tuple[int, int],
+        path: list,
+        by_index: dict[int, _Pending],
+    ) -> None:
+        """Paint track ``t``'s first mask (``crop`` at ``origin``) on the buffered frames of
+        ``path``
+        ((frame, offset), going back in time) as long as the frame there looks like the
+        object (before it came in, that is the background); where flow painted it back
+        already, only when the new position looks more like it (an object emerging from
+        behind something stays there)."""
+        min_area = self.config.min_area
+        for k, d in path:
+            p = by_index.get(k)
+            if p is None:
+                break
+            moved = _paint_shifted(p.labels, t.tid, crop, origin, d[0], d[1])
+            m = moved == t.tid
+            if p.frame is not None and np.count_nonzero(m) >= min_area and color_similarity(
+                t.color, mean_color(p.frame, m)
+            ) < self.config.motion_similarity:
+                break  # not there (yet)
+            if np.count_nonzero(p.labels == t.tid) >= min_area and (
+                p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels)
+            ):
+                continue  # flow painted it back there, and that looks more like it
+            p.labels = moved
 
     def _looks_less_like(
         self, t: Track, frame: np.ndarray, a: np.ndarray, b: np.ndarray
