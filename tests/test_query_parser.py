@@ -379,7 +379,7 @@ def test_question_word_classes(text, task, targets):
     assert (plan.task, plan.targets) == (task, targets), plan
 
 
-def test_nouns_in_ed_and_ly_are_objects():
+def test_nouns_in_ed_ly_ing_are_objects():
     # the lexicon's nouns that end in "-ed" are not past participles
     assert parse_rules("a teenager on a moped", expression=True).targets == ["teenager", "moped"]
     assert parse_rules("a crab crawling on the seabed", expression=True).targets == \
@@ -387,6 +387,9 @@ def test_nouns_in_ed_and_ly_are_objects():
     # and so are its nouns in "-ly" ("slowly", "lovely" are not nouns)
     assert parse_rules("is the family picnicking by the lake").targets == ["family", "lake"]
     assert parse_rules("a frog resting on a lily", expression=True).targets == ["frog", "lily"]
+    # and its nouns in "-ing" ("parking", "skiing" are verbs)
+    assert parse_rules("a gull swallowing a herring", expression=True).targets == \
+        ["gull", "herring"]
 
 
 def test_moving_at_a_place_is_not_moving_towards_it():

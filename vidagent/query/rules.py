@@ -441,6 +441,12 @@ def _manner_break(m: re.Match) -> str:
     return " | "
 
 
+def _noun_only(w: str) -> bool:
+    """The lexicon knows ``w`` only as its own noun ("herring", "awning"; not "parking")."""
+    lemmas = getAllLemmas(w)
+    return set(lemmas) == {"NOUN"} and w in lemmas["NOUN"]
+
+
 def _ly_noun(w: str) -> bool:
     """A noun in "-ly" by the lexicon ("family", "belly"): its own noun lemma, and no adverb
     or adjective ("slowly", "lovely")."""
@@ -464,7 +470,7 @@ def _is_content(w: str) -> bool:
         return False
     if w.isdigit() or w in _ORD_WORDS:
         return False
-    if w.endswith("ing") and w not in ING_NOUNS and len(w) > 4:
+    if w.endswith("ing") and w not in ING_NOUNS and len(w) > 4 and not _noun_only(w):
         return False
     if w.endswith("ed") and w not in ED_NOUNS and len(w) > 3 and not _ed_noun(w):
         return False
