@@ -392,6 +392,14 @@ def test_nouns_in_ed_ly_ing_are_objects():
         ["gull", "herring"]
 
 
+def test_the_end_of_a_thing_is_no_time():
+    plan = parse_rules("a goose at the end of the queue", expression=True)
+    assert plan.window is None and plan.targets == ["goose", "queue"]
+    plan = parse_rules("what does the jockey do at the end of the film")
+    assert plan.window is not None and plan.targets == ["jockey"]
+    assert parse_rules("what happens at the end of the match").window is not None
+
+
 def test_moving_at_a_place_is_not_moving_towards_it():
     plan = parse_rules("a turtle paddling at the bottom of the pool", expression=True)
     assert plan.targets == ["turtle", "pool"]

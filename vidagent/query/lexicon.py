@@ -141,7 +141,7 @@ texture pattern design breed species name title price cost value
 game match race competition contest tournament championship ceremony concert party wedding
 celebration festival lesson tutorial demonstration exercise workout routine practice session
 interview presentation conversation discussion song score hobby
-night morning evening afternoon daytime nighttime day noon midnight
+night morning evening afternoon daytime nighttime day noon midnight movie film recording gif
 """.split())
 
 def is_abstract(word: str) -> bool:

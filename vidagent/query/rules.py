@@ -188,12 +188,24 @@ def _take_anchor(q: str) -> tuple[dict | None, str]:
     return {"anchor": {"target": phrase, "event": event, "side": side}}, _blank(q, m)
 
 
+_OF_WHAT = re.compile(r" of (?:the |a |an |his |her |their |its |this |that )?([a-z]+)")
+
+
+def _of_a_thing(q: str, m: re.Match) -> bool:
+    """"at the end of the line", "at the start of the track": a part of a thing, not a time
+    (the end of the video, of the race, of the day stays a time)."""
+    if not re.search(r"\b(?:start|beginning|opening|end|ending|finish)$", m[0]):
+        return False
+    of = _OF_WHAT.match(q[m.end():])
+    return bool(of) and not is_abstract(of[1]) and of[1] not in TIME_WORDS
+
+
 def _take_time(q: str) -> tuple[dict | None, str]:
     anchor, rest = _take_anchor(q)
     if anchor:
         return anchor, rest
     for rx, make in _TIME_RULES:
-        m = rx.search(q)
+        m = next((m for m in rx.finditer(q) if not _of_a_thing(q, m)), None)
         if m:
             made = make(m)
             if isinstance(made, dict):
