@@ -277,6 +277,8 @@ def test_small_fast_object_is_held_between_detections():
     js = [j_measure(pred[t] == p, gt[t] == 1) for t in between]
     # measured 0.75 on each (the given masks' J: all are dilated by 1 px)
     assert min(js) >= 0.6 and np.mean(js) >= 0.7, np.round(js, 2)
+
+
 def test_object_set_aside_and_found_again_is_shown_between():
     """A fast ball is found, missed on the next round (dropped) and set aside (its flow mask
     stayed behind), then re-identified: the frames between showed the stale mask or nothing.
@@ -293,3 +295,23 @@ def test_object_set_aside_and_found_again_is_shown_between():
     ball_id = _covered(pred, gt, 1, [0])[0]
     shown = [round(float((pred[t][gt[t] == 1] == ball_id).mean()), 2) for t in range(1, 10)]
     assert ball_id > 0 and min(shown) >= 0.5, shown
+
+
+def test_object_that_starts_moving_between_detections_is_found_on_the_frames_between():
+    """A small ball stands still, then darts off between two detection rounds: the frames
+    between were interpolated along the straight path (a body length and more off, J 0-0.15);
+    each is searched near that path for the ball's colour in its shape (J 0.77, the given
+    masks', on each)."""
+    ball = SceneObject(1, "ball", "orange", PALETTE["orange"][0], "circle", 9, (0, 0), (0, 0),
+                       0, 39, path=[(0, 200, 120), (7, 200, 120), (10, 110, 110), (39, 100, 110)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=7, noise=3)
+    dets = _dilated_detections(scene, range(0, 40, 5))
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    from vidagent.evaluation import j_measure
+
+    gt = scene.label_maps
+    p = _ids_under(pred, gt, 1)[0]
+    js = [j_measure(pred[t] == p, gt[t] == 1) for t in (6, 7, 8, 9)]
+    assert min(js) >= 0.6, np.round(js, 2)

@@ -44,6 +44,11 @@ class TrackerConfig:
     # this share of its size (square root of its area) is interpolated from the two anchors'
     # masks instead (flow barely moves a small textureless object)
     interpolate_drift: float = 0.6
+    # and on each frame between two anchors, a track's mask moves to where nearby (at most
+    # snap_reach x its size) the frame has the object's mean colour, when that looks more like
+    # it by snap_margin (colour similarity) than where interpolation put it; 0: off
+    snap_reach: float = 2.0
+    snap_margin: float = 0.1
     fill_back: bool = True  # interpolate between anchor frames, carry new objects back in time
     max_delay: int = 90  # most frames held back before emission (bounds memory; new tracks
     # not yet confirmed after this many frames are missing from the frames already emitted)

@@ -420,3 +420,51 @@ def paint_by_depth(labels: np.ndarray, masks: dict[int, np.ndarray]) -> np.ndarr
         owner[take] = i
     out[ys, xs] = owner
     return out
+
+
+def color_shift(
+    lab: np.ndarray,
+    color: np.ndarray,
+    crop: np.ndarray,
+    origin: tuple[int, int],
+    reach: float,
+    blocked: np.ndarray | None = None,
+    scale: float = 30.0,
+) -> tuple[np.ndarray, float, float]:
+    """Where, within ``reach`` px of where it is, a mask looks most like a mean colour.
+
+    ``lab``: the frame in CIELAB (float32 (H, W, 3)); ``crop``: a bool mask crop with its
+    top-left at ``origin`` (x, y); ``blocked``: (H, W) bool pixels that never match (other
+    objects'). The cost of a placement is the mean distance of the colours under the mask to
+    ``color`` (``color_similarity``'s, each pixel's capped at ``scale``; outside the frame
+    counts as unlike). Works on a window around the mask only.
+
+    Returns (best (dx, dy), similarity there, similarity where the mask is), similarities as
+    in ``color_similarity`` (1 - cost / ``scale``)."""
+    h, w = lab.shape[:2]
+    ch, cw = crop.shape
+    r = int(np.ceil(max(reach, 0.0)))
+    x0, y0 = origin
+    wx0, wy0 = max(x0 - r, 0), max(y0 - r, 0)
+    wx1, wy1 = min(x0 + cw + r, w), min(y0 + ch + r, h)
+    d = lab[wy0:wy1, wx0:wx1].astype(np.float32) - np.asarray(color, np.float32)
+    d[..., 0] *= 0.5
+    dist = np.minimum(np.sqrt((d * d).sum(-1)), scale)
+    if blocked is not None:
+        dist[blocked[wy0:wy1, wx0:wx1]] = scale
+    # the window in placement coordinates: top-left (px, py) of the mask, x0 - r .. x0 + r
+    pad = np.full((wy1 - wy0 + 2 * (ch + r), wx1 - wx0 + 2 * (cw + r)), scale, np.float32)
+    oy, ox = ch + r, cw + r  # pad offset of the window's top-left
+    pad[oy : oy + dist.shape[0], ox : ox + dist.shape[1]] = dist
+    kernel = crop.astype(np.float32) / max(float(crop.sum()), 1.0)
+    cost = cv2.filter2D(pad, -1, kernel, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    # placement top-left (x0 + dx, y0 + dy) -> pad index (x0 + dx - wx0 + ox, ...)
+    dys, dxs = np.mgrid[-r : r + 1, -r : r + 1]
+    iy = y0 + dys - wy0 + oy
+    ix = x0 + dxs - wx0 + ox
+    vals = cost[iy, ix]
+    vals = np.where(np.hypot(dxs, dys) <= reach, vals, np.inf)
+    k = int(np.argmin(vals))
+    here = float(cost[y0 - wy0 + oy, x0 - wx0 + ox])
+    return (np.array([dxs.flat[k], dys.flat[k]], float), 1.0 - float(vals.flat[k]) / scale,
+            1.0 - here / scale)

@@ -54,6 +54,7 @@ from vidagent.tracking.labels import (
     blend_labels,
     boundaries_agree,
     box_mask,
+    color_shift,
     color_similarity,
     fuse_masks,
     fuse_shape,
@@ -880,6 +881,7 @@ class Tracker:
                 w = (cur.index - last_anchor) / float(t - last_anchor)
                 cur.labels = blend_labels(cur.labels, back, w, self.config.min_area, drift)
                 self._interpolate_lost(cur, between, ends, w)
+                self._snap(cur, between, min(cur.index - last_anchor, t - cur.index))
             else:
                 if not back.any():
                     break
@@ -1088,6 +1090,38 @@ class Tracker:
         return color_similarity(t.color, mean_color(frame, ma)) < color_similarity(
             t.color, mean_color(frame, mb)
         )
+
+    def _snap(self, cur: _Pending, tids, dt: int) -> None:
+        """Each of ``tids``' masks on a frame between two anchors moved to where, nearby, the
+        frame has the object's mean colour, when that looks clearly more like it (by
+        ``snap_margin``) than where interpolation put it: an object that sped up, stopped or
+        turned between the anchors leaves the straight path, and flow on a small textureless
+        shape does not follow it. The search reaches ``snap_reach`` x the object's size (square
+        root of its area), and no farther than it can move in the ``dt`` frames to the nearer
+        anchor; other objects' pixels never match."""
+        cfg = self.config
+        if cur.frame is None or cfg.snap_reach <= 0:
+            return
+        lab = None
+        for tid in tids:
+            t = self._tracks.get(tid)
+            if t is None or t.color is None:
+                continue
+            m = cur.labels == tid
+            if np.count_nonzero(m) < cfg.min_area:
+                continue
+            x0, y0, x1, y1 = (int(v) for v in mask_box(m))
+            reach = min(cfg.max_speed * max(m.shape) * dt, cfg.snap_reach * np.sqrt(max(t.area, 1.0)))
+            if reach < 1.0:
+                continue
+            if lab is None:
+                lab = cv2.cvtColor(cur.frame, cv2.COLOR_RGB2LAB)
+            crop = m[y0:y1, x0:x1]
+            blocked = (cur.labels > 0) & ~m
+            shift, sim, here = color_shift(lab, t.color, crop, (x0, y0), reach, blocked)
+            if np.hypot(*shift) < 1.0 or sim < cfg.motion_similarity or sim < here + cfg.snap_margin:
+                continue
+            cur.labels = _paint_shifted(cur.labels, tid, crop, (x0, y0), shift[0], shift[1])
 
     def _interpolate_lost(self, cur: _Pending, between: dict, ends: dict, w: float) -> None:
         """Where flow lost a track between two anchors that both have it (a small fast object
