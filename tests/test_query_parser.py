@@ -400,6 +400,15 @@ def test_the_end_of_a_thing_is_no_time():
     assert parse_rules("what happens at the end of the match").window is not None
 
 
+def test_a_motion_noun_is_no_motion():
+    # "the race", "a jump": nouns after a determiner, not ways of moving
+    assert parse_rules("what does the swimmer do after the race").constraints == []
+    assert parse_rules("a snowboarder attempting a jump", expression=True).constraints == []
+    # coming out of somewhere is moving
+    plan = parse_rules("a kitten that comes out of the box", expression=True)
+    assert [c.kind for c in plan.constraints] == ["moving"]
+
+
 def test_moving_at_a_place_is_not_moving_towards_it():
     plan = parse_rules("a turtle paddling at the bottom of the pool", expression=True)
     assert plan.targets == ["turtle", "pool"]

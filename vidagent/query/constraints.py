@@ -399,6 +399,9 @@ def _plural_after(between: str, word: str) -> bool:
     return False
 
 
+_NOUN_DETERMINERS = frozenset("a an the his her its their this that another".split())
+
+
 def _take_moving(t: _Taker) -> None:
     """"the box that moves", "the moving car", "the dogs running" (not "moving left")."""
     rx = re.compile(r"\b(?:" + _REL + r")?(?:in motion|on the move|(?:keeps? )?(?:" + _GO +
@@ -408,11 +411,16 @@ def _take_moving(t: _Taker) -> None:
         if _DIRECTION_AFTER.match(t.q[m.end():]):
             continue  # a direction: the rule parser's motion constraint
         verb = m[0].split()[-1]
-        if verb in ("back", "off", "come", "comes", "came", "coming") or "turn" in verb:
+        comes_out = verb.startswith(("com", "came")) and t.q[m.end():].startswith(" out ")
+        if (verb in ("back", "off", "come", "comes", "came", "coming") and not comes_out) \
+                or "turn" in verb:
             continue
         c = {"kind": "moving"}
         nxt = re.match(r"\s*([a-z]+)\b", t.q[m.end():])
         prev = t.q[: m.start()].split()[-1:]
+        if prev and prev[0] in _NOUN_DETERMINERS and m[0] == verb \
+                and not verb.endswith(("ing", "ed")):
+            continue  # "the race", "a jump", "his ride": a noun, not a way of moving
         attributive = bool(prev) and prev[0] in ("the", "a", "an", "this", "that", "its", "his",
                                                  "her", "their")
         if verb.endswith("ing") and m[0] == verb and nxt \
