@@ -315,3 +315,16 @@ def test_object_that_starts_moving_between_detections_is_found_on_the_frames_bet
     p = _ids_under(pred, gt, 1)[0]
     js = [j_measure(pred[t] == p, gt[t] == 1) for t in (6, 7, 8, 9)]
     assert min(js) >= 0.6, np.round(js, 2)
+def test_ball_turning_after_the_last_detection_round_is_followed_to_the_end():
+    """A fast ball turns back right after the last detection round: no later detection
+    corrects its flow mask, which stayed behind, so the video's last frames lost it. Where the
+    flow mask no longer looks like it, the ball is found by its colour near where it should
+    be."""
+    ball = SceneObject(1, "ball", "orange", PALETTE["orange"][0], "circle", 9, (0, 0), (0, 0),
+                       0, 39, path=[(0, 20, 120), (24, 20, 120), (36, 260, 120), (39, 200, 125)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=8, noise=3)
+    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
+    ids = _covered(pred, scene.label_maps, 1, range(35, 40))
+    assert ids[35] > 0 and set(ids.values()) == {ids[35]}, ids

@@ -26,8 +26,13 @@ Per frame, in order:
    confirms it); an object that misses ``max_misses`` rounds, or whose mask vanishes, is set
    aside as lost and keeps its id for re-identification;
 5. objects crossing the frame's edge between detections (small fast ones outrun their flow
-   masks): a new track's first mask is carried back along its velocity to where it came in,
-   and a track whose velocity took it out of the frame is shown leaving along it.
+   masks): a new track's first mask is carried back along its velocity to where it came in
+   (over frames that look like it), and a track whose velocity took it out of the frame is
+   shown leaving along it; a new track seen once that the frames after show moving out of the
+   frame becomes an object; a track re-identified after being set aside is interpolated
+   between its two detections; after the last detection frame, a flow mask that no longer
+   looks like its object is replaced by the object's mask at its velocity or where its colours
+   are nearby.
 
 ``stream`` yields ``(index, frame, label_map)`` after a delay of about ``detect_every *
 confirm_hits`` frames, so that label maps carry final ids only: tentative and deleted tracks
@@ -386,6 +391,7 @@ class Tracker:
         for t in list(self._tracks.values()):
             if t.state == TENTATIVE and t.misses == 0 and t.hits >= 1:
                 self._confirm(t)
+        self._finish_tails(buffer)
         while buffer:
             p = buffer.popleft()
             yield p.index, p.frame, self._final_ids(p.labels)
@@ -1047,6 +1053,51 @@ class Tracker:
             ):
                 continue
             p.labels = moved
+
+    def _finish_tails(self, buffer: deque[_Pending]) -> None:
+        """The frames after the last detection frame, which no later anchor corrects: where a
+        track's flow mask no longer looks like it (flow lost a small fast object), its last
+        detection frame's mask takes its place, moved on at its velocity when the frame there
+        looks like it, else to where the frame has its colours nearby (``_find_shift``: it
+        turned); one whose motion takes it out of the frame leaves along it."""
+        min_area = self.config.min_area
+        alike = self.config.motion_similarity
+        for t in self._tracks.values():
+            if t.state not in (TENTATIVE, CONFIRMED) or t.velocity is None or t.color is None:
+                continue
+            if t.shape is None or t.anchor is None:
+                continue
+            a = t.anchor[0]
+            ys, xs = np.nonzero(t.shape)
+            c0 = np.array([xs.mean() + t.shape_origin[0], ys.mean() + t.shape_origin[1]])
+            offset = np.zeros(2)  # where the object is, relative to the anchor's mask
+            reach = self.config.max_speed * max(buffer[-1].labels.shape)
+            for p in buffer:
+                if p.index <= a or p.frame is None:
+                    continue
+                mf = p.labels == t.tid
+                if np.count_nonzero(mf) >= min_area and color_similarity(
+                    t.color, mean_color(p.frame, mf)
+                ) >= alike:
+                    offset = _centroid(mf) - c0  # flow holds it
+                    continue
+                d = offset + t.velocity
+                cand = _paint_shifted(p.labels, t.tid, t.shape, t.shape_origin, d[0], d[1])
+                mc = cand == t.tid
+                if np.count_nonzero(mc) < min_area:
+                    alone = _paint_shifted(
+                        np.zeros_like(p.labels), t.tid, t.shape, t.shape_origin, d[0], d[1]
+                    )
+                    if np.count_nonzero(alone) < min_area:
+                        p.labels, offset = cand, d  # gone out of the frame
+                    continue
+                if color_similarity(t.color, mean_color(p.frame, mc)) < alike:
+                    found = self._find_shift(p, t.tid, t.shape, t.shape_origin, d, reach)
+                    if found is None:
+                        continue
+                    d = found
+                    cand = _paint_shifted(p.labels, t.tid, t.shape, t.shape_origin, d[0], d[1])
+                p.labels, offset = cand, d
 
     def _paint_entry(
         self,
