@@ -4,12 +4,13 @@ The items are taken verbatim from public video QA and referring-segmentation dat
 labelled by hand (see tests/data/language/SOURCES.md for sources and labelling conventions).
 
 Usage:
-    python scripts/eval_language.py [--split dev|test|test2|all] [--modes rules,full]
+    python scripts/eval_language.py [--split dev|dev2|test|test2|all] [--modes rules,full]
                                     [--show-failures] [--model SPEC] [--no-motion] [--json]
 
-Splits: ``dev`` (tune on this), ``test`` (held out at first, looked at since), ``test2`` (a
+Splits: ``dev`` (tune on this), ``dev2`` (a second tuning split drawn on 2026-12-02, seed 777),
+``test`` (held out at first, looked at since), ``test2`` (a
 fresh held-out split created on 2026-12-02 and never used for tuning; score it, do not read
-its failures: ``--show-failures`` is refused on it), ``all`` (dev and test; test2 is left out
+its failures: ``--show-failures`` is refused on it), ``all`` (dev, test and dev2; test2 is left out
 of ``all`` so that a routine run does not expose it).
 
 Modes:
@@ -95,15 +96,15 @@ def load(path: Path) -> list[dict]:
             if line.strip()]
 
 
-SPLITS = ("dev", "test", "test2", "all")
+SPLITS = ("dev", "dev2", "test", "test2", "all")
 HELD_OUT = "test2"  # never tuned on: figures only, no per-item failures
 
 
 def load_split(split: str, prefix: str = "") -> list[dict]:
-    """The items of ``split`` (``all`` = dev + test); [] when the file does not exist."""
+    """The items of ``split`` (``all`` = dev + test + dev2); [] when the file does not exist."""
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(SPLITS)}")
-    names = ["dev", "test"] if split == "all" else [split]
+    names = ["dev", "test", "dev2"] if split == "all" else [split]
     recs: list[dict] = []
     for name in names:
         recs += load(DATA / f"{prefix}{name}.jsonl")

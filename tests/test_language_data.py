@@ -1,7 +1,7 @@
 """The real-language evaluation set is well-formed (a data check, not a parser accuracy bar).
 
-Files: tests/data/language/{dev,test,test2}.jsonl (questions and referring expressions, labelled
-with task/targets; test2 is the never-tuned held-out split) and motion_{dev,test}.jsonl
+Files: tests/data/language/{dev,dev2,test,test2}.jsonl (questions and referring expressions, labelled
+with task/targets; dev2 is a second tuning split; test2 is the never-tuned held-out split) and motion_{dev,test}.jsonl
 (motion/time referring expressions, labelled with constraint kinds). See
 tests/data/language/SOURCES.md.
 """
@@ -18,7 +18,8 @@ from vidagent.query import TASKS
 from vidagent.query.plan import COLORS, POSITIONS
 
 DATA = Path(__file__).parent / "data" / "language"
-SPLITS = ("dev", "test", "test2")  # test2: the never-tuned held-out split (main set only)
+SPLITS = ("dev", "dev2", "test", "test2")  # dev2: a second tuning split; test2: the never-tuned
+# held-out split (main set only)
 MOTION_SPLITS = ("dev", "test")
 MAIN_AND_MOTION = SPLITS + tuple(f"motion_{s}" for s in MOTION_SPLITS)
 WINDOW_WORDS = {"start", "middle", "end", "first half", "second half"}
@@ -162,3 +163,19 @@ def test_motion_ids_unique_and_splits_disjoint():
     ids = [r["id"] for r in dev + test]
     assert len(ids) == len(set(ids))
     assert not {key(r["text"]) for r in dev} & {key(r["text"]) for r in test}
+
+
+def test_dev2_is_a_sizeable_tuning_split_of_five_sources():
+    """dev2 (seed 777, for tuning) has >= 25 items for each of at least five sources, and
+    SOURCES.md documents it with its per-source counts."""
+    rows = read("dev2")
+    assert len(rows) >= 190, len(rows)
+    per_source: dict[str, int] = {}
+    for r in rows:
+        per_source[r["source"]] = per_source.get(r["source"], 0) + 1
+    assert sum(n >= 25 for n in per_source.values()) >= 5, per_source
+    listed = sources_listed()
+    assert "dev2" in listed and "777" in listed
+    for src, n in per_source.items():
+        assert re.search(rf"dev2[^\n]*`{re.escape(src)}`[^\n]*\|\s*{n}\s*\|", listed), \
+            f"{src}: dev2 count {n} not in SOURCES.md's dev2 table"
