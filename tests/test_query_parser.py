@@ -426,3 +426,47 @@ def test_hand_side_is_a_place_not_a_hand():
     assert parse_rules("the cat at the top", expression=True).position == "top"
     # a garment after a colour is no place
     assert parse_rules("a singer wearing a yellow top", expression=True).position is None
+
+
+def test_what_happened_when_is_open_not_when():
+    # a when-clause after "what happened" is the time of the question, not what it asks
+    assert parse_rules("what happened when the referee blew the whistle").task == "describe"
+    assert parse_rules("what happens when the red car reaches the gate").task == "describe"
+    assert parse_rules("when does the red car reach the gate").task == "when"
+
+
+def test_on_the_scene_is_no_relation():
+    # "report on the scene": the scene is no second object to relate to
+    plan = parse_rules("does the man in the grey jacket report on the scene")
+    assert plan.task == "describe" and plan.relation is None
+    assert parse_rules("is the cup on the shelf").task == "relation"
+
+
+def test_the_verb_of_a_do_question_ends_it():
+    # the verb comes after the subject: not part of the last phrase, even when the lists miss
+    # it, it is a noun elsewhere, or it is misspelt
+    assert parse_rules("where do the three girls in red dance").targets == ["girl"]
+    assert parse_rules("where do the men in black work").targets == ["man"]
+    assert parse_rules("where does the woman in the green coat yoga").targets == \
+        ["woman", "green coat"]
+    assert parse_rules("what kind of song does the girl on the left sinq").targets == ["girl"]
+    # an object of the list ending the question stays; so does an object after the verb
+    assert parse_rules("where did the girl find the red ball").targets == ["girl", "red ball"]
+    assert parse_rules("what does the man hold in his hand").targets == ["man", "hand"]
+
+
+def test_a_verb_that_agrees_with_its_noun_is_no_object():
+    # a plural noun and a verb in its base form: "lamps glow"
+    assert parse_rules("what lamps glow blue in the room").targets == ["lamp", "room"]
+    assert parse_rules("candles flicker on the table", expression=True).targets == \
+        ["candle", "table"]
+    # a singular noun and a third-person verb where no plural compound can be meant
+    assert parse_rules("a woman smiles at the camera", expression=True).targets == \
+        ["woman", "camera"]
+    plan = parse_rules("how did the cat react when the white dog lunges at the door")
+    assert plan.targets == ["cat", "white dog", "door"]
+    # plural compounds stay whole
+    assert parse_rules("the tennis balls in the box", expression=True).targets == \
+        ["tennis ball", "box"]
+    assert parse_rules("a man with car keys on the table", expression=True).targets == \
+        ["man", "car key", "table"]

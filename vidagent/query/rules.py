@@ -587,6 +587,7 @@ def _mark_infinitives(q: str) -> str:
 
     q = _AUX_NOUN_VERB.sub(repl, q)
     q = _mark_main_verb(q)
+    q = _mark_agreeing_verbs(q)
     toks = q.split()
     out: list[str] = []
     for i, w in enumerate(toks):
@@ -668,7 +669,10 @@ def _third_person(w: str) -> bool:
     return w.endswith("s") and any(lemma != w for lemma in lemmas)
 
 
-_DO_SUPPORT = re.compile(r"\b(?:does|do|did) (?:the|a|an|this|that|these|those|his|her|their|its) ")
+# the subject after the auxiliary starts with a determiner, a number, or a word taken out
+# already ("do the three girls" after the count is read: "do | girls")
+_DO_SUPPORT = re.compile(r"\b(?:does|do|did) (?:the|a|an|this|that|these|those|his|her|their|its|"
+                         r"two|three|four|five|six|several|some|many|both|\|) ")
 _BASE_VERBS = frozenset("do have be get".split())
 
 
@@ -691,11 +695,71 @@ def _mark_main_verb(q: str) -> str:
         nxt = clause[i + 1] if i + 1 < len(clause) else ""
         # a listed noun can be the verb here ("what does the girl ... stick on the wall")
         can_verb = _can_verb(w) or (w in NOUNS and "VERB" in parts_of_speech(w) and nxt != "")
-        if can_verb and w == _base(w) and _is_content(prev) and prev not in _OBJECT_CUES \
-                and (not nxt or nxt in STOP):
+        # after its subject's noun, or after the colour of its clothes ("the girls in red dance")
+        after_subject = (_is_content(prev) or prev in COLOR_WORDS) and prev not in _OBJECT_CUES
+        if can_verb and w == _base(w) and after_subject and (not nxt or nxt in STOP):
             toks[i] = "|"
             return q[: m.end()] + " ".join(toks)
+    # no word there can be the verb, yet the question needs one after its subject: the last word
+    # is it, when it is no object of the list and follows the subject's words ("where does the
+    # man wearing a hat archery", "what game does the girl on the left pla")
+    last, prev = clause[-1], clause[-2] if len(clause) > 1 else ""
+    if len(clause) > 1 and last not in NOUNS and last not in STOP and last not in COLOR_WORDS \
+            and (_is_content(prev) or prev in COLOR_WORDS or prev in SPACE_WORDS) \
+            and prev not in _OBJECT_CUES and not _adjective_only(last):
+        toks[-1] = "|"
+        return q[: m.end()] + " ".join(toks)
     return q
+
+
+_SINGULAR_DETERMINERS = frozenset("a an another each every".split())
+_SUBORDINATORS = frozenset("when whenever while as once until till after before because if".split())
+_DEFINITE = frozenset("the this that his her its their".split())
+
+
+def _plural_noun(w: str) -> bool:
+    """A noun in the plural that the lexicon knows ("lamps", "candles"; not "glass")."""
+    one = singular(w)
+    return one != w and w not in STOP and (one in NOUNS or "NOUN" in parts_of_speech(one))
+
+
+def _free_verb(w: str) -> bool:
+    """A verb the word lists miss that names no object of the list ("glow", "smiles")."""
+    return _can_verb(w) and singular(w) not in NOUNS and w not in SPACE_WORDS \
+        and w not in TIME_WORDS
+
+
+def _mark_agreeing_verbs(q: str) -> str:
+    """Verbs that agree with the noun before them, so that they are no part of its phrase:
+
+    * a plural noun followed by a verb in its base form, before a preposition, a colour or the
+      end ("what lamps glow blue", "candles flicker on the table");
+    * a singular noun followed by a third-person verb form before a preposition or the end,
+      where the phrase cannot be a plural compound: it starts with "a"/"an"/"each"/... ("a
+      woman smiles at the camera") or follows "when"/"while"/... ("when the black dog lunges
+      at the bone").
+    """
+    toks = q.split()
+    for i in range(1, len(toks)):
+        w, prev = toks[i], toks[i - 1]
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        ends = not nxt or nxt == "|" or nxt in STOP
+        if not _free_verb(w) or prev in STOP or prev == "|":
+            continue
+        if _plural_noun(prev) and w == _base(w) and singular(w) == w \
+                and (ends or nxt in COLOR_WORDS or _adjective_only(nxt)):
+            toks[i] = "|"
+            continue
+        if _third_person(w) and _singular_noun(prev) and ends:
+            j = i - 1
+            while j > 0 and toks[j - 1] not in STOP and toks[j - 1] != "|" \
+                    and _is_content(toks[j - 1]):
+                j -= 1
+            det = toks[j - 1] if j > 0 else ""
+            before = toks[j - 2] if j > 1 else ""
+            if det in _SINGULAR_DETERMINERS or (det in _DEFINITE and before in _SUBORDINATORS):
+                toks[i] = "|"
+    return " ".join(toks)
 
 
 def _base(w: str) -> str:

@@ -164,7 +164,7 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
                      r"on top of|below|under|underneath|beneath|beside|next to|near|nearby|"
                      r"close to|closer to|touch|touches|touching|in contact with|adjacent to|"
                      r"far from|away from|on (?!(?:the |a )?(?:very )?(?:left|right|top|bottom|center|"
-                     r"centre|middle|upper|lower|screen|frame|camera|video|clip|side|edge|way)\b))\b"),
+                     r"centre|middle|upper|lower|screen|frame|camera|video|clip|scene|side|edge|way)\b))\b"),
                  0.9),
         ),
     ),
@@ -189,8 +189,10 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
         shape="open questions about what happens",
         value="str",
         rules=(
-            # "what did the lady do when the boy ...": the when-clause is not the question
-            Rule(35, r"^(?:what|how|why|who) (?:did|does|do|is|are|was|were)\b.*\bwhen\b", 0.8),
+            # "what did the lady do when the boy ...", "what happened when the lights went out":
+            # the when-clause is not the question
+            Rule(35, (r"^(?:what|how|why|who) (?:did|does|do|is|are|was|were|happened|happens|"
+                      r"happen|has happened)\b.*\bwhen\b"), 0.8),
             # "how did the baby move up the stairs", "what do the couple do after moving left"
             Rule(85, (r"^how (?:did|does|do|is|are|was|were)\b|"
                       r"^what (?:do|does|did) (?:the |a |an )?[a-z' ]+ do\b"), 0.75),
