@@ -33,6 +33,7 @@ import time
 
 import numpy as np
 
+from vidagent.profiles import PROFILES
 from vidagent.testing.doubles import SyntheticDetector, SyntheticSegmenter
 from vidagent.testing.quality import score_scene
 from vidagent.testing.scenes import (
@@ -127,7 +128,11 @@ def stride_table(seeds: int, frames: int, detect_every: int) -> None:
               f"{np.mean(ids):.3f} | {np.mean(secs):.2f} |", flush=True)
 
 
-# (name, detect_every, stride, SAM input size)
+# mask reuse on key frames at the cpu profile's thresholds (TrackerConfig.reuse_*)
+REUSE = {k: v for k, v in PROFILES["cpu"].tracker.items() if k.startswith("reuse_")} or {
+    "reuse_box_iou": 0.85}
+
+# (name, detect_every, stride, SAM input size[, extra tracker settings or "cpu": the profile's])
 LEVERS = [
     ("per-frame reference (detector + SAM every frame)", 1, 1, 1024),
     ("SAM at 512 px, every frame", 1, 1, 512),
@@ -142,6 +147,11 @@ LEVERS = [
     ("detect every 30, stride 30, SAM 512 (cpu profile)", 30, 30, 512),
     ("detect every 60, flow only between detections", 60, 60, 512),
     ("detect every 30, stride 30, SAM 384", 30, 30, 384),
+    # the cpu profile's mask levers, one at a time and together (``extra`` tracker settings)
+    ("detect every 30, stride 30, SAM 512, no last-frame refresh", 30, 30, 512,
+     {"refresh_last": False}),
+    ("detect every 30, stride 30, SAM 512, mask reuse", 30, 30, 512, REUSE),
+    ("cpu profile as shipped (tracker settings of vidagent/profiles.py)", 30, 30, 512, "cpu"),
 ]
 
 
@@ -185,14 +195,17 @@ def levers_table(seeds: int, frames: int, only: list[int] | None) -> None:
           "id consistency | s/clip |")
     print("|---|---|---|---|---|---|---|---|")
     ref = None
-    for k, (name, every, stride, size) in enumerate(LEVERS):
+    for k, (name, every, stride, size, *extra) in enumerate(LEVERS):
+        extra = extra[0] if extra else {}
+        table = dict(PROFILES["cpu"].tracker) if extra == "cpu" else {
+            **extra, "detect_every": every, "stride": stride}
         if only and k not in only and k != 0:
             continue
         js, ids, emb, secs = [], [], [], []
         for s, scene in enumerate(scenes):
             seg = SyntheticSegmenter(scene, radius=2, seed=s)
             det = SyntheticDetector(scene, drop=0.0, jitter=2.0, seed=s)
-            cfg = TrackerConfig(detect_every=every, stride=stride)
+            cfg = TrackerConfig.from_dict(table)
             t0 = time.perf_counter()
             q = score_scene(scene, Tracker(cfg, detector=det,
                                            segmenter=ReducedResolution(seg, size)))

@@ -56,7 +56,7 @@ def test_unknown_profile_is_an_input_error_naming_the_choices():
 def test_profiles_are_plain_data():
     d = PROFILES["cpu"].to_json()
     assert d["detector"]["model"] == "IDEA-Research/grounding-dino-tiny"
-    assert d["tracker"] == {"detect_every": 30, "stride": 30}
+    assert d["tracker"]["detect_every"] == 30 and d["tracker"]["stride"] == 30
     assert isinstance(
         Profile(
             **{
@@ -108,3 +108,12 @@ def test_cpu_profile_says_the_detector_input_size_it_runs_at():
     h, w = proc(images=frame, size=size, return_tensors="pt")["pixel_values"].shape[-2:]
     assert f"{h}x{w}" in PROFILES["cpu"].description or f"{w}x{h}" in PROFILES["cpu"].description
     assert (h, w) == (360, 640)
+
+
+def test_cpu_profile_turns_the_mask_levers_on_and_they_are_valid_tracker_settings():
+    from vidagent.tracking import TrackerConfig
+
+    cfg = TrackerConfig.from_dict(PROFILES["cpu"].tracker)
+    assert cfg.refresh_last is False
+    assert cfg.reuse_box_iou is not None and cfg.reuse_box_iou >= 0.85
+    assert cfg.reuse_max_age <= 2 * cfg.detect_every

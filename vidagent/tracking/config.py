@@ -62,6 +62,19 @@ class TrackerConfig:
     # which frames get the detector / the segmenter: None or {"kind": "fixed"} = detect_every
     # and stride; {"kind": "adaptive", ...} = tracking/schedule.py's ScheduleConfig
     schedule: dict | None = None
+    # the fixed schedule refreshes the masks with the segmenter on the last frame too (an anchor
+    # to interpolate the frames after the last detection to); False: they are carried by flow
+    refresh_last: bool = True
+    # mask reuse on key frames (None: off): a detection whose box has at least this IoU with
+    # the box of a live track's flow-carried mask (same label) takes that mask instead of a
+    # segmenter mask, and a key frame where every detection is reused and no track is stale
+    # runs no segmenter at all (no image embedding). A track is stale when its last segmenter
+    # mask is more than reuse_max_age frames old or its flow-carried mask's area changed by
+    # more than reuse_max_drift (relative) since then; whenever the segmenter does run on a
+    # key frame, every track gets a fresh mask
+    reuse_box_iou: float | None = None
+    reuse_max_age: int = 60
+    reuse_max_drift: float = 0.1
 
     def __post_init__(self) -> None:
         if self.detect_every < 1 or self.stride < 1:
@@ -70,6 +83,10 @@ class TrackerConfig:
             raise ValueError("TrackerConfig: max_objects must be in 1..255")
         if self.confirm_hits < 1:
             raise ValueError("TrackerConfig: confirm_hits must be >= 1")
+        if self.reuse_box_iou is not None and not 0.0 < self.reuse_box_iou <= 1.0:
+            raise ValueError("TrackerConfig: reuse_box_iou must be in (0, 1] or None")
+        if self.reuse_max_age < 0 or self.reuse_max_drift < 0:
+            raise ValueError("TrackerConfig: reuse_max_age and reuse_max_drift must be >= 0")
         from vidagent.tracking.schedule import ScheduleConfig
 
         ScheduleConfig.from_dict(self.schedule)  # unknown or inconsistent settings fail here

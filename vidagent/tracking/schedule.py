@@ -114,17 +114,18 @@ class Schedule:
 
 
 class FixedSchedule(Schedule):
-    """The detector every ``detect_every`` frames, the segmenter every ``stride`` frames and on
-    the last frame."""
+    """The detector every ``detect_every`` frames, the segmenter every ``stride`` frames and
+    (``refresh_last``) on the last frame."""
 
-    def __init__(self, detect_every: int, stride: int) -> None:
+    def __init__(self, detect_every: int, stride: int, refresh_last: bool = True) -> None:
         super().__init__()
         self.detect_every, self.stride = int(detect_every), int(stride)
+        self.refresh_last = bool(refresh_last)
         self.decision_gap = self.detect_every
 
     def plan(self, index, num_frames, frame, labels, tracks):
         detect = index % self.detect_every == 0
-        refresh = index % self.stride == 0 or index == num_frames - 1
+        refresh = index % self.stride == 0 or (self.refresh_last and index == num_frames - 1)
         return self._count(FramePlan(detect, refresh, "stride" if detect else ""))
 
 
@@ -234,9 +235,10 @@ class AdaptiveSchedule(Schedule):
             self._ref_cover = self._cover(labels, self._ref_grey.shape)
 
 
-def make_schedule(table: dict | None, detect_every: int, stride: int, min_area: int) -> Schedule:
+def make_schedule(table: dict | None, detect_every: int, stride: int, min_area: int,
+                  refresh_last: bool = True) -> Schedule:  # fmt: skip
     """The schedule a tracker config asks for (``schedule`` table; see :class:`ScheduleConfig`)."""
     cfg = ScheduleConfig.from_dict(table)
     if cfg.kind == "adaptive":
         return AdaptiveSchedule(cfg, min_area)
-    return FixedSchedule(detect_every, stride)
+    return FixedSchedule(detect_every, stride, refresh_last)

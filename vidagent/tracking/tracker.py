@@ -57,6 +57,7 @@ from vidagent.tracking.flow import FlowPair, FlowWarper, object_slices, propagat
 from vidagent.tracking.labels import (
     appearance,
     blend_labels,
+    box_iou_matrix,
     boundaries_agree,
     box_mask,
     color_shift,
@@ -72,7 +73,7 @@ from vidagent.tracking.labels import (
     paint_by_depth,
     similarity,
 )
-from vidagent.tracking.propagators import Propagator, flow_propagator
+from vidagent.tracking.propagators import Propagator, SamFlowPropagator, flow_propagator
 from vidagent.tracking.schedule import make_schedule
 from vidagent.types import Detections, ObjectInfo
 from vidagent.vocab import phrase_matches
@@ -311,7 +312,14 @@ class Tracker:
         self._singles: set[int] = set()  # new tracks set aside after one detection
         self.timings = {"detect": 0.0, "segment": 0.0, "propagate": 0.0, "flow": 0.0}
         warper = FlowWarper(cfg.flow_size, cfg.flow_finest_scale)
-        self.schedule = make_schedule(cfg.schedule, cfg.detect_every, cfg.stride, cfg.min_area)
+        self.schedule = make_schedule(cfg.schedule, cfg.detect_every, cfg.stride, cfg.min_area,
+                                      cfg.refresh_last)
+        # mask reuse (``reuse_box_iou``): id -> (frame, area) of each track's last segmenter mask;
+        # frames where a key frame ran no segmenter; frames where the segmenter ran
+        self._fresh: dict[int, tuple[int, int]] = {}
+        self.reused_frames: list[int] = []
+        self.segmenter_frames: list[int] = []
+        reuse = cfg.reuse_box_iou is not None and isinstance(self.propagator, SamFlowPropagator)
         # a new track is decided (confirmed or deleted) within this many detection rounds
         rounds = cfg.confirm_hits + cfg.tentative_max_misses
         gap = self.schedule.decision_gap
@@ -352,18 +360,34 @@ class Tracker:
                 t.tid: t.state for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)
             }
             plan = self.schedule.plan(index, num_frames, frame, labels, live_now)
-            dets = self._detections_for(index, frame, phrases, detections, plan.detect)
+            self._reused = False
+            dets = self._detections_for(
+                index, frame, phrases, detections, plan.detect, labels if reuse else None
+            )
             is_key = plan.refresh or dets is not None
+            if (reuse and is_key and (self._reused or dets is None or not len(dets))
+                    and not self._stale(index, labels)):  # fmt: skip
+                # every detection took its track's flow-carried mask (or there is none) and no
+                # track needs a fresh one: no segmenter on this key frame
+                is_key = False
+                if not self._reused:
+                    self.reused_frames.append(index)
             seeds: dict[int, np.ndarray] = {}
             if dets is not None:
                 labels, seeds = self._associate(index, frame, labels, dets)
+            refreshed = False
             if is_key:
                 live = [t for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)]
                 if live or seeds:
                     t0 = time.perf_counter()
                     labels = self.propagator.step(index, frame, labels, seeds)
                     self.timings["propagate"] += time.perf_counter() - t0
+                    refreshed = True
             labels = self._bookkeeping(index, frame, labels, dets is not None)
+            if reuse and is_key and (refreshed or (dets is not None and not self._reused)):
+                self.segmenter_frames.append(index)
+                ids, counts = np.unique(labels, return_counts=True)
+                self._fresh = {int(i): (index, int(c)) for i, c in zip(ids, counts) if i}
             self.schedule.observe(
                 index, frame, labels, dets is not None, is_key,
                 {t.tid: t.hist for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)},
@@ -410,9 +434,14 @@ class Tracker:
         phrases: list[str],
         given: dict[int, Detections] | None,
         run_detector: bool = True,
+        carried: np.ndarray | None = None,
     ) -> Detections | None:
         """This frame's detections with masks, or None when it is not a detection frame (not in
-        ``given``; without ``given``, when the schedule did not ask for the detector)."""
+        ``given``; without ``given``, when the schedule did not ask for the detector).
+
+        ``carried`` (the flow-carried label map; mask reuse on): detections that all match
+        live tracks by box take their masks (``_reuse_masks``) and the segmenter does not run.
+        """
         cfg = self.config
         if given is not None:
             if index not in given:
@@ -439,7 +468,12 @@ class Tracker:
                     f" the video is {(h, w)}"
                 )
             return dets
-        if self.segmenter is not None:
+        reused = None if carried is None else self._reuse_masks(index, carried, dets)
+        if reused is not None:
+            self._reused = True
+            self.reused_frames.append(index)
+            masks = reused
+        elif self.segmenter is not None:
             t0 = time.perf_counter()
             self.propagator.segmenter_image(self.segmenter, index, frame)
             masks, _ = self.segmenter.predict(boxes=dets.boxes)  # the profile's box setting
@@ -447,6 +481,57 @@ class Tracker:
         else:
             masks = np.stack([box_mask(b, (h, w)) for b in dets.boxes])
         return Detections(dets.boxes, dets.scores, dets.labels, masks=masks)
+
+    # ------------------------------------------------------------------ mask reuse
+
+    def _stale(self, index: int, labels: np.ndarray) -> bool:
+        """True when a live track's flow-carried mask needs a fresh segmenter mask: none since
+        it was born, more than ``reuse_max_age`` frames old, or its area changed by more than
+        ``reuse_max_drift`` since then. Tracks whose mask has (almost) vanished do not count
+        (the segmenter would not refine them)."""
+        cfg = self.config
+        ids, counts = np.unique(labels, return_counts=True)
+        area = {int(i): int(c) for i, c in zip(ids, counts) if i}
+        for t in self._tracks.values():
+            if t.state not in (TENTATIVE, CONFIRMED) or area.get(t.tid, 0) < cfg.min_area:
+                continue
+            fresh = self._fresh.get(t.tid)
+            if fresh is None or index - fresh[0] > cfg.reuse_max_age:
+                return True
+            if fresh[1] <= 0 or abs(area[t.tid] / fresh[1] - 1.0) > cfg.reuse_max_drift:
+                return True
+        return False
+
+    def _reuse_masks(self, index: int, labels: np.ndarray, dets: Detections) -> np.ndarray | None:
+        """The flow-carried masks of the live tracks that this frame's detections match one to
+        one (same label, box IoU at least ``reuse_box_iou``), in detection order; None when a
+        detection matches none or any track is stale (``_stale``): then the segmenter runs."""
+        cfg = self.config
+        live = [t for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)]
+        if not live or len(dets) > len(live) or self._stale(index, labels):
+            return None
+        masks, boxes, owners = [], [], []
+        for t in live:
+            m = labels == t.tid
+            if np.count_nonzero(m) < cfg.min_area:
+                continue
+            masks.append(m)
+            boxes.append(mask_box(m))
+            owners.append(t)
+        if len(owners) < len(dets):
+            return None
+        iou = box_iou_matrix(np.asarray(dets.boxes, np.float32).reshape(-1, 4), np.stack(boxes))
+        for a, lab in enumerate(dets.labels):
+            for b, t in enumerate(owners):
+                if t.label != lab:
+                    iou[a, b] = 0.0
+        rows, cols = linear_sum_assignment(-iou)
+        if len(rows) < len(dets) or (iou[rows, cols] < cfg.reuse_box_iou).any():
+            return None
+        out = np.zeros((len(dets), *labels.shape), bool)
+        for r, c in zip(rows, cols):
+            out[r] = masks[c]
+        return out
 
     # ------------------------------------------------------------------ association
 
