@@ -128,9 +128,8 @@ def stride_table(seeds: int, frames: int, detect_every: int) -> None:
               f"{np.mean(ids):.3f} | {np.mean(secs):.2f} |", flush=True)
 
 
-# mask reuse on key frames at the cpu profile's thresholds (TrackerConfig.reuse_*)
-REUSE = {k: v for k, v in PROFILES["cpu"].tracker.items() if k.startswith("reuse_")} or {
-    "reuse_box_iou": 0.85}
+# mask reuse on key frames (TrackerConfig.reuse_*; off in the cpu profile)
+REUSE = {"reuse_box_iou": 0.85, "reuse_max_age": 60, "reuse_max_drift": 0.1}
 
 # (name, detect_every, stride, SAM input size[, extra tracker settings or "cpu": the profile's])
 LEVERS = [
@@ -186,11 +185,13 @@ class ReducedResolution:
         return np.array(out, bool).reshape(masks.shape), scores
 
 
-def levers_table(seeds: int, frames: int, only: list[int] | None) -> None:
+def levers_table(seeds: int, frames: int, only: list[int] | None,
+                 seed_list: list[int] | None = None) -> None:  # fmt: skip
+    seed_list = list(seed_list or range(seeds))
     scenes = [default_scene(num_frames=frames, height=240, width=428, seed=s, fps=30.0)
-              for s in range(seeds)]
-    print(f"\nspeed levers: {frames} frames 428x240 at 30 fps, {seeds} seeds; simulated detector "
-          "(2 px jitter) and SAM (+-1..2 px), SAM input size simulated on its output grid")
+              for s in seed_list]
+    print(f"\nspeed levers: {frames} frames 428x240 at 30 fps, seeds {seed_list}; simulated "
+          "detector (2 px jitter) and SAM (+-1..2 px), SAM input size simulated on its output grid")
     print("| # | setting | detector frames | SAM embeddings | mean J | dJ (points) | "
           "id consistency | s/clip |")
     print("|---|---|---|---|---|---|---|---|")
@@ -202,7 +203,7 @@ def levers_table(seeds: int, frames: int, only: list[int] | None) -> None:
         if only and k not in only and k != 0:
             continue
         js, ids, emb, secs = [], [], [], []
-        for s, scene in enumerate(scenes):
+        for s, scene in zip(seed_list, scenes):
             seg = SyntheticSegmenter(scene, radius=2, seed=s)
             det = SyntheticDetector(scene, drop=0.0, jitter=2.0, seed=s)
             cfg = TrackerConfig.from_dict(table)
@@ -249,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=None, help="scenes/stride/levers clip length")
     ap.add_argument("--detect-every", type=int, default=10, help="stride table")
     ap.add_argument("--only", type=int, action="append", help="levers rows (0 = reference)")
+    ap.add_argument("--seed-list", default=None,
+                    help="levers: these seeds (e.g. the held-out 100,101,102,103,104) instead of "
+                    "0..N-1")
     args = ap.parse_args(argv)
     sets = args.sets.split(",")
     for table in args.table or ["regime"]:
@@ -261,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         elif table == "schedule":
             schedule_table(sets, args.seeds, args.frames or 300)
         else:
-            levers_table(args.seeds or 2, args.frames or 300, args.only)
+            seed_list = [int(x) for x in args.seed_list.split(",")] if args.seed_list else None
+            levers_table(args.seeds or 2, args.frames or 300, args.only, seed_list)
     return 0
 
 

@@ -110,10 +110,9 @@ def test_cpu_profile_says_the_detector_input_size_it_runs_at():
     assert (h, w) == (360, 640)
 
 
-def test_cpu_profile_turns_the_mask_levers_on_and_they_are_valid_tracker_settings():
+def test_cpu_profile_drops_the_last_frame_refresh_and_keeps_mask_reuse_off():
     from vidagent.tracking import TrackerConfig
 
     cfg = TrackerConfig.from_dict(PROFILES["cpu"].tracker)
     assert cfg.refresh_last is False
-    assert cfg.reuse_box_iou is not None and cfg.reuse_box_iou >= 0.85
-    assert cfg.reuse_max_age <= 2 * cfg.detect_every
+    assert cfg.reuse_box_iou is None  # costs J on held-out scenes (see the profile's comment)

@@ -55,6 +55,9 @@ class TrackerConfig:
     min_area: int = 16  # masks smaller than this (pixels) count as empty
     flow_size: int = 320  # longer side (pixels) of the frames optical flow runs on
     flow_finest_scale: int = 0  # DIS pyramid level it stops at (0: full flow_size, 1: half)
+    # frames read and their optical flow computed this many frames ahead in a worker thread
+    # (on the core the tracking's single thread leaves idle; same results); 0: in the caller's
+    prefetch: int = 8
     max_objects: int = 255  # ids are 1..255 (8-bit label maps)
     box_threshold: float | None = None  # detector thresholds; None: the detector's own defaults
     text_threshold: float | None = None

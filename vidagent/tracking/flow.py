@@ -12,6 +12,8 @@ a label map backward in time with ``FlowPair.reversed()``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 import cv2
 import numpy as np
 
@@ -118,6 +120,15 @@ class FlowPair:
         self._cache.pop("bwd_full", None)
 
 
+def make_dis(finest_scale: int = 0):
+    """OpenCV's DIS optical flow, ultrafast preset, down to pyramid level ``finest_scale``."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+    # the presets stop two pyramid levels above full size, which underestimates motion of
+    # small textured objects by ~30%; the frames are already downscaled, so go to the end
+    dis.setFinestScale(int(finest_scale))
+    return dis
+
+
 class FlowWarper:
     """Optical flow between consecutive frames of a stream.
 
@@ -127,10 +138,8 @@ class FlowWarper:
 
     def __init__(self, flow_size: int = 320, finest_scale: int = 0) -> None:
         self.flow_size = int(flow_size)
-        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
-        # the presets stop two pyramid levels above full size, which underestimates motion of
-        # small textured objects by ~30%; the frames are already downscaled, so go to the end
-        self._dis.setFinestScale(int(finest_scale))
+        self.finest_scale = int(finest_scale)
+        self._dis = make_dis(finest_scale)
         self._prev: np.ndarray | None = None
 
     def _small_grey(self, frame: np.ndarray) -> np.ndarray:
@@ -151,6 +160,70 @@ class FlowWarper:
 
     def reset(self) -> None:
         self._prev = None
+
+
+def prefetch_flows(
+    frames: Iterable[tuple[int, np.ndarray]], warper: FlowWarper, depth: int = 8
+) -> Iterator[tuple[int, np.ndarray, FlowPair | None]]:
+    """``(index, frame, warper.push(frame))`` for each frame, in order, with the forward flow
+    already computed.
+
+    With ``depth`` > 0 a worker thread reads the frames (video decoding) and computes the flow
+    up to ``depth`` frames ahead of the caller, on the core the caller's single-threaded
+    tracking leaves idle (OpenCV and the decoder release the GIL); results are the same as
+    without it. Later flow computations of the pairs (the exact backward flow) run in the
+    caller's thread on a DIS object of its own. An error of the worker is raised here; closing
+    this generator stops the worker.
+    """
+    if depth <= 0:
+        for index, frame in frames:
+            frame = np.asarray(frame)
+            yield index, frame, warper.push(frame)
+        return
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=int(depth))
+    stop = threading.Event()
+    done = object()
+    caller_dis = make_dis(warper.finest_scale)
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for index, frame in frames:
+                frame = np.asarray(frame)
+                pair = warper.push(frame)
+                if pair is not None:
+                    pair._small("fwd")
+                    pair._dis = caller_dis
+                if not put((index, frame, pair)):
+                    return
+            put(done)
+        except BaseException as exc:  # handed to the caller's thread
+            put(("error", exc))
+
+    worker = threading.Thread(target=work, name="vidagent-flow", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if len(item) == 2 and item[0] == "error":
+                raise item[1]
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=5.0)
 
 
 def _object_transform(

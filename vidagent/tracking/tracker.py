@@ -53,7 +53,13 @@ from scipy.optimize import linear_sum_assignment
 
 from vidagent.models.base import Detector, Segmenter
 from vidagent.tracking.config import TrackerConfig
-from vidagent.tracking.flow import FlowPair, FlowWarper, object_slices, propagate_labels
+from vidagent.tracking.flow import (
+    FlowPair,
+    FlowWarper,
+    object_slices,
+    prefetch_flows,
+    propagate_labels,
+)
 from vidagent.tracking.labels import (
     appearance,
     blend_labels,
@@ -336,13 +342,11 @@ class Tracker:
         self._model_keys = model_keys
         # a velocity is measured between detections at most this many frames apart
         self._motion_gap = gap * (cfg.max_misses + 1)
-        for index, frame in frames:
-            frame = np.asarray(frame)
+        for index, frame, flows in prefetch_flows(frames, warper, cfg.prefetch):
             if not started:
                 self.propagator.reset(frame.shape[0], frame.shape[1])
                 started = True
             t0 = time.perf_counter()
-            flows = warper.push(frame)
             if labels is None or flows is None:
                 labels = np.zeros(frame.shape[:2], np.uint16)
             else:
