@@ -470,3 +470,35 @@ def test_a_verb_that_agrees_with_its_noun_is_no_object():
         ["tennis ball", "box"]
     assert parse_rules("a man with car keys on the table", expression=True).targets == \
         ["man", "car key", "table"]
+
+
+def test_a_preposition_left_at_the_end_asks_for_its_object():
+    # "what is the man climbing up" asks up what, not which way he moves
+    assert parse_rules("what is the boy running down").task == "describe"
+    assert parse_rules("what was the cat climbing up").task == "describe"
+    assert parse_rules("which way is the man walking up").task == "motion"
+    assert parse_rules("is the ball moving up").task == "motion"
+
+
+def test_an_adverb_after_a_verb_is_no_object():
+    assert parse_rules("what happened after the girl in red jumped high").targets == ["girl"]
+    assert parse_rules("what did the dog do after the cat ran past").targets == ["dog", "cat"]
+    assert parse_rules("the kite flying high in the sky", expression=True).targets == \
+        ["kite", "sky"]
+    # colours and object words after a verb stay
+    assert parse_rules("a man wearing orange", expression=True).targets == ["man"]
+    assert parse_rules("a girl holding a ball", expression=True).targets == ["girl", "ball"]
+
+
+def test_relation_is_abstract():
+    assert parse_rules("what is the relation between the cat and the dog").targets == \
+        ["cat", "dog"]
+
+
+def test_a_bare_middle_after_a_time_clause_is_the_middle_of_the_video():
+    plan = parse_rules("what does the boy in red do after jumping off the bench in the middle")
+    assert plan.window is not None and plan.targets == ["boy", "bench"]
+    assert parse_rules("what does the cat do on the middle of the video").window is not None
+    # a place in the middle stays a place
+    assert parse_rules("a man standing in the middle", expression=True).window is None
+    assert parse_rules("what is the dog doing in the middle").window is None

@@ -130,6 +130,7 @@ video clip frame scene image picture footage screen thing things object objects 
 items stuff time side part way direction color colour colors colours position location number
 amount total seconds second moment point shape size kind type sort lot lots everything
 weather condition conditions atmosphere content mood emotion emotions feeling relationship
+relation relations
 gender age style season action actions activity activities movement movements motion event
 events purpose reason manner situation expression reaction theme environment setting
 temperature lighting speed distance height flip trick tricks swerve performance occasion

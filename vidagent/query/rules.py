@@ -162,7 +162,8 @@ _TIME_RULES: list[tuple[re.Pattern, object]] = [
                 r"(?: of (?:the )?(?:video|clip|footage|scene))?\b|\blate in the (?:video|clip)\b|"
                 r"\bin the (?:last|final) (?:few )?(?:frames?|moments?|part)\b|\bat last\b|"
                 r"\bfinally\b"), lambda m: (0.8, 1.0, "fraction")),
-    (re.compile(r"\b(?:in|during|around) the middle of the (?:video|clip|footage)\b|"
+    (re.compile(r"\b(?:in|on|at|during|around|near|towards?) the middle of the (?:video|clip|"
+                r"footage)\b|"
                 r"\bhalfway through\b|\bmidway\b"), lambda m: (0.4, 0.6, "fraction")),
 ]
 
@@ -214,7 +215,16 @@ def _take_time(q: str) -> tuple[dict | None, str]:
             if end is not None and start is not None and end < start:
                 start, end = end, start
             return {"start": start, "end": end, "unit": unit}, _blank(q, m)
+    # "what does the girl do after bending down in the middle": a bare "in the middle" that ends
+    # a question about what happens before/after/while something is the middle of the video
+    m = _BARE_MIDDLE.search(q)
+    if m and _TEMPORAL_CLAUSE.search(q[: m.start()]):
+        return {"start": 0.4, "end": 0.6, "unit": "fraction"}, _blank(q, m)
     return None, q
+
+
+_BARE_MIDDLE = re.compile(r"\b(?:in|at|around|near|towards?) the middle\s*\??\s*$")
+_TEMPORAL_CLAUSE = re.compile(r"^\s*(?:what|how|who)\b.*\b(?:after|before|while|when)\b")
 
 
 _ORD_WORDS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
@@ -588,6 +598,7 @@ def _mark_infinitives(q: str) -> str:
     q = _AUX_NOUN_VERB.sub(repl, q)
     q = _mark_main_verb(q)
     q = _mark_agreeing_verbs(q)
+    q = _mark_verb_adverbs(q)
     toks = q.split()
     out: list[str] = []
     for i, w in enumerate(toks):
@@ -759,6 +770,30 @@ def _mark_agreeing_verbs(q: str) -> str:
             before = toks[j - 2] if j > 1 else ""
             if det in _SINGULAR_DETERMINERS or (det in _DEFINITE and before in _SUBORDINATORS):
                 toks[i] = "|"
+    return " ".join(toks)
+
+
+def _verb_form(w: str) -> bool:
+    """A listed verb, or an inflected form the lexicon knows as a verb ("jumped", "jumps")."""
+    return w in VERBS or any(lemma != w for lemma in getAllLemmas(w).get("VERB", ()))
+
+
+def _mark_verb_adverbs(q: str) -> str:
+    """An adverb right after a verb, ending its clause, is no object: "jumped high", "ran
+    past", "flying high in the sky" (the lexicon knows the word as an adverb; object words and
+    colours stay: "wearing orange")."""
+    toks = q.split()
+    for i in range(1, len(toks)):
+        w, prev = toks[i], toks[i - 1]
+        nxt = toks[i + 1] if i + 1 < len(toks) else ""
+        if w in NOUNS or w in COLOR_WORDS or w in STOP or w in SPACE_WORDS or w in TIME_WORDS \
+                or w == "|" or "ADV" not in parts_of_speech(w):
+            continue
+        # the verb may have been read already ("flying" as a way of moving: "|")
+        # ... not after "is"/"are" ("which is smaller, the cup or the bottle")
+        verb = prev == "|" or (_verb_form(prev) and prev not in STOP)
+        if verb and (not nxt or nxt == "|" or nxt in STOP):
+            toks[i] = "|"
     return " ".join(toks)
 
 

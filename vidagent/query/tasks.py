@@ -193,6 +193,10 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
             # the when-clause is not the question
             Rule(35, (r"^(?:what|how|why|who) (?:did|does|do|is|are|was|were|happened|happens|"
                       r"happen|has happened)\b.*\bwhen\b"), 0.8),
+            # "what is the man walking up": a preposition left at the end asks for its object
+            # (up what), not for a direction
+            Rule(84, (r"^what (?:is|are|was|were|does|do|did)\b(?!.*\b(?:way|direction)\b)"
+                      r".*\b(?:up|down)$"), 0.75),
             # "how did the baby move up the stairs", "what do the couple do after moving left"
             Rule(85, (r"^how (?:did|does|do|is|are|was|were)\b|"
                       r"^what (?:do|does|did) (?:the |a |an )?[a-z' ]+ do\b"), 0.75),
