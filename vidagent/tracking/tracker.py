@@ -899,8 +899,11 @@ class Tracker:
                 continue
             sl = slices.get(t.tid)
             area = 0 if sl is None else int(np.count_nonzero(labels[sl] == t.tid))
-            if t.state == TENTATIVE and t.misses <= 1 and (
-                area < cfg.min_area or t.tid in self._gone
+            if t.state == TENTATIVE and (
+                (t.misses <= 1 and (area < cfg.min_area or t.tid in self._gone))
+                # seen once, then its mask (which flow kept on it) left the view: it did not
+                # come back for its confirming detection, and a false detection's mask stays
+                or (t.hits == 1 and area < cfg.min_area and t.misses <= cfg.tentative_max_misses)
             ):
                 # out of view (left the frame, went behind something) right after it was
                 # found: set aside without an id, so that the object's return confirms it
@@ -1039,22 +1042,22 @@ class Tracker:
             b, crop, origin = t.birth
             if b + 2 >= index:
                 continue  # wait for the frames after it
-            self._singles.discard(tid)
-            if not all(k in by_index and by_index[k].frame is not None for k in (b + 1, b + 2)):
+            if t.velocity is None:
+                t.velocity = self._search_velocity(tid, by_index)
+            v = t.velocity
+            if v is None or np.hypot(*v) < 0.5 or b not in by_index:
+                self._singles.discard(tid)
                 continue
-            reach = self.config.max_speed * max(by_index[b].labels.shape)
-            s1 = self._find_shift(by_index[b + 1], tid, crop, origin, np.zeros(2), reach)
-            if s1 is None or np.hypot(*s1) < 1.0:
-                continue
-            s2 = self._find_shift(by_index[b + 2], tid, crop, origin, 2 * s1, reach / 2)
-            if s2 is None or np.hypot(*(s2 - 2 * s1)) > max(3.0, 0.3 * np.hypot(*(2 * s1))):
-                continue
-            v = (s1 + 2 * s2) / 5.0  # least squares through the detection's position
             box = np.array([origin[0], origin[1], origin[0] + crop.shape[1],
                             origin[1] + crop.shape[0]], np.float32)  # fmt: skip
             shape = by_index[b].labels.shape
             if not _out_of_frame(box, *(v * (index - b)), shape, 0.25):
-                continue  # still in view and not detected: hidden, or a false detection
+                # still in view and not detected: hidden, dropped, or a false detection; the
+                # next rounds may still see it leave
+                if index - b >= 3 * gap:
+                    self._singles.discard(tid)
+                continue
+            self._singles.discard(tid)
             self._confirm(t)
             if t.state == DELETED:
                 continue
@@ -1068,6 +1071,25 @@ class Tracker:
             self._paint_entry(t, crop, origin, _entry_path(box, v, b, 3 * gap, shape), by_index)
             log.debug("frame %d: object %d seen once, left the frame", index, t.object_id)
 
+    def _search_velocity(self, tid: int, by_index: dict[int, _Pending]) -> np.ndarray | None:
+        """Velocity (px/frame) of a track seen once (``birth``), from where the two frames after
+        that detection have its colour in its shape (``_find_shift``), when the two agree on a
+        constant motion; None when they are not at hand or do not agree."""
+        t = self._tracks[tid]
+        if t.birth is None or t.color is None:
+            return None
+        b, crop, origin = t.birth
+        if not all(k in by_index and by_index[k].frame is not None for k in (b, b + 1, b + 2)):
+            return None
+        reach = self.config.max_speed * max(by_index[b].labels.shape)
+        s1 = self._find_shift(by_index[b + 1], tid, crop, origin, np.zeros(2), reach)
+        if s1 is None:
+            return None
+        s2 = self._find_shift(by_index[b + 2], tid, crop, origin, 2 * s1, reach / 2)
+        if s2 is None or np.hypot(*(s2 - 2 * s1)) > max(3.0, 0.3 * np.hypot(*(2 * s1))):
+            return None
+        return (s1 + 2 * s2) / 5.0  # least squares through the detection's position
+
     def _find_shift(
         self,
         p: _Pending,
@@ -1078,35 +1100,46 @@ class Tracker:
         reach: float,
     ) -> np.ndarray | None:
         """Where, within ``reach`` px of ``origin`` + ``guess``, frame ``p`` has track
-        ``tid``'s mean colour over the mask ``crop`` (pixels of other tracks never match): the
+        ``tid``'s mean colour over the mask ``crop`` (``color_similarity`` of the mean over the
+        placement's pixels in the frame that no other track holds, at least half of it): the
         shift from ``origin``, or None when nothing there is at least ``motion_similarity``
         alike."""
         t = self._tracks[tid]
         lab = cv2.cvtColor(p.frame, cv2.COLOR_RGB2LAB).astype(np.float32)
-        d = lab - np.asarray(t.color, np.float32)
-        d[..., 0] *= 0.5
-        scale = 30.0  # color_similarity's
-        dist = np.minimum(np.sqrt((d * d).sum(-1)), scale)
-        dist[(p.labels > 0) & (p.labels != tid)] = scale
-        kernel = crop.astype(np.float32) / max(float(crop.sum()), 1.0)
+        h, w = p.labels.shape
         ch, cw = crop.shape
-        h, w = dist.shape
-        # mean distance over the mask with its top-left at (x, y); outside the frame counts
-        # as unlike, so a placement half out of view needs the rest to match all the better
-        pad = np.pad(dist, ((0, ch), (0, cw)), constant_values=scale)
-        cost = cv2.filter2D(pad, -1, kernel, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
-        cost = cost[:h, :w]
+        free = ~((p.labels > 0) & (p.labels != tid))
+        # the mask's interior, as ``mean_color`` measures the track's colour (a mask's rim is
+        # partly background)
+        inner = cv2.erode(crop.astype(np.uint8), np.ones((3, 3), np.uint8),
+                          borderType=cv2.BORDER_CONSTANT, borderValue=0)  # fmt: skip
+        if 4 * int(inner.sum()) < int(crop.sum()):
+            inner = crop.astype(np.uint8)
+        kernel = inner.astype(np.float32) / max(float(inner.sum()), 1.0)
+
+        def mean_over(img: np.ndarray) -> np.ndarray:
+            # mean of ``img`` over the mask with its top-left at (x, y); outside the frame is 0
+            pad = np.pad(img, ((0, ch), (0, cw)))
+            out = cv2.filter2D(pad, -1, kernel, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+            return out[:h, :w]
+
+        share = mean_over(free.astype(np.float32))
+        d2 = np.zeros((h, w), np.float32)
+        for c, weight in ((0, 0.25), (1, 1.0), (2, 1.0)):
+            m = mean_over(lab[..., c] * free) / np.maximum(share, 1e-6)
+            d2 += weight * (m - float(t.color[c])) ** 2
+        sim = 1.0 - np.sqrt(d2) / 30.0  # color_similarity's scale
+        sim[share < 0.5] = -1.0
         gx, gy = origin[0] + guess[0], origin[1] + guess[1]
         r = int(np.ceil(reach))
         x0, x1 = max(int(gx) - r, 0), min(int(gx) + r + 1, w)
         y0, y1 = max(int(gy) - r, 0), min(int(gy) + r + 1, h)
         if x1 <= x0 or y1 <= y0:
             return None
-        win = cost[y0:y1, x0:x1]
         yy, xx = np.mgrid[y0:y1, x0:x1]
-        win = np.where(np.hypot(xx - gx, yy - gy) <= reach, win, np.inf)
-        k = int(np.argmin(win))
-        if 1.0 - float(win.flat[k]) / scale < self.config.motion_similarity:
+        win = np.where(np.hypot(xx - gx, yy - gy) <= reach, sim[y0:y1, x0:x1], -1.0)
+        k = int(np.argmax(win))
+        if float(win.flat[k]) < self.config.motion_similarity:
             return None
         return np.array([xx.flat[k] - origin[0], yy.flat[k] - origin[1]], float)
 
