@@ -502,3 +502,28 @@ def test_a_bare_middle_after_a_time_clause_is_the_middle_of_the_video():
     # a place in the middle stays a place
     assert parse_rules("a man standing in the middle", expression=True).window is None
     assert parse_rules("what is the dog doing in the middle").window is None
+
+
+def test_what_as_the_thing_acted_on_is_no_motion_question():
+    assert parse_rules("what is the man rolling up near the door").task == "describe"
+    assert parse_rules("what is the woman rolling up and leaving behind").task == "describe"
+    assert parse_rules("what are watching the leaves falling").task == "describe"
+    # a direction or the motion itself is still asked for
+    assert parse_rules("what is the direction of the car").task == "motion"
+    assert parse_rules("what direction is the dog moving").task == "motion"
+    assert parse_rules("where is the car going").task == "motion"
+
+
+def test_a_named_objects_state_in_the_video_is_open():
+    # "in the video" says where the named object is seen, not whether there is one
+    assert parse_rules("is the woman riding a horse in the video").task == "describe"
+    assert parse_rules("is the last car in the video a taxi").task == "describe"
+    # whether a worn thing or the object itself is there stays exists
+    assert parse_rules("is the man wearing a hat in the video").task == "exists"
+    assert parse_rules("is the dog in the video").task == "exists"
+    assert parse_rules("is the cat sitting on the table").task == "relation"
+
+
+def test_the_place_of_an_activity_is_open():
+    assert parse_rules("where is the place where the men fix the bike").task == "describe"
+    assert parse_rules("where is the location of the dog").task == "where"

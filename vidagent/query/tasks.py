@@ -141,7 +141,12 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
         shape="the direction something moves",
         value="left/right/up/down/none, or bool for a yes/no form (expect)",
         rules=(
-            Rule(90, r"\b(?:which|what) (?:way|direction)\b|\b" + MOVE_VERBS + r" (?:to the |towards "
+            # a what-question whose "what" is the thing acted on or acting ("what is the man
+            # rolling up and walking away from", "what are mimicking the toy falling") asks for
+            # that thing, unless it names a direction or the motion itself
+            Rule(90, r"^(?!what (?:is|are|was|were)\b(?!.*\b(?:way|direction|directions|motion|"
+                     r"movement|trajectory|left or right|up or down)\b)).*?(?:"
+                     r"\b(?:which|what) (?:way|direction)\b|\b" + MOVE_VERBS + r" (?:to the |towards "
                      r"the |toward the )?" + DIR_WORDS + r"\b(?! of)|\bwhat direction\b|\bin which direction\b|"
                      r"\bdirection of\b|\bwhere (?:is|are|was|were|does|do|did)\b.*\b(?:headed|heading|"
                      r"go|goes|going|went|move|moves|moving|moved|head|heads)\b(?! on)|\b(?:rising|falling|ascending|descending|sinking|"
@@ -150,7 +155,7 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
                      r"walking|running) (?:to the )?(?:left|right|up|down|upward|downward|leftward|"
                      r"rightward)s?\b(?! of)|\bleft or right\b|\bup or down\b|\bmoving\b\??$|"
                      r"\bmove\b\??$|\bmotion\b|\bmovement\b|\btrajectory\b|\bmoves?\b\??$|"
-                     r"\bheading\b|\bstationary\b|\bstill or\b|\bstanding still\b",
+                     r"\bheading\b|\bstationary\b|\bstill or\b|\bstanding still\b)",
                  0.85),
         ),
     ),
@@ -201,6 +206,14 @@ TASK_SPECS: tuple[TaskSpec, ...] = (
             Rule(85, (r"^how (?:did|does|do|is|are|was|were)\b|"
                       r"^what (?:do|does|did) (?:the |a |an )?[a-z' ]+ do\b"), 0.75),
             # scene properties, activities and open questions that mention objects
+            # "is the person playing tennis in the video": the state of a named object (being
+            # in the video is not what is asked); wearing/holding/carrying a thing stays exists
+            Rule(128, (r"^(?:is|are|was|were) (?:the|this|that|these|those|his|her|their|its) "
+                       r"[a-z']+ (?:[a-z' ]+ )?(?!(?:wearing|holding|carrying|having)\b)[a-z]+ing\b|"
+                       r"^(?:is|are|was|were) (?:the|this|that|these|those|his|her|their|its) "
+                       r"[a-z' ]+ in the (?:video|clip|scene) (?:a|an)\b"), 0.6),
+            # "where is the place for the people to make the cake": the place, no object
+            Rule(99, r"^where (?:is|was) (?:the|this) (?:place|venue|spot|setting)\b", 0.7),
             Rule(125, (r"^(?:is|are|was|were|does|do|did)\b.*\b(?:indoors|outdoors|outside|inside)"
                        r"\b|\bwhat (?:is|are|was|were) (?:the |a |an |this |that )?[a-z' ]+ doing\b|"
                        r"^what (?:happened|happens) (?:to|after|before|when)\b|\bwhat is written\b|"
