@@ -121,8 +121,8 @@ PROFILES: dict[str, Profile] = {
         # SAM on every frame on the synthetic ground truth, seeds 0-1)
         # no SAM refresh on the last frame (the fixed schedule's 11th embedding for 10
         # keyframes): flow carries the last 29 frames as it carries the 29 before each keyframe.
-        # scripts/quality.py --table levers, rows 10 and 13: mean J 0.8863 -> 0.8862 on dev seeds
-        # 0-3, 0.8903 -> 0.8914 on held-out seeds 100-104. Mask reuse on keyframes
+        # scripts/quality.py --table levers, rows 10 and 13: mean J 0.8934 -> 0.8942 on dev seeds
+        # 0-3, 0.8927 -> 0.8938 on held-out seeds 100-104. Mask reuse on keyframes
         # (TrackerConfig.reuse_box_iou) stays off: at box IoU 0.85 it saves 3 of 11 embeddings
         # on those scenes (none on the bench clip, whose random-weight detector's boxes jump
         # between keyframes) for mean J +0.004 on the dev seeds but -0.009 on the held-out ones

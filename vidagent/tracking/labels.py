@@ -467,19 +467,18 @@ def color_shift(
     dist = np.minimum(np.sqrt((d * d).sum(-1)), scale)
     if blocked is not None:
         dist[blocked[wy0:wy1, wx0:wx1]] = scale
-    # the window in placement coordinates: top-left (px, py) of the mask, x0 - r .. x0 + r
-    pad = np.full((wy1 - wy0 + 2 * (ch + r), wx1 - wx0 + 2 * (cw + r)), scale, np.float32)
-    oy, ox = ch + r, cw + r  # pad offset of the window's top-left
-    pad[oy : oy + dist.shape[0], ox : ox + dist.shape[1]] = dist
+    # what the (2r + 1)^2 placements of the mask cover: x0 - r .. x0 + cw + r (and y), the
+    # window where it lies in the frame, unlike elsewhere
+    region = np.full((2 * r + ch, 2 * r + cw), scale, np.float32)
+    oy, ox = wy0 - (y0 - r), wx0 - (x0 - r)  # region offset of the window's top-left
+    region[oy : oy + dist.shape[0], ox : ox + dist.shape[1]] = dist
     kernel = crop.astype(np.float32) / max(float(crop.sum()), 1.0)
-    cost = cv2.filter2D(pad, -1, kernel, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
-    # placement top-left (x0 + dx, y0 + dy) -> pad index (x0 + dx - wx0 + ox, ...)
+    # region index (y, x) = placement top-left (x0 - r + x, y0 - r + y)
+    cost = cv2.filter2D(region, -1, kernel, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
     dys, dxs = np.mgrid[-r : r + 1, -r : r + 1]
-    iy = y0 + dys - wy0 + oy
-    ix = x0 + dxs - wx0 + ox
-    vals = cost[iy, ix]
+    vals = cost[dys + r, dxs + r]
     vals = np.where(np.hypot(dxs, dys) <= reach, vals, np.inf)
     k = int(np.argmin(vals))
-    here = float(cost[y0 - wy0 + oy, x0 - wx0 + ox])
+    here = float(cost[r, r])
     return (np.array([dxs.flat[k], dys.flat[k]], float), 1.0 - float(vals.flat[k]) / scale,
             1.0 - here / scale)
