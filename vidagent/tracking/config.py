@@ -25,7 +25,7 @@ class TrackerConfig:
     # with flow alone between detections, a detection is blended with the track's shape (the
     # mean of its earlier detections) and the result kept within this many px of the detection
     fuse_clamp: int = 1
-    dup_overlap: float = 0.6  # an unmatched detection this much covered by tracks is a duplicate
+    dup_overlap: float = 0.6  # an unmatched detection this much covered by matched ones is a duplicate
     confirm_hits: int = 2  # detections a new track needs before it becomes an object (DEVA-style)
     tentative_max_misses: int = 2  # detection rounds a new track may miss before it is deleted
     max_misses: int = 3  # detection rounds an object may miss before it is set aside as lost

@@ -13,8 +13,8 @@ Per frame, in order:
    signed-distance blend with what the track knows of the shape (the model-refined mask, or,
    with flow alone, the mean of its earlier detections kept within ``fuse_clamp`` px of the
    detection), a running mean over the detections that agree with it, so the noise of
-   successive detections averages out. An unmatched detection that is mostly covered by live
-   tracks is a duplicate; any other is compared by appearance with the lost and fading tracks
+   successive detections averages out. An unmatched detection that is mostly covered by the
+   matched detections' masks is a duplicate; any other is compared by appearance with the lost and fading tracks
    of its label (re-identification, same id), else starts a tentative track. A confirmed
    track left unmatched whose flow mask shrank away or no longer has its colours is set aside
    as lost at once (no stale mask that could take another object's detection);
@@ -644,7 +644,10 @@ class Tracker:
                     # detection: it left (the frames since show it leaving,
                     # ``_extrapolate_edges``)
                     self._exits.add(t.tid)
-        occupied = labels > 0
+        # a duplicate is a second detection of an object detected on this frame: covered by
+        # the matched detections' masks. A flow-carried mask alone does not make one (it may be
+        # stale: left behind by a small fast object, and then on another object's detection)
+        occupied = np.zeros(labels.shape, bool)
         for t in live:
             if t.tid in seeds:
                 occupied |= seeds[t.tid]
