@@ -116,3 +116,4 @@ def test_cpu_profile_drops_the_last_frame_refresh_and_keeps_mask_reuse_off():
     cfg = TrackerConfig.from_dict(PROFILES["cpu"].tracker)
     assert cfg.refresh_last is False
     assert cfg.reuse_box_iou is None  # costs J on held-out scenes (see the profile's comment)
+    assert cfg.snap_reach == 0.0  # no J on its scenes, twice the tracker's time

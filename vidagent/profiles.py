@@ -126,7 +126,12 @@ PROFILES: dict[str, Profile] = {
         # (TrackerConfig.reuse_box_iou) stays off: at box IoU 0.85 it saves 3 of 11 embeddings
         # on those scenes (none on the bench clip, whose random-weight detector's boxes jump
         # between keyframes) for mean J +0.004 on the dev seeds but -0.009 on the held-out ones
-        tracker={"detect_every": 30, "stride": 30, "refresh_last": False},
+        # The colour snap between anchors (snap_reach, a tracker default for the low-frame-rate
+        # regime without a segmenter) is off here: on these 30 fps scenes with SAM keyframes it
+        # changes no mean J (0.8942 / 0.8938 on dev / held-out seeds with and without it) and
+        # it doubled the tracker's CPU time on the bench clip (5.4 -> 11.0 CPU s with stand-in
+        # models, under load)
+        tracker={"detect_every": 30, "stride": 30, "refresh_last": False, "snap_reach": 0.0},
         llm="smollm2-135m",
     ),
     "gpu": Profile(
