@@ -297,6 +297,26 @@ def test_object_set_aside_and_found_again_is_shown_between():
     assert ball_id > 0 and min(shown) >= 0.5, shown
 
 
+def test_object_that_leaves_and_comes_back_much_later_is_not_shown_meanwhile():
+    """A ball leaves at the right edge after frame 7 and comes back in at frame 24 (missed on
+    three detection rounds, set aside, re-identified): the frames between showed it
+    interpolated from where it left to where it came back, inside the frame (about 230 px a
+    frame) while it was out of view."""
+    ball = SceneObject(1, "ball", "green", PALETTE["green"][0], "circle", 9, (0, 0), (0, 0), 0,
+                       39, path=[(0, 220, 60), (8, 340, 60), (22, 340, 180), (39, 200, 180)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 120), (90, 120),
+                      0, 39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=4, noise=3)
+    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
+    gt = scene.label_maps
+    out = [t for t in range(40) if not (gt[t] == 1).any()]
+    assert out == list(range(8, 24))  # the scene takes it out of view
+    ids = _ids_under(pred, gt, 1)
+    assert len(set(ids)) == 1 and ids[0] > 0, ids  # one id on both appearances
+    painted = [int((pred[t] == ids[0]).sum()) for t in out]
+    assert max(painted) <= 0.1 * ball.area(), painted
+
+
 def test_object_that_starts_moving_between_detections_is_found_on_the_frames_between():
     """A small ball stands still, then darts off between two detection rounds: the frames
     between were interpolated along the straight path (a body length and more off, J 0-0.15);

@@ -130,6 +130,9 @@ class Track:
     # the mask at the first detection frame (frame, crop, its top-left (x, y)) until the track's
     # second detection gives a velocity to carry it back along (an object entering the frame)
     birth: tuple[int, np.ndarray, tuple[int, int]] | None = field(default=None, repr=False)
+    # the detection frame after which the object was seen leaving the view (None: never);
+    # its return is no motion from there (``_bridge`` does not interpolate across it)
+    left: int | None = None
 
 
 def _touches_edge(mask: np.ndarray) -> bool:
@@ -644,6 +647,7 @@ class Tracker:
                     # detection: it left (the frames since show it leaving,
                     # ``_extrapolate_edges``)
                     self._exits.add(t.tid)
+                    t.left = t.anchor[0]
         # a duplicate is a second detection of an object detected on this frame: covered by
         # the matched detections' masks. A flow-carried mask alone does not make one (it may be
         # stale: left behind by a small fast object, and then on another object's detection)
@@ -1070,6 +1074,7 @@ class Tracker:
             t.velocity, t.box = v, box
             t.shape, t.shape_origin = crop, origin
             self._exits.add(tid)
+            t.left = b
             t.birth = None
             self._paint_entry(t, crop, origin, _entry_path(box, v, b, 3 * gap, shape), by_index)
             log.debug("frame %d: object %d seen once, left the frame", index, t.object_id)
@@ -1149,14 +1154,19 @@ class Tracker:
     def _bridge(self, tid: int, buffer: deque[_Pending]) -> None:
         """A track re-identified at this detection frame (the last in ``buffer``) after it was
         set aside: the frames since its previous detection show it on its way from that mask
-        to this one (interpolated), where they hold nothing of it, or less like it (flow left
-        it behind)."""
+        to this one (interpolated), where they hold less like it (flow left it behind), or
+        nothing of it and the frame there looks like the object by colour (where it does not,
+        it was hidden or elsewhere). Not across a gap longer than the motion model's, nor
+        one in which it was seen leaving the view: it was out of the frame meanwhile, and
+        came back by some other way."""
         prev = self._prev_anchor.get(tid)
         index = buffer[-1].index
         if prev is None or index - prev[0] > self._motion_gap:
             return
         a, crop, (x0, y0) = prev
         t = self._tracks[tid]
+        if t.left is not None and t.left >= a:
+            return
         end = buffer[-1].labels == tid
         if not end.any():
             return
@@ -1166,6 +1176,7 @@ class Tracker:
         start[y0 : y0 + ch, x0 : x0 + cw] = crop[: max(min(ch, h - y0), 0), : max(min(cw, w - x0), 0)]
         if not start.any():
             return
+        min_area = self.config.min_area
         for p in buffer:
             if not a < p.index < index:
                 continue
@@ -1173,10 +1184,15 @@ class Tracker:
             moved = p.labels.copy()
             moved[moved == tid] = 0
             moved[m & (moved == 0)] = tid
-            if np.count_nonzero(p.labels == tid) >= self.config.min_area and (
-                p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels)
+            if np.count_nonzero(p.labels == tid) >= min_area:
+                if p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels):
+                    continue  # flow holds it there, and that looks more like it
+            elif p.frame is not None and t.color is not None and (
+                np.count_nonzero(m) < min_area
+                or color_similarity(t.color, mean_color(p.frame, m))
+                < self.config.motion_similarity
             ):
-                continue
+                continue  # nothing of it here, and not there either: hidden, or elsewhere
             p.labels = moved
 
     def _finish_tails(self, buffer: deque[_Pending]) -> None:
