@@ -206,19 +206,18 @@ def _entry_path(
     box: np.ndarray, v: np.ndarray, b: int, most: int, shape: tuple[int, int]
 ) -> list[tuple[int, np.ndarray]]:
     """(frame, offset) for the frames before ``b`` along which XYXY ``box`` (at frame ``b``)
-    came into the frame at velocity ``v``: back to the frame before it was wholly outside, or
-    to the video's first frame when it was partly outside there; empty when it stayed in view
-    for ``most`` frames before (it did not come in from outside, as far as is known)."""
+    came at velocity ``v``: back to the frame before it was wholly outside, to the video's
+    first frame, or ``most`` frames (in view all along: missed or hidden on the detection
+    frames before; ``_paint_entry`` goes back only as far as the frames look like it)."""
     path = []
     for k in range(b - 1, b - most - 1, -1):
         d = -v * (b - k)
         if k < 0:
-            last = path[-1][1] if path else np.zeros(2)
-            return path if _out_of_frame(box, *last, shape, 0.99) else []
+            return path
         if _out_of_frame(box, d[0], d[1], shape):
             return path
         path.append((k, d))
-    return []
+    return path
 
 
 def _centroid(mask: np.ndarray) -> np.ndarray:
@@ -1251,7 +1250,8 @@ class Tracker:
         """Paint track ``t``'s first mask (``crop`` at ``origin``) on the buffered frames of
         ``path``
         ((frame, offset), going back in time) as long as the frame there looks like the
-        object (before it came in, that is the background); where flow painted it back
+        object (before it came in, that is the background), past frames where it is (partly)
+        behind another object (not painted there); where flow painted it back
         already, only when the new position looks more like it (an object emerging from
         behind something stays there)."""
         min_area = self.config.min_area
@@ -1261,9 +1261,17 @@ class Tracker:
                 break
             moved = _paint_shifted(p.labels, t.tid, crop, origin, d[0], d[1])
             m = moved == t.tid
-            if p.frame is not None and np.count_nonzero(m) >= min_area and color_similarity(
+            area = np.count_nonzero(m)
+            alone = np.count_nonzero(
+                _paint_shifted(np.zeros_like(p.labels), t.tid, crop, origin, d[0], d[1])
+            )
+            if area < 0.5 * alone:
+                continue  # mostly behind another object there: hidden, on its way
+            if p.frame is not None and area >= min_area and color_similarity(
                 t.color, mean_color(p.frame, m)
             ) < self.config.motion_similarity:
+                if area < 0.9 * alone:
+                    continue  # partly behind another object, and the rest not alike
                 break  # not there (yet)
             if np.count_nonzero(p.labels == t.tid) >= min_area and (
                 p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels)
