@@ -135,6 +135,11 @@ class Track:
     left: int | None = None
 
 
+# a placement along the motion model at least this alike in colour is taken as it is; below,
+# a better one nearby is looked for (``Tracker._closer_look``)
+TAIL_ALIKE = 0.8
+
+
 def _touches_edge(mask: np.ndarray) -> bool:
     """True when a (H, W) bool mask reaches the frame's edge (the object may be cut off)."""
     return bool(mask[0].any() or mask[-1].any() or mask[:, 0].any() or mask[:, -1].any())
@@ -1026,10 +1031,39 @@ class Tracker:
             if t.state != LOST or t.shape is None or t.velocity is None or t.anchor is None:
                 continue  # re-identified meanwhile
             a = t.anchor[0]
+            reach = float(np.hypot(*t.velocity))
+            d = np.zeros(2)
             for p in buffer:
-                if a < p.index < index:
-                    d = t.velocity * (p.index - a)
-                    p.labels = _paint_shifted(p.labels, tid, t.shape, t.shape_origin, d[0], d[1])
+                if not a < p.index < index:
+                    continue
+                d = d + t.velocity
+                cand = _paint_shifted(p.labels, tid, t.shape, t.shape_origin, d[0], d[1])
+                if p.frame is not None and t.color is not None:
+                    d, cand = self._closer_look(p, t, d, cand, reach)
+                p.labels = cand
+
+    def _closer_look(
+        self, p: _Pending, t: Track, d: np.ndarray, cand: np.ndarray, reach: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Track ``t``'s shape placed at offset ``d`` on frame ``p`` (``cand``, its labels):
+        where the frame there is not quite its colour (it sped up or turned), the placement
+        within ``reach`` px that looks more like it (``_find_shift``), else as it was."""
+        m = cand == t.tid
+        if np.count_nonzero(m) < self.config.min_area:
+            return d, cand
+        sim = color_similarity(t.color, mean_color(p.frame, m))
+        if sim >= TAIL_ALIKE:
+            return d, cand
+        found = self._find_shift(p, t.tid, t.shape, t.shape_origin, d, reach)
+        if found is None:
+            return d, cand
+        moved = _paint_shifted(p.labels, t.tid, t.shape, t.shape_origin, found[0], found[1])
+        mm = moved == t.tid
+        if np.count_nonzero(mm) >= self.config.min_area and color_similarity(
+            t.color, mean_color(p.frame, mm)
+        ) > sim:
+            return found, moved
+        return d, cand
 
     def _resolve_singles(self, buffer: deque[_Pending], gap: int) -> None:
         """New tracks set aside after a single detection (out of sight by the next round): the
