@@ -4,7 +4,7 @@ The items are taken verbatim from public video QA and referring-segmentation dat
 labelled by hand (see tests/data/language/SOURCES.md for sources and labelling conventions).
 
 Usage:
-    python scripts/eval_language.py [--split dev|dev2|test|test2|all] [--modes rules,full]
+    python scripts/eval_language.py [--split dev|dev2|test|test2|all] [--modes rules,full,model]
                                     [--show-failures] [--model SPEC] [--no-motion] [--json]
 
 Splits: ``dev`` (tune on this), ``dev2`` (a second tuning split drawn on 2026-12-02, seed 777),
@@ -15,7 +15,11 @@ of ``all`` so that a routine run does not expose it).
 
 Modes:
     rules   ``QueryParser(None)``: the deterministic parser alone;
-    full    ``QueryParser(llm)`` with the profile's language model, as ``vidagent parse`` uses it.
+    full    the parser as ``vidagent parse`` builds it for the cpu profile: its language model,
+            asked for the task below the profile's ``llm_task_below`` rule confidence (the cpu
+            profile: never, the rules decide);
+    model   the language model asked for the task wherever the rules are unsure (below
+            ``RULES_SURE``, whatever the profile says): the measurement behind that choice.
 
 Figures (per mode, overall and per source):
     task accuracy   plan.task equals the labelled task (referring expressions are parsed with
@@ -50,6 +54,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 from vidagent.query import QueryParser, singular
+from vidagent.query.parser import RULES_SURE
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "language"
@@ -247,11 +252,13 @@ def make_parser(mode: str, model: str | None) -> QueryParser:
     from vidagent.models.llm import load_language_model
     from vidagent.profiles import get_profile
 
-    spec = model or get_profile("cpu").llm
+    profile = get_profile("cpu")
+    spec = model or profile.llm
     start = time.perf_counter()
     llm = load_language_model(spec, offline=True)
     print(f"model {spec}: loaded in {time.perf_counter() - start:.1f} s")
-    parser = QueryParser(llm)
+    sure = RULES_SURE if mode == "model" else profile.llm_task_below
+    parser = QueryParser(llm, rules_sure=sure)
     parser.llm_task("how many dogs are there?")  # build the model's prompt cache before timing
     return parser
 
@@ -294,17 +301,17 @@ def run(mode: str, split: str, model: str | None, motion_on: bool, show_failures
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="dev", choices=list(SPLITS))
-    ap.add_argument("--modes", default="rules", help="comma-separated: rules, full")
-    ap.add_argument("--model", default=None, help="language model spec for full mode "
+    ap.add_argument("--modes", default="rules", help="comma-separated: rules, full, model")
+    ap.add_argument("--model", default=None, help="language model spec for the full and model modes "
                     "(default: the cpu profile's)")
     ap.add_argument("--show-failures", action="store_true")
     ap.add_argument("--no-motion", action="store_true", help="skip the motion expression set")
     ap.add_argument("--json", action="store_true", help="one JSON line of figures per mode")
     args = ap.parse_args(argv)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    bad = [m for m in modes if m not in ("rules", "full")]
+    bad = [m for m in modes if m not in ("rules", "full", "model")]
     if bad:
-        ap.error(f"unknown mode(s) {bad}; choose rules and/or full")
+        ap.error(f"unknown mode(s) {bad}; choose from rules, full, model")
     if args.split == HELD_OUT and args.show_failures:
         ap.error(f"--show-failures is refused on {HELD_OUT}: it is the never-tuned held-out "
                  "split (read failures on dev)")

@@ -527,3 +527,25 @@ def test_a_named_objects_state_in_the_video_is_open():
 def test_the_place_of_an_activity_is_open():
     assert parse_rules("where is the place where the men fix the bike").task == "describe"
     assert parse_rules("where is the location of the dog").task == "where"
+
+
+def test_the_profile_says_when_the_language_model_picks_the_task(tmp_path):
+    """The cpu profile's small model is never asked for the task (the rules decide: measured on
+    the tuning splits); a profile with a larger model asks it where the rules are unsure."""
+    from vidagent.pipeline import Agent
+
+    loads = []
+
+    def loader():
+        loads.append(1)
+        return FakeLLM(best="count")
+
+    for name, asked in (("cpu", False), ("gpu-small", True)):
+        agent = Agent(profile=name, device="cpu", offline=True, progress=False,
+                      workdir=str(tmp_path / name))
+        parser = agent.parser
+        parser.llm_loader = loader
+        plan = parser.parse("dogs, tell me")  # the rules are unsure of this one's task
+        assert bool(loads) is asked and plan.source == ("llm" if asked else "rules")
+        assert (plan.task == "count") is asked
+        loads.clear()

@@ -121,8 +121,11 @@ class Agent:
             if "parser" not in self._models:
                 from vidagent.query.parser import QueryParser
 
-                # the language model loads only when a question needs it
-                self._models["parser"] = QueryParser(llm_loader=lambda: self.llm)
+                # the language model loads only when a question needs it; the profile says
+                # below which rule confidence it picks the task
+                self._models["parser"] = QueryParser(
+                    llm_loader=lambda: self.llm, rules_sure=self._profile.llm_task_below
+                )
             return self._models["parser"]
 
     def _detector(self):
