@@ -358,6 +358,19 @@ def test_object_speeding_up_as_it_leaves_is_followed_out():
     assert min(shown) >= 0.8, np.round(shown, 2)
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_object_whose_mask_vanishes_as_it_leaves_is_shown_leaving(seed):
+    """Regime scene crossing, seeds 1 and 2 (development seeds, not held out): object 3 leaves
+    at the frame's edge between detection rounds; its flow mask vanished there a frame or two
+    before the object did, and the frames since showed nothing of it (id consistency 0.947,
+    0.957). Its motion took it out of the frame by then: it is shown leaving along it, like
+    an object the next detection round finds gone."""
+    scene = small_fast_scene(seed, "crossing")
+    pred = track_scene(scene, Tracker(TrackerConfig()), public_detections(scene, seed))
+    ids = _ids_under(pred, scene.label_maps, 3)
+    assert len(set(ids)) == 1 and ids[0] > 0, ids
+
+
 def test_object_that_starts_moving_between_detections_is_found_on_the_frames_between():
     """A small ball stands still, then darts off between two detection rounds: the frames
     between were interpolated along the straight path (a body length and more off, J 0-0.15);

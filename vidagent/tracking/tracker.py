@@ -323,6 +323,9 @@ class Tracker:
         self._warned_full = False
         self._motion: dict[int, np.ndarray] = {}  # last per-object transform (forward in time)
         self._singles: set[int] = set()  # new tracks set aside after one detection
+        # objects whose mask vanished between detection frames as their motion took them out
+        # of the frame: shown leaving at the next anchor (``_extrapolate_edges``)
+        self._vanished: set[int] = set()
         self.timings = {"detect": 0.0, "segment": 0.0, "propagate": 0.0, "flow": 0.0}
         warper = FlowWarper(cfg.flow_size, cfg.flow_finest_scale)
         self.schedule = make_schedule(cfg.schedule, cfg.detect_every, cfg.stride, cfg.min_area,
@@ -406,6 +409,8 @@ class Tracker:
             buffer.append(_Pending(index, labels, flows, frame))
             # an anchor is a frame where new evidence came in: detections, or a model key frame
             if dets is not None or (is_key and model_keys):
+                self._exits |= {tid for tid in self._vanished if self._tracks[tid].state == LOST}
+                self._vanished.clear()
                 if cfg.fill_back:
                     t0 = time.perf_counter()
                     self._fill_back(buffer, last_anchor, last_detection)
@@ -931,6 +936,16 @@ class Tracker:
             elif t.state == CONFIRMED and (t.misses > cfg.max_misses or area < cfg.min_area):
                 t.state = LOST
                 removed.append(t.tid)
+                if (
+                    not detection_frame
+                    and t.velocity is not None
+                    and t.box is not None
+                    and t.anchor is not None
+                    and _out_of_frame(
+                        t.box, *(t.velocity * (index - t.anchor[0])), labels.shape, 0.25
+                    )
+                ):
+                    self._vanished.add(t.tid)
             elif area >= cfg.min_area:
                 t.last_seen = index
         if removed:
