@@ -344,6 +344,7 @@ class Tracker:
             gap = int(max(np.diff(keys).max(), 1)) if len(keys) > 1 else 1
         window = min(max(gap * rounds, cfg.stride) + 1, max(cfg.max_delay, 1))
         buffer: deque[_Pending] = deque()
+        self._buffer = buffer  # the frames before the current one (``_prefer_on_course``)
         labels: np.ndarray | None = None
         started = False
         last_anchor: int | None = None
@@ -580,6 +581,7 @@ class Tracker:
                     # overlapping but clearly another object (one of the same label coming
                     # out from behind an occluder where this one's stale mask lingers)
                     iou[a, b] = 0.0
+        self._prefer_on_course(live, kept, iou)
         seeds: dict[int, np.ndarray] = {}
         matched_tracks: set[int] = set()
         matched_dets: set[int] = set()
@@ -699,6 +701,34 @@ class Tracker:
             self._tracks[tid].misses = cfg.max_misses + 1
         # the given masks as they are, overlaps to the mask a pixel lies deeper inside
         return paint_by_depth(labels, seeds), seeds
+
+    def _prefer_on_course(
+        self, live: list[Track], kept: list[np.ndarray], iou: np.ndarray
+    ) -> None:
+        """Where a track's flow-carried mask overlaps two or more detections about equally (two
+        look-alike objects crossing: flow smears the mask over both), keep the score of the one
+        nearest where the mask's own motion over the two frames before puts it, and halve the
+        others'. Overlap alone would follow the larger, in-front object."""
+        buf = getattr(self, "_buffer", None)
+        if not iou.size or buf is None or len(buf) < 2:
+            return
+        prev, prev2 = buf[-1].labels, buf[-2].labels
+        for a, t in enumerate(live):
+            row = iou[a]
+            best = float(row.max())
+            floor = max(self.config.match_iou, 0.7 * best)
+            cand = [b for b in range(len(kept)) if row[b] >= floor]
+            if len(cand) < 2:
+                continue
+            m1, m2 = prev == t.tid, prev2 == t.tid
+            if not m1.any() or not m2.any():
+                continue
+            c1 = _centroid(m1)
+            ahead = c1 + (c1 - _centroid(m2))
+            near = min(cand, key=lambda b: np.hypot(*(_centroid(kept[b]) - ahead)))
+            for b in cand:
+                if b != near:
+                    row[b] *= 0.5
 
     def _fuse(self, t: Track, flow_mask: np.ndarray | None, det: np.ndarray) -> np.ndarray:
         """The mask of track ``t`` on a detection frame where detection mask ``det`` matched it.
