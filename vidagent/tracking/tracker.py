@@ -1160,7 +1160,8 @@ class Tracker:
     def _search_velocity(self, tid: int, by_index: dict[int, _Pending]) -> np.ndarray | None:
         """Velocity (px/frame) of a track seen once (``birth``), from where the two frames after
         that detection have its colour in its shape (``_find_shift``), when the two agree on a
-        constant motion; None when they are not at hand or do not agree."""
+        constant motion, or from the first alone when that motion takes it (mostly) out of the
+        frame by the second; None when they are not at hand or do not agree."""
         t = self._tracks[tid]
         if t.birth is None or t.color is None:
             return None
@@ -1172,6 +1173,12 @@ class Tracker:
         if s1 is None:
             return None
         s2 = self._find_shift(by_index[b + 2], tid, crop, origin, 2 * s1, reach / 2)
+        box = np.array([origin[0], origin[1], origin[0] + crop.shape[1],
+                        origin[1] + crop.shape[0]], np.float32)  # fmt: skip
+        if s2 is None and _out_of_frame(box, *(2 * s1), by_index[b].labels.shape, 0.5):
+            # the motion of the frame after takes it (mostly) out of the frame by the second:
+            # nothing there to confirm it, the one step is the motion
+            return s1
         if s2 is None or np.hypot(*(s2 - 2 * s1)) > max(3.0, 0.3 * np.hypot(*(2 * s1))):
             return None
         return (s1 + 2 * s2) / 5.0  # least squares through the detection's position
