@@ -461,3 +461,17 @@ def test_object_seen_once_that_leaves_the_frame_the_frame_after_is_an_object():
     pred = track_scene(scene, Tracker(TrackerConfig()), public_detections(scene, 35))
     ids = _ids_under(pred, scene.label_maps, 5)
     assert len(set(ids[10:13])) == 1 and ids[10] > 0, ids
+
+
+def test_object_outrunning_its_flow_mask_is_shown_leaving_at_a_later_round():
+    """Regime scene occluder, seed 57 (a fresh development seed: neither dev nor held out): the
+    purple ball (20 px a frame) outruns its flow mask after its detection at frame 20, which
+    stays behind; the next round drops its detection while its motion still keeps it in view,
+    and by the one after it has left. It had no mask on frames 21-27 (id consistency 0.56);
+    once its motion takes it out of the frame it is shown leaving along it."""
+    scene = small_fast_scene(57, "occluder")
+    pred = track_scene(scene, Tracker(TrackerConfig()), public_detections(scene, 57))
+    visible = [t for t in range(len(scene.label_maps)) if (scene.label_maps[t] == 3).any()]
+    ids = dict(zip(visible, _ids_under(pred, scene.label_maps, 3)))
+    seen = [ids[t] for t in range(20, 27)]
+    assert len(set(seen)) == 1 and seen[0] > 0, ids

@@ -326,6 +326,11 @@ class Tracker:
         # objects whose mask vanished between detection frames as their motion took them out
         # of the frame: shown leaving at the next anchor (``_extrapolate_edges``)
         self._vanished: set[int] = set()
+        # objects not detected at an anchor whose flow mask slid off them there while their
+        # motion kept them in view (flow lost a small fast one): shown leaving at a later anchor
+        # by which that motion took them out of the frame, while the frames since their last
+        # detection are still buffered
+        self._outrun: set[int] = set()
         self.timings = {"detect": 0.0, "segment": 0.0, "propagate": 0.0, "flow": 0.0}
         warper = FlowWarper(cfg.flow_size, cfg.flow_finest_scale)
         self.schedule = make_schedule(cfg.schedule, cfg.detect_every, cfg.stride, cfg.min_area,
@@ -412,6 +417,15 @@ class Tracker:
             if dets is not None or (is_key and model_keys):
                 self._exits |= {tid for tid in self._vanished if self._tracks[tid].state == LOST}
                 self._vanished.clear()
+                for tid in sorted(self._outrun):
+                    t = self._tracks[tid]
+                    if t.state != LOST or t.anchor[0] < buffer[0].index:
+                        self._outrun.discard(tid)  # re-identified, or its frames were emitted
+                    elif _out_of_frame(
+                        t.box, *(t.velocity * (index - t.anchor[0])), frame.shape[:2], 0.25
+                    ):
+                        self._outrun.discard(tid)
+                        self._exits.add(tid)
                 if cfg.fill_back:
                     t0 = time.perf_counter()
                     self._fill_back(buffer, last_anchor, last_detection)
@@ -659,6 +673,14 @@ class Tracker:
                     # ``_extrapolate_edges``)
                     self._exits.add(t.tid)
                     t.left = t.anchor[0]
+                elif (
+                    t.tid in fading
+                    and t.velocity is not None
+                    and t.box is not None
+                    and np.hypot(*t.velocity) >= 0.5 * np.sqrt(max(t.area, 1.0))
+                ):
+                    # fast for its size: flow lost it, it did not stop (``_outrun``)
+                    self._outrun.add(t.tid)
         # a duplicate is a second detection of an object detected on this frame: covered by
         # the matched detections' masks. A flow-carried mask alone does not make one (it may be
         # stale: left behind by a small fast object, and then on another object's detection)
