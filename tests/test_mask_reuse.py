@@ -7,27 +7,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vidagent.testing.doubles import SyntheticDetector, SyntheticSegmenter
-from vidagent.testing.quality import score_scene
-from vidagent.testing.scenes import Scene, SceneObject, render
+from vidagent.testing.quality import run_simulated, still_ball
+from vidagent.testing.scenes import Scene, render
 from vidagent.tracking.config import TrackerConfig
 from vidagent.tracking.labels import box_iou_matrix
-from vidagent.tracking.tracker import Tracker
 
 REUSE = {"detect_every": 10, "stride": 10, "reuse_box_iou": 0.85, "reuse_max_age": 20}
 
 
-def _ball(id_=1, x=60.0, y=60.0, appear=0, leave=10_000, end=None, size=20.0):
-    return SceneObject(id_, "ball", "red", (220, 30, 30), "circle", size, (x, y), end or (x, y),
-                       appear, leave)  # fmt: skip
+def _ball(*args, **kwargs):
+    kwargs.setdefault("size", 20.0)
+    return still_ball(*args, **kwargs)
 
 
 def _run(scene, table):
-    det = SyntheticDetector(scene, seed=0)
-    seg = SyntheticSegmenter(scene, radius=1, seed=0)
-    tracker = Tracker(TrackerConfig.from_dict(table), det, seg)
-    q = score_scene(scene, tracker)
-    return q, det.frames_seen, seg.embeddings, tracker
+    return run_simulated(scene, table)
 
 
 def test_the_last_frame_refresh_is_a_setting():

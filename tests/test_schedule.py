@@ -7,27 +7,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vidagent.testing.doubles import SyntheticDetector, SyntheticSegmenter
-from vidagent.testing.quality import score_scene
-from vidagent.testing.scenes import Scene, SceneObject, render
+from vidagent.testing.quality import run_simulated, still_ball
+from vidagent.testing.scenes import Scene, render
 from vidagent.tracking.config import TrackerConfig
 from vidagent.tracking.schedule import AdaptiveSchedule, FixedSchedule, ScheduleConfig
-from vidagent.tracking.tracker import Tracker
 
 ADAPTIVE = {"kind": "adaptive", "min_gap": 5, "max_gap": 30, "confirm_gap": 8}
 
 
-def _ball(id_=1, x=60.0, y=60.0, appear=0, leave=10_000, end=None, label="ball"):
-    return SceneObject(id_, label, "red", (220, 30, 30), "circle", 14.0, (x, y), end or (x, y),
-                       appear, leave)  # fmt: skip
+_ball = still_ball
 
 
 def _run(scene, table):
-    det = SyntheticDetector(scene, seed=0)
-    seg = SyntheticSegmenter(scene, radius=1, seed=0)
-    tracker = Tracker(TrackerConfig.from_dict(table), det, seg)
-    q = score_scene(scene, tracker)
-    return q, det.frames_seen, seg.embeddings, tracker.schedule
+    q, frames, embeddings, tracker = run_simulated(scene, table)
+    return q, frames, embeddings, tracker.schedule
 
 
 def test_fixed_schedule_keeps_the_strides():

@@ -102,3 +102,26 @@ def score_scene(scene: Scene, tracker, detections: dict | None = None) -> SceneQ
     match = {o["gt_id"]: o["pred_id"] for o in sc["objects"]}
     det = detection_frame_scores(pred, scene, detections, match) if detections else []
     return SceneQuality(sc["J"], sc["id_consistency"], sc["objects"], det, secs)
+
+
+def run_simulated(scene: Scene, tracker_table: dict, seed: int = 0, radius: int = 1):
+    """The tracker with ``tracker_table`` settings over ``scene`` with the simulated detector and
+    SAM (``vidagent.testing.doubles``): (quality, frames the detector saw, SAM embeddings,
+    tracker)."""
+    from vidagent.testing.doubles import SyntheticDetector, SyntheticSegmenter
+    from vidagent.tracking.config import TrackerConfig
+    from vidagent.tracking.tracker import Tracker
+
+    det = SyntheticDetector(scene, seed=seed)
+    seg = SyntheticSegmenter(scene, radius=radius, seed=seed)
+    tracker = Tracker(TrackerConfig.from_dict(tracker_table), det, seg)
+    return score_scene(scene, tracker), det.frames_seen, seg.embeddings, tracker
+
+
+def still_ball(id_: int = 1, x: float = 60.0, y: float = 60.0, appear: int = 0,
+               leave: int = 10_000, end=None, size: float = 14.0, label: str = "ball"):
+    """A red ball (moving to ``end`` when given) for the schedule and mask-lever tests."""
+    from vidagent.testing.scenes import SceneObject
+
+    return SceneObject(id_, label, "red", (220, 30, 30), "circle", size, (x, y), end or (x, y),
+                       appear, leave)  # fmt: skip
