@@ -75,7 +75,6 @@ from vidagent.tracking.labels import (
     mask_iou_matrix,
     match_scores,
     mean_color,
-    paint,
     paint_by_depth,
     similarity,
 )
