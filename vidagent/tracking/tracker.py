@@ -195,6 +195,12 @@ def _paint_shifted(
     return out
 
 
+def _crop_box(crop: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
+    """XYXY box (float32) of a mask crop with its top-left at ``origin`` (x, y)."""
+    return np.array([origin[0], origin[1], origin[0] + crop.shape[1],
+                     origin[1] + crop.shape[0]], np.float32)  # fmt: skip
+
+
 def _out_of_frame(
     box: np.ndarray, dx: float, dy: float, shape: tuple[int, int], share: float = 0.0
 ) -> bool:
@@ -1086,8 +1092,7 @@ class Tracker:
                 continue
             b, crop, origin = t.birth
             t.birth = None
-            box = np.array([origin[0], origin[1], origin[0] + crop.shape[1],
-                            origin[1] + crop.shape[0]], np.float32)  # fmt: skip
+            box = _crop_box(crop, origin)
             path = _entry_path(box, t.velocity, b, 3 * gap, shape)
             self._paint_entry(t, crop, origin, path, by_index)
         for tid in self._revived:
@@ -1154,8 +1159,7 @@ class Tracker:
             if v is None or np.hypot(*v) < 0.5 or b not in by_index:
                 self._singles.discard(tid)
                 continue
-            box = np.array([origin[0], origin[1], origin[0] + crop.shape[1],
-                            origin[1] + crop.shape[0]], np.float32)  # fmt: skip
+            box = _crop_box(crop, origin)
             shape = by_index[b].labels.shape
             if not _out_of_frame(box, *(v * (index - b)), shape, 0.25):
                 # still in view and not detected: hidden, dropped, or a false detection; the
@@ -1194,8 +1198,7 @@ class Tracker:
         if s1 is None:
             return None
         s2 = self._find_shift(by_index[b + 2], tid, crop, origin, 2 * s1, reach / 2)
-        box = np.array([origin[0], origin[1], origin[0] + crop.shape[1],
-                        origin[1] + crop.shape[0]], np.float32)  # fmt: skip
+        box = _crop_box(crop, origin)
         if s2 is None and _out_of_frame(box, *(2 * s1), by_index[b].labels.shape, 0.5):
             # the motion of the frame after takes it (mostly) out of the frame by the second:
             # nothing there to confirm it, the one step is the motion
