@@ -212,6 +212,14 @@ def _out_of_frame(
     return bool(inside <= share * max((x1 - x0) * (y1 - y0), 1e-6))
 
 
+def _moved_out(t: Track, index: int, shape: tuple[int, int]) -> bool:
+    """True when track ``t``'s velocity took its last detection's box (mostly: at most a
+    quarter left) out of a frame of ``shape`` by frame ``index``; False without a motion."""
+    if t.velocity is None or t.box is None or t.anchor is None:
+        return False
+    return _out_of_frame(t.box, *(t.velocity * (index - t.anchor[0])), shape, 0.25)
+
+
 def _entry_path(
     box: np.ndarray, v: np.ndarray, b: int, most: int, shape: tuple[int, int]
 ) -> list[tuple[int, np.ndarray]]:
@@ -426,9 +434,7 @@ class Tracker:
                     t = self._tracks[tid]
                     if t.state != LOST or t.anchor[0] < buffer[0].index:
                         self._outrun.discard(tid)  # re-identified, or its frames were emitted
-                    elif _out_of_frame(
-                        t.box, *(t.velocity * (index - t.anchor[0])), frame.shape[:2], 0.25
-                    ):
+                    elif _moved_out(t, index, frame.shape[:2]):
                         self._outrun.discard(tid)
                         self._exits.add(tid)
                 if cfg.fill_back:
@@ -665,14 +671,7 @@ class Tracker:
                     h = appearance(frame, track_masks[a], hsv)
                     if h is not None and similarity(t.hist, h) < cfg.match_min_similarity:
                         fading.add(t.tid)
-                if (
-                    t.tid in fading
-                    and t.velocity is not None
-                    and t.box is not None
-                    and _out_of_frame(
-                        t.box, *(t.velocity * (index - t.anchor[0])), frame.shape[:2], 0.25
-                    )
-                ):
+                if t.tid in fading and _moved_out(t, index, frame.shape[:2]):
                     # gone, and its motion took it (mostly) out of the frame since its last
                     # detection: it left (the frames since show it leaving,
                     # ``_extrapolate_edges``)
@@ -993,15 +992,7 @@ class Tracker:
             elif t.state == CONFIRMED and (t.misses > cfg.max_misses or area < cfg.min_area):
                 t.state = LOST
                 removed.append(t.tid)
-                if (
-                    not detection_frame
-                    and t.velocity is not None
-                    and t.box is not None
-                    and t.anchor is not None
-                    and _out_of_frame(
-                        t.box, *(t.velocity * (index - t.anchor[0])), labels.shape, 0.25
-                    )
-                ):
+                if not detection_frame and _moved_out(t, index, labels.shape):
                     self._vanished.add(t.tid)
             elif area >= cfg.min_area:
                 t.last_seen = index
