@@ -111,18 +111,26 @@ def test_no_id_or_text_repeats_across_any_split():
             owner[k] = f"{name} {r['id']}"
 
 
-def test_test2_is_a_sizeable_held_out_split_of_five_sources():
-    rows = read("test2")
-    assert len(rows) >= 200, len(rows)
+@pytest.mark.parametrize("split,min_rows,marker,table_prefix", [
+    # dev2 (seed 777, for tuning) and SOURCES.md's dev2 table
+    ("dev2", 190, "777", "dev2[^\\n]*"),
+    # test2, never tuned on, and SOURCES.md's test2 table
+    ("test2", 200, "never used for tuning", ""),
+])
+def test_second_split_is_sizeable_of_five_sources(split, min_rows, marker, table_prefix):
+    """dev2 and test2 each have >= 25 items for each of at least five sources, and SOURCES.md
+    documents each with its per-source counts."""
+    rows = read(split)
+    assert len(rows) >= min_rows, len(rows)
     per_source: dict[str, int] = {}
     for r in rows:
         per_source[r["source"]] = per_source.get(r["source"], 0) + 1
     assert sum(n >= 25 for n in per_source.values()) >= 5, per_source
     listed = sources_listed()
-    assert "test2" in listed and "never used for tuning" in listed
-    for src, n in per_source.items():  # SOURCES.md's test2 table gives each source's count
-        assert re.search(rf"`{re.escape(src)}`[^\n]*\|\s*{n}\s*\|", listed), \
-            f"{src}: test2 count {n} not in SOURCES.md's test2 table"
+    assert split in listed and marker in listed
+    for src, n in per_source.items():  # the split's table in SOURCES.md gives each count
+        assert re.search(rf"{table_prefix}`{re.escape(src)}`[^\n]*\|\s*{n}\s*\|", listed), \
+            f"{src}: {split} count {n} not in SOURCES.md's {split} table"
 
 
 def test_every_source_is_in_both_splits_and_roughly_balanced():
@@ -163,19 +171,3 @@ def test_motion_ids_unique_and_splits_disjoint():
     ids = [r["id"] for r in dev + test]
     assert len(ids) == len(set(ids))
     assert not {key(r["text"]) for r in dev} & {key(r["text"]) for r in test}
-
-
-def test_dev2_is_a_sizeable_tuning_split_of_five_sources():
-    """dev2 (seed 777, for tuning) has >= 25 items for each of at least five sources, and
-    SOURCES.md documents it with its per-source counts."""
-    rows = read("dev2")
-    assert len(rows) >= 190, len(rows)
-    per_source: dict[str, int] = {}
-    for r in rows:
-        per_source[r["source"]] = per_source.get(r["source"], 0) + 1
-    assert sum(n >= 25 for n in per_source.values()) >= 5, per_source
-    listed = sources_listed()
-    assert "dev2" in listed and "777" in listed
-    for src, n in per_source.items():
-        assert re.search(rf"dev2[^\n]*`{re.escape(src)}`[^\n]*\|\s*{n}\s*\|", listed), \
-            f"{src}: dev2 count {n} not in SOURCES.md's dev2 table"
