@@ -20,18 +20,14 @@ from pathlib import Path
 
 
 def _levers(text: str) -> dict:
-    out: dict = {}
-    for item in filter(None, text.split(",")):
-        key, _, value = item.partition(":")
-        for cast in (int, float):
-            try:
-                out[key] = cast(value)
-                break
-            except ValueError:
-                continue
-        else:
-            raise SystemExit(f"{key}: {value!r} is not a number")
-    return out
+    """"det_size:512,sam_size:384" -> {"det_size": 512, "sam_size": 384}, as ``--set`` parses."""
+    from vidagent.bench.settings import parse_overrides
+    from vidagent.errors import InputError
+
+    try:
+        return parse_overrides(item.replace(":", "=", 1) for item in filter(None, text.split(",")))
+    except InputError as e:
+        raise SystemExit(str(e)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
