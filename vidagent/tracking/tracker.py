@@ -398,8 +398,9 @@ class Tracker:
                 index, frame, phrases, detections, plan.detect, labels if reuse else None
             )
             is_key = plan.refresh or dets is not None
-            if (reuse and is_key and (self._reused or dets is None or not len(dets))
-                    and not self._stale(index, labels)):  # fmt: skip
+            # (``_reuse_masks`` reuses only when no track is stale: not tested twice)
+            if reuse and is_key and (self._reused or (
+                    (dets is None or not len(dets)) and not self._stale(index, labels))):  # fmt: skip
                 # every detection took its track's flow-carried mask (or there is none) and no
                 # track needs a fresh one: no segmenter on this key frame
                 is_key = False
