@@ -183,16 +183,41 @@ def _paint_shifted(
     ``origin``) moved by (dx, dy), cut to the frame, on pixels no other track holds."""
     out = labels.copy()
     out[out == tid] = 0
-    h, w = out.shape
+    win = _shifted_window(crop, origin, dx, dy, out.shape)
+    if win is None:
+        return out
+    sub, (x0, y0, x1, y1) = win
+    region = out[y0:y1, x0:x1]
+    region[sub & (region == 0)] = tid
+    return out
+
+
+def _shifted_window(
+    crop: np.ndarray, origin: tuple[int, int], dx: float, dy: float, shape: tuple[int, int]
+) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The part of mask ``crop`` (top-left at ``origin``) moved by (dx, dy) that lies in a
+    frame of ``shape``, and where (x0, y0, x1, y1); None when none does."""
+    h, w = shape
     ch, cw = crop.shape
     ix, iy = int(round(origin[0] + dx)), int(round(origin[1] + dy))
     x0, y0, x1, y1 = max(ix, 0), max(iy, 0), min(ix + cw, w), min(iy + ch, h)
     if x1 <= x0 or y1 <= y0:
-        return out
-    sub = crop[y0 - iy : y1 - iy, x0 - ix : x1 - ix]
-    region = out[y0:y1, x0:x1]
-    region[sub & (region == 0)] = tid
-    return out
+        return None
+    return crop[y0 - iy : y1 - iy, x0 - ix : x1 - ix], (x0, y0, x1, y1)
+
+
+def _shifted_area(
+    crop: np.ndarray, origin: tuple[int, int], dx: float, dy: float, shape: tuple[int, int]
+) -> int:
+    """Pixels of mask ``crop`` (top-left at ``origin``) moved by (dx, dy) in a frame of
+    ``shape``: what ``_paint_shifted`` paints on an empty label map, without one."""
+    win = _shifted_window(crop, origin, dx, dy, shape)
+    if win is None:
+        return 0
+    sub = win[0]
+    region = np.zeros(sub.shape, np.uint8)
+    region[sub & (region == 0)] = 1
+    return int(np.count_nonzero(region))
 
 
 def _crop_box(crop: np.ndarray, origin: tuple[int, int]) -> np.ndarray:
@@ -1327,10 +1352,8 @@ class Tracker:
                 cand = _paint_shifted(p.labels, t.tid, t.shape, t.shape_origin, d[0], d[1])
                 mc = cand == t.tid
                 if np.count_nonzero(mc) < min_area:
-                    alone = _paint_shifted(
-                        np.zeros_like(p.labels), t.tid, t.shape, t.shape_origin, d[0], d[1]
-                    )
-                    if np.count_nonzero(alone) < min_area:
+                    alone = _shifted_area(t.shape, t.shape_origin, d[0], d[1], p.labels.shape)
+                    if alone < min_area:
                         p.labels, offset = cand, d  # gone out of the frame
                     continue
                 if color_similarity(t.color, mean_color(p.frame, mc)) < alike:
@@ -1364,9 +1387,7 @@ class Tracker:
             moved = _paint_shifted(p.labels, t.tid, crop, origin, d[0], d[1])
             m = moved == t.tid
             area = np.count_nonzero(m)
-            alone = np.count_nonzero(
-                _paint_shifted(np.zeros_like(p.labels), t.tid, crop, origin, d[0], d[1])
-            )
+            alone = _shifted_area(crop, origin, d[0], d[1], p.labels.shape)
             if area < 0.5 * alone:
                 continue  # mostly behind another object there: hidden, on its way
             if p.frame is not None and area >= min_area and color_similarity(
