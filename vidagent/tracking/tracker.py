@@ -192,6 +192,15 @@ def _paint_shifted(
     return out
 
 
+def _repaint(labels: np.ndarray, tid: int, mask: np.ndarray) -> np.ndarray:
+    """``labels`` with track ``tid``'s pixels replaced by the full-frame bool ``mask``, on
+    pixels no other track holds (``_paint_shifted`` for a mask already in place)."""
+    out = labels.copy()
+    out[out == tid] = 0
+    out[mask & (out == 0)] = tid
+    return out
+
+
 def _shifted_window(
     crop: np.ndarray, origin: tuple[int, int], dx: float, dy: float, shape: tuple[int, int]
 ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
@@ -1307,9 +1316,7 @@ class Tracker:
             if not a < p.index < index:
                 continue
             m = interpolate_masks(start, end, (p.index - a) / float(index - a))
-            moved = p.labels.copy()
-            moved[moved == tid] = 0
-            moved[m & (moved == 0)] = tid
+            moved = _repaint(p.labels, tid, m)
             if np.count_nonzero(p.labels == tid) >= min_area:
                 if p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels):
                     continue  # flow holds it there, and that looks more like it
@@ -1467,10 +1474,7 @@ class Tracker:
             ch, cw = shape.shape
             start[y0 : y0 + ch, x0 : x0 + cw] = shape
             m = interpolate_masks(start, end, w)
-            cur.labels = cur.labels.copy()
-            cur.labels[cur.labels == tid] = 0
-            free = m & (cur.labels == 0)
-            cur.labels[free] = tid
+            cur.labels = _repaint(cur.labels, tid, m)
 
     def _final_ids(self, labels: np.ndarray) -> np.ndarray:
         """Internal track ids -> (H, W) uint8 object ids (0 for tracks that are no object)."""
