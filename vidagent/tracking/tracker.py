@@ -1145,20 +1145,15 @@ class Tracker:
         """Track ``t``'s shape placed at offset ``d`` on frame ``p`` (``cand``, its labels):
         where the frame there is not quite its colour (it sped up or turned), the placement
         within ``reach`` px that looks more like it (``_find_shift``), else as it was."""
-        m = cand == t.tid
-        if np.count_nonzero(m) < self.config.min_area:
-            return d, cand
-        sim = color_similarity(t.color, mean_color(p.frame, m))
-        if sim >= TAIL_ALIKE:
+        sim = self._likeness(t, p.frame, cand == t.tid)
+        if sim is None or sim >= TAIL_ALIKE:
             return d, cand
         found = self._find_shift(p, t.tid, t.shape, t.shape_origin, d, reach)
         if found is None:
             return d, cand
         moved = _paint_shifted(p.labels, t.tid, t.shape, t.shape_origin, found[0], found[1])
-        mm = moved == t.tid
-        if np.count_nonzero(mm) >= self.config.min_area and color_similarity(
-            t.color, mean_color(p.frame, mm)
-        ) > sim:
+        there = self._likeness(t, p.frame, moved == t.tid)
+        if there is not None and there > sim:
             return found, moved
         return d, cand
 
@@ -1350,9 +1345,8 @@ class Tracker:
                 if p.index <= a or p.frame is None:
                     continue
                 mf = p.labels == t.tid
-                if np.count_nonzero(mf) >= min_area and color_similarity(
-                    t.color, mean_color(p.frame, mf)
-                ) >= alike:
+                sim = self._likeness(t, p.frame, mf)
+                if sim is not None and sim >= alike:
                     offset = _centroid(mf) - c0  # flow holds it
                     continue
                 d = offset + t.velocity
@@ -1414,12 +1408,17 @@ class Tracker:
     ) -> bool:
         """True when the pixels label map ``a`` gives track ``t`` in ``frame`` are less like its
         mean colour than those ``b`` gives it (or ``a`` gives it none)."""
-        ma, mb = a == t.tid, b == t.tid
-        if np.count_nonzero(ma) < self.config.min_area:
+        sim = self._likeness(t, frame, a == t.tid)
+        if sim is None:
             return True
-        return color_similarity(t.color, mean_color(frame, ma)) < color_similarity(
-            t.color, mean_color(frame, mb)
-        )
+        return sim < color_similarity(t.color, mean_color(frame, b == t.tid))
+
+    def _likeness(self, t: Track, frame: np.ndarray, mask: np.ndarray) -> float | None:
+        """``color_similarity`` of track ``t``'s mean colour and ``frame``'s under the bool
+        ``mask``; None when the mask has fewer than ``min_area`` pixels."""
+        if np.count_nonzero(mask) < self.config.min_area:
+            return None
+        return color_similarity(t.color, mean_color(frame, mask))
 
     def _snap(self, cur: _Pending, tids, dt: int) -> None:
         """Each of ``tids``' masks on a frame between two anchors moved to where, nearby, the
