@@ -21,6 +21,7 @@ from typing import Iterable
 
 import numpy as np
 
+from vidagent.arrays import nonzero
 from vidagent.errors import InputError
 from vidagent.colors import color_vote, object_pixels
 from vidagent.vocab import label_matches
@@ -470,7 +471,7 @@ class SceneMemoryBuilder:
             lm = lm.astype(np.uint8)
         self._last_index = index
         self._grow(index)
-        ys, xs = np.nonzero(lm)
+        ys, xs = nonzero(lm)
         if len(xs) == 0:
             return
         vals = lm[ys, xs]

@@ -123,8 +123,7 @@ class TracksWriter:
             )
         label_map = label_map.astype(np.uint8, copy=False)
         write_label_png(self.path / "masks" / mask_name(index), label_map)
-        ids = np.unique(label_map)
-        ids = ids[ids > 0]
+        ids = np.flatnonzero(np.bincount(label_map.ravel(), minlength=256)[1:]) + 1  # np.unique's ids
         self._seen_ids.update(int(i) for i in ids)
         if self._rle is not None:
             entry = {str(int(i)): encode_rle(label_map == i) for i in ids}

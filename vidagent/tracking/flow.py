@@ -286,9 +286,9 @@ def _translation_of(a: np.ndarray, crop: np.ndarray, origin: tuple[int, int]) ->
 
 def object_slices(labels: np.ndarray) -> dict[int, tuple[slice, slice]]:
     """id -> (row slice, column slice) bounding each object of an (H, W) label map."""
-    from scipy import ndimage
+    from vidagent.arrays import find_objects
 
-    return {i + 1: sl for i, sl in enumerate(ndimage.find_objects(labels)) if sl is not None}
+    return {i + 1: sl for i, sl in enumerate(find_objects(labels)) if sl is not None}
 
 
 def _move(mask: np.ndarray, origin: tuple[int, int], a: np.ndarray, shape: tuple[int, int]):

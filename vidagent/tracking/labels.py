@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from vidagent.arrays import nonzero
+
 
 def _boxes_and_areas(masks: list[np.ndarray]):
     boxes, areas = [], []
@@ -212,8 +214,8 @@ def fuse_masks(current: np.ndarray, new: np.ndarray, weight: float) -> np.ndarra
 
 def shift_to(mask: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``mask`` moved by whole pixels so that its centroid lands on ``target``'s centroid."""
-    ys, xs = np.nonzero(mask)
-    ty, tx = np.nonzero(target)
+    ys, xs = nonzero(mask)
+    ty, tx = nonzero(target)
     dy = int(round(ty.mean() - ys.mean()))
     dx = int(round(tx.mean() - xs.mean()))
     if dy == 0 and dx == 0:
@@ -262,8 +264,8 @@ def interpolate_masks(
         return b
     if not b.any() or weight <= 0.0:
         return a
-    ya, xa = np.nonzero(a)
-    yb, xb = np.nonzero(b)
+    ya, xa = nonzero(a)
+    yb, xb = nonzero(b)
     ca = np.array([xa.mean(), ya.mean()])
     cb = np.array([xb.mean(), yb.mean()])
     if drift is not None:
@@ -292,7 +294,7 @@ def place_shape(
     Returns (signed distance of the moved shape, signed distance of ``det``, top-left (x, y)),
     both over ``det``'s box padded by ``pad`` px (and by the shape's extent beyond it)."""
     h, w = det.shape
-    dy, dx = np.nonzero(det)
+    dy, dx = nonzero(det)
     sy, sx = np.nonzero(shape)
     cd = np.array([dx.mean(), dy.mean()])
     cs = np.array([sx.mean(), sy.mean()])

@@ -51,6 +51,7 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from vidagent.arrays import nonzero
 from vidagent.models.base import Detector, Segmenter
 from vidagent.tracking.config import TrackerConfig
 from vidagent.tracking.flow import (
@@ -273,7 +274,7 @@ def _entry_path(
 
 
 def _centroid(mask: np.ndarray) -> np.ndarray:
-    ys, xs = np.nonzero(mask)
+    ys, xs = nonzero(mask)
     return np.array([xs.mean(), ys.mean()])
 
 
