@@ -222,3 +222,67 @@ def test_a_first_export_says_so_on_stderr(own_home, capsys):
     assert "exporting tiny-test-export" in err and "exported tiny-test-export in" in err
     assert cached_export("tiny-test-export", export) == first
     assert capsys.readouterr().err == ""
+
+
+# int8 parity tolerances (fixed before the first int8 measurement, scripts/int8_speed.py): masks of
+# the PyTorch decoder on the same boxes, IoU mean >= 0.97 and min >= 0.90 against fp32; SAM's
+# predicted IoU within 0.02
+INT8_MASK_IOU_MEAN, INT8_MASK_IOU_MIN, INT8_PRED_IOU = 0.97, 0.90, 0.02
+
+
+def test_sam_int8_encoder_holds_mask_parity_with_pytorch(sam_ckpt, monkeypatch):
+    import onnx
+
+    profile = _sam_profile(sam_ckpt, "onnxruntime", monkeypatch)
+    profile = dataclasses.replace(
+        profile, segmenter=dataclasses.replace(profile.segmenter, precision="int8")
+    )
+    seg = registry.load_segmenter(profile, offline=True)
+    enc = seg.model.image_encoder
+    assert isinstance(enc, OrtSamImageEncoder) and enc.precision == "int8"
+    # a cached export of its own, with int8 matrix products (none left in fp32)
+    assert "-int8q1-" in enc.path.parent.name and enc.path.parent.parent == export_root()
+    ops = {n.op_type for n in onnx.load(str(enc.path)).graph.node}
+    assert "DynamicQuantizeLinear" in ops and "MatMulInteger" in ops, ops
+    boxes = np.array([[10, 10, 90, 80], [60, 30, 150, 110], [40, 40, 120, 100],
+                      [0, 0, 159, 119]], np.float32)  # fmt: skip
+    ious, dq, differs = [], [], False
+    for seed in range(3):
+        image = random_image(120, 160, seed=seed)
+        seg.model.image_encoder = enc
+        seg.set_image(image)
+        fast_emb = seg.predictor.features.clone()
+        fast, fast_q = seg.predict(boxes=boxes)
+        seg.model.image_encoder = enc.torch_encoder
+        seg.set_image(image)
+        slow, slow_q = seg.predict(boxes=boxes)
+        differs |= not torch.allclose(fast_emb, seg.predictor.features, atol=1e-4)
+        dq.append(np.abs(fast_q - slow_q).max())
+        for a, b in zip(fast, slow):
+            ious.append(np.logical_and(a, b).sum() / max(1, np.logical_or(a, b).sum()))
+    seg.model.image_encoder = enc
+    assert enc.ort_calls == 3
+    assert differs  # int8 ran: not the fp32 embedding to float tolerance
+    assert np.mean(ious) >= INT8_MASK_IOU_MEAN and min(ious) >= INT8_MASK_IOU_MIN, ious
+    assert max(dq) <= INT8_PRED_IOU, dq
+
+
+def test_sam_int8_quantisation_failure_keeps_pytorch(sam_ckpt, own_home, monkeypatch, caplog):
+    def refuse(*a, **k):
+        raise RuntimeError("quantiser refused")
+
+    monkeypatch.setattr(accel_sam, "quantize_int8", refuse)
+    profile = _sam_profile(sam_ckpt, "onnxruntime", monkeypatch)
+    profile = dataclasses.replace(
+        profile, segmenter=dataclasses.replace(profile.segmenter, precision="int8")
+    )
+    with caplog.at_level(logging.WARNING):
+        seg = registry.load_segmenter(profile, offline=True)
+    assert not isinstance(seg.model.image_encoder, OrtSamImageEncoder)
+    assert "stays on PyTorch" in caplog.text
+    assert not any("int8" in p.name for p in export_root().iterdir() if p.is_dir())
+    registry.clear_cache()
+    with pytest.raises(ValueError, match="unknown precision"):
+        bad = dataclasses.replace(profile, segmenter=dataclasses.replace(
+            profile.segmenter, precision="int4"))  # fmt: skip
+        registry.load_segmenter(bad, offline=True)

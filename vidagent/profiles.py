@@ -61,6 +61,9 @@ class SegmenterSpec:
     # Grounded-SAM pipelines) or the best of its three masks by predicted IoU (True)
     box_multimask: bool = False
     runtime: str = "torch"  # of the image encoder: "torch" or "onnxruntime" (as DetectorSpec)
+    # of the image encoder on ONNX Runtime: "fp32", or "int8" (dynamic quantisation of its
+    # MatMul/Gemm weights, models/quantize.py; ignored with runtime "torch")
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)

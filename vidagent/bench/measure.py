@@ -42,7 +42,8 @@ def use_profile_runtime(profile, detector: Detector, segmenter: Segmenter, frame
         detector.detect(frame, ["ball", "box"])
     sam = getattr(segmenter, "model", None)
     if profile.segmenter.runtime != "torch" and hasattr(sam, "image_encoder"):
-        accelerate_segmenter(segmenter, profile.segmenter.runtime, module_digest(sam.image_encoder))
+        accelerate_segmenter(segmenter, profile.segmenter.runtime, module_digest(sam.image_encoder),
+                             precision=profile.segmenter.precision)
 
 
 def schedule_summary(tracker, detector_calls: int, sam_calls: int) -> dict:

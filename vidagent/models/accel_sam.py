@@ -3,6 +3,9 @@
 :class:`OrtSamImageEncoder` stands in for ``sam.image_encoder``: same input (1, 3, S, S) float,
 same output (1, C, S/16, S/16), same ``img_size``; it keeps the PyTorch encoder and falls back to
 it for good if a run raises. The prompt encoder and mask decoder stay on PyTorch (milliseconds).
+
+``precision="int8"`` runs a copy of the fp32 export with the weights of its matrix products in int8
+(``vidagent.models.quantize``; activations quantised per call), cached beside it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 import torch
 
 from vidagent.models.export_cache import cached_export, digest_of, runtime_tag
+from vidagent.models.quantize import INT8_TAG, check_precision, quantize_int8
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +44,28 @@ class OrtSamImageEncoder(torch.nn.Module):
         encoder: the loaded ``ImageEncoderViT`` (exported once, kept for the fallback).
         weights: the checkpoint file(s) it was loaded from (their hash keys the export cache), or
             a digest (``export_cache.module_digest``) of a model built in memory.
+        precision: "fp32" (the export as it is) or "int8" (its MatMul/Gemm weights in int8).
     """
 
-    def __init__(self, encoder: torch.nn.Module, weights: list[Path] | str) -> None:
+    def __init__(
+        self, encoder: torch.nn.Module, weights: list[Path] | str, precision: str = "fp32"
+    ) -> None:
         from vidagent.models.ort_session import make_session
 
         super().__init__()
+        self.precision = check_precision(precision)
         self.img_size = int(encoder.img_size)
         self.torch_encoder = encoder
         dims = f"{self.img_size}-w{encoder.patch_embed.proj.out_channels}"
-        name = f"sam-encoder-{digest_of(weights)}-{dims}-{runtime_tag()}"
-        path = cached_export(name, lambda p: export_encoder(encoder, self.img_size, p))
+        stem = f"sam-encoder-{digest_of(weights)}-{dims}"
+        path = cached_export(f"{stem}-{runtime_tag()}",
+                             lambda p: export_encoder(encoder, self.img_size, p))
+        if precision == "int8":
+            fp32 = path
+            path = cached_export(
+                f"{stem}-{INT8_TAG}-{runtime_tag()}", lambda p: quantize_int8(fp32, p)
+            )
+        self.path = path
         self.session = make_session(path, torch.get_num_threads())
         self.ort_calls = 0
 

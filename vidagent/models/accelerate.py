@@ -5,7 +5,9 @@ built by the registry and, for ``runtime="onnxruntime"``, give it an ONNX Runtim
 from the same weights (Grounding DINO's image and fusion network; SAM's image encoder). Whatever
 fails -- onnxruntime not installed, an export the exporter refuses, a session that will not load,
 a run that raises -- leaves the model on PyTorch with one warning; results never depend on which
-runtime ran beyond float tolerance (see the parity tests).
+runtime ran beyond float tolerance (see the parity tests). ``precision="int8"`` (ONNX Runtime
+only) runs the export with its matrix products' weights in int8 (``vidagent.models.quantize``):
+results then differ from PyTorch within the int8 parity tolerances of the tests, not float ones.
 """
 
 from __future__ import annotations
@@ -66,17 +68,29 @@ def accelerate_detector(
 
 
 def accelerate_segmenter(
-    segmenter: Segmenter, runtime: str, weights: list[Path] | str, device: str = "cpu"
+    segmenter: Segmenter,
+    runtime: str,
+    weights: list[Path] | str,
+    device: str = "cpu",
+    precision: str = "fp32",
 ) -> Segmenter:
-    """``segmenter`` with, for ``onnxruntime`` on CPU, its image encoder run by ONNX Runtime
-    (segment_anything SAM only; other segmenters are returned as they are)."""
+    """``segmenter`` with, for ``onnxruntime`` on CPU, its image encoder run by ONNX Runtime in
+    ``precision`` ("fp32" or "int8"; segment_anything SAM only; other segmenters are returned as
+    they are). "int8" with ``runtime="torch"`` is ignored (PyTorch runs fp32) with a warning."""
     from vidagent.models.accel_sam import OrtSamImageEncoder
+    from vidagent.models.quantize import check_precision
     from vidagent.models.segmenter_sam import SamSegmenter
 
+    check_precision(precision)
+    if precision != "fp32" and runtime == "torch":
+        log.warning("segmenter precision %s needs runtime onnxruntime; PyTorch runs fp32",
+                    precision)
     if not isinstance(segmenter, SamSegmenter) or not _check(runtime) or device != "cpu":
         return segmenter
     try:
-        segmenter.model.image_encoder = OrtSamImageEncoder(segmenter.model.image_encoder, weights)
+        segmenter.model.image_encoder = OrtSamImageEncoder(
+            segmenter.model.image_encoder, weights, precision
+        )
     except Exception as e:
         log.warning("SAM image encoder stays on PyTorch: ONNX Runtime set-up failed (%s: %s)",
                     type(e).__name__, e)

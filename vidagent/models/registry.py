@@ -313,7 +313,7 @@ def _build_sam(spec: SegmenterSpec, name: str, offline: bool, device: str) -> Se
     seg = SamSegmenter.from_checkpoint(
         ckpt, spec.model, spec.input_size, device=device, box_multimask=spec.box_multimask
     )
-    return accelerate_segmenter(seg, spec.runtime, [Path(ckpt)], device)
+    return accelerate_segmenter(seg, spec.runtime, [Path(ckpt)], device, spec.precision)
 
 
 def _build_hf_segmenter(spec: SegmenterSpec, name: str, offline: bool, device: str) -> Segmenter:
