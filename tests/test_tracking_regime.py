@@ -475,3 +475,23 @@ def test_object_outrunning_its_flow_mask_is_shown_leaving_at_a_later_round():
     ids = dict(zip(visible, _ids_under(pred, scene.label_maps, 3)))
     seen = [ids[t] for t in range(20, 27)]
     assert len(set(seen)) == 1 and seen[0] > 0, ids
+
+
+def test_object_slowing_down_after_it_came_in_is_shown_coming_in():
+    """A fast ball enters at the right edge and slows down to a crawl; the round that could
+    have found it first is dropped, so its first two detections come after it slowed down.
+    Their motion, carried back, puts it far behind where it came from: the frames before its
+    first detection showed nothing of it (flow barely moves the small textureless ball). Where
+    the constant-velocity path does not look like it, the ball is looked for nearby by its
+    colour, frame by frame, back to where it came in."""
+    ball = SceneObject(1, "ball", "red", PALETTE["red"][0], "circle", 9, (0, 0), (0, 0), 0, 39,
+                       path=[(22.5, 333, 186), (31.5, 164, 107), (39, 166, 122)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 60), (90, 60), 0,
+                      39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=7, noise=3)
+    dets = _exact_detections(scene)
+    dets[25] = dets[25][np.array([k for k, lab in enumerate(dets[25].labels) if lab != "ball"])]
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    ball_id = _covered(pred, scene.label_maps, 1, [30])[30]
+    before = _covered(pred, scene.label_maps, 1, range(23, 30))
+    assert ball_id > 0 and len(before) >= 6 and set(before.values()) == {ball_id}, before

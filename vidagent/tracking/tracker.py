@@ -259,18 +259,11 @@ def _entry_path(
     box: np.ndarray, v: np.ndarray, b: int, most: int, shape: tuple[int, int]
 ) -> list[tuple[int, np.ndarray]]:
     """(frame, offset) for the frames before ``b`` along which XYXY ``box`` (at frame ``b``)
-    came at velocity ``v``: back to the frame before it was wholly outside, to the video's
-    first frame, or ``most`` frames (in view all along: missed or hidden on the detection
-    frames before; ``_paint_entry`` goes back only as far as the frames look like it)."""
-    path = []
-    for k in range(b - 1, b - most - 1, -1):
-        d = -v * (b - k)
-        if k < 0:
-            return path
-        if _out_of_frame(box, d[0], d[1], shape):
-            return path
-        path.append((k, d))
-    return path
+    came at velocity ``v``: back to the video's first frame or ``most`` frames (in view all
+    along: missed or hidden on the detection frames before; ``_paint_entry`` goes back only as
+    far as the frames look like it, and stops where the box, corrected by where the frames
+    showed it, is wholly outside)."""
+    return [(k, -v * (b - k)) for k in range(b - 1, max(b - most, 0) - 1, -1)]
 
 
 def _centroid(mask: np.ndarray) -> np.ndarray:
@@ -1380,24 +1373,46 @@ class Tracker:
         object (before it came in, that is the background), past frames where it is (partly)
         behind another object (not painted there); where flow painted it back
         already, only when the new position looks more like it (an object emerging from
-        behind something stays there)."""
+        behind something stays there). Where the path's place does not look like it but the
+        frame has its colour within its size (``_find_shift``: the object sped up or slowed
+        down, and its motion between its first detections is not the one it came in with),
+        it is painted there, and the path's later frames are corrected by that offset and by
+        how it changed since the frame before."""
         min_area = self.config.min_area
-        for k, d in path:
+        reach = float(np.sqrt(max(np.count_nonzero(crop), 1)))
+        corr = np.zeros(2)  # where the frames showed it off the path
+        bend = np.zeros(2)  # and how much farther off per frame
+        for k, d0 in path:
             p = by_index.get(k)
             if p is None:
                 break
+            d = d0 + corr + bend
+            alone = _shifted_area(crop, origin, d[0], d[1], p.labels.shape)
+            if alone == 0:
+                break  # wholly outside: it came in from there
             moved = _paint_shifted(p.labels, t.tid, crop, origin, d[0], d[1])
             m = moved == t.tid
             area = np.count_nonzero(m)
-            alone = _shifted_area(crop, origin, d[0], d[1], p.labels.shape)
             if area < 0.5 * alone:
+                corr = corr + bend
                 continue  # mostly behind another object there: hidden, on its way
             if p.frame is not None and area >= min_area and color_similarity(
                 t.color, mean_color(p.frame, m)
             ) < self.config.motion_similarity:
                 if area < 0.9 * alone:
+                    corr = corr + bend
                     continue  # partly behind another object, and the rest not alike
-                break  # not there (yet)
+                found = self._find_shift(p, t.tid, crop, origin, d, reach)
+                if found is None:
+                    break  # not there (yet)
+                d = found
+                moved = _paint_shifted(p.labels, t.tid, crop, origin, d[0], d[1])
+                m = moved == t.tid
+                if np.count_nonzero(m) < 0.9 * _shifted_area(crop, origin, d[0], d[1],
+                                                             p.labels.shape):
+                    break
+                bend = (d - d0) - corr
+            corr = d - d0
             if np.count_nonzero(p.labels == t.tid) >= min_area and (
                 p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels)
             ):
