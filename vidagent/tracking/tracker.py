@@ -51,7 +51,7 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from vidagent.arrays import nonzero
+from vidagent.arrays import nonzero, occupied_box
 from vidagent.models.base import Detector, Segmenter
 from vidagent.tracking.config import TrackerConfig
 from vidagent.tracking.flow import (
@@ -1493,8 +1493,14 @@ class Tracker:
 
     def _final_ids(self, labels: np.ndarray) -> np.ndarray:
         """Internal track ids -> (H, W) uint8 object ids (0 for tracks that are no object)."""
-        lut = np.zeros(max(self._next_tid, int(labels.max()) + 1), np.uint8)
+        out = np.zeros(labels.shape, np.uint8)
+        box = occupied_box(labels)
+        if box is None:
+            return out
+        y0, y1, x0, x1 = box
+        lut = np.zeros(max(self._next_tid, int(labels[y0:y1, x0:x1].max()) + 1), np.uint8)
         for t in self._tracks.values():
             if t.object_id > 0 and t.state != DELETED:
                 lut[t.tid] = t.object_id
-        return lut[labels]
+        out[y0:y1, x0:x1] = lut.take(labels[y0:y1, x0:x1])
+        return out
