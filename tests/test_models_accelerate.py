@@ -64,11 +64,12 @@ def _det_profile(model: str, runtime: str):
     return dataclasses.replace(cpu, detector=spec)
 
 
-def _sam_profile(ckpt, runtime: str, monkeypatch):
+def _sam_profile(ckpt, runtime: str, monkeypatch, precision: str = "fp32"):
     monkeypatch.setitem(SAM_ARCHS, "tiny", tiny_sam_arch())
     cpu = PROFILES["cpu"]
     spec = dataclasses.replace(
-        cpu.segmenter, model="tiny", checkpoint=str(ckpt), input_size=256, runtime=runtime
+        cpu.segmenter, model="tiny", checkpoint=str(ckpt), input_size=256, runtime=runtime,
+        precision=precision,
     )
     return dataclasses.replace(cpu, segmenter=spec)
 
@@ -233,15 +234,12 @@ INT8_MASK_IOU_MEAN, INT8_MASK_IOU_MIN, INT8_PRED_IOU = 0.97, 0.90, 0.02
 def test_sam_int8_encoder_holds_mask_parity_with_pytorch(sam_ckpt, monkeypatch):
     import onnx
 
-    profile = _sam_profile(sam_ckpt, "onnxruntime", monkeypatch)
-    profile = dataclasses.replace(
-        profile, segmenter=dataclasses.replace(profile.segmenter, precision="int8")
-    )
+    profile = _sam_profile(sam_ckpt, "onnxruntime", monkeypatch, "int8")
     seg = registry.load_segmenter(profile, offline=True)
     enc = seg.model.image_encoder
     assert isinstance(enc, OrtSamImageEncoder) and enc.precision == "int8"
     # a cached export of its own, with int8 matrix products (none left in fp32)
-    assert "-int8q1-" in enc.path.parent.name and enc.path.parent.parent == export_root()
+    assert "-int8q2-" in enc.path.parent.name and enc.path.parent.parent == export_root()
     ops = {n.op_type for n in onnx.load(str(enc.path)).graph.node}
     assert "DynamicQuantizeLinear" in ops and "MatMulInteger" in ops, ops
     boxes = np.array([[10, 10, 90, 80], [60, 30, 150, 110], [40, 40, 120, 100],
@@ -272,10 +270,7 @@ def test_sam_int8_quantisation_failure_keeps_pytorch(sam_ckpt, own_home, monkeyp
         raise RuntimeError("quantiser refused")
 
     monkeypatch.setattr(accel_sam, "quantize_int8", refuse)
-    profile = _sam_profile(sam_ckpt, "onnxruntime", monkeypatch)
-    profile = dataclasses.replace(
-        profile, segmenter=dataclasses.replace(profile.segmenter, precision="int8")
-    )
+    profile = _sam_profile(sam_ckpt, "onnxruntime", monkeypatch, "int8")
     with caplog.at_level(logging.WARNING):
         seg = registry.load_segmenter(profile, offline=True)
     assert not isinstance(seg.model.image_encoder, OrtSamImageEncoder)

@@ -30,6 +30,9 @@ def test_list_profiles_is_plain_data():
     cpu = rows[0]
     assert cpu["detector"]["short_side"] == PROFILES["cpu"].detector.short_side
     assert cpu["segmenter"]["input_size"] == PROFILES["cpu"].segmenter.input_size
+    # the SAM encoder's precision on ONNX Runtime (int8 where parity holds: the cpu profile)
+    assert cpu["segmenter"]["runtime"] == "onnxruntime" and cpu["segmenter"]["precision"] == "int8"
+    assert {r["segmenter"]["precision"] for r in rows[1:]} == {"fp32"}
 
 
 def test_cache_report_of_an_empty_cache(caches, no_network):

@@ -113,6 +113,15 @@ PROFILES: dict[str, Profile] = {
             backend="segment_anything",
             model="vit_b",
             runtime="onnxruntime",
+            # int8 encoder (MatMul/Gemm weights per channel in 7 bits, activations per call;
+            # models/accel_sam.py): scripts/int8_speed.py, ViT-B 512 px, interleaved on the
+            # loaded 2 cores: 12.3 -> 6.3-7.4 s/call (0.52-0.61x); masks of the same decoder
+            # on the same boxes against fp32: IoU mean 0.981, min 0.972 (tolerance 0.97 / 0.90),
+            # predicted IoU within 0.0007 (0.02); tiny model 0.990 / 0.986. Random weights only:
+            # trained ViTs' activation outliers (which per-tensor int8 activations clip) are not
+            # tested here. Grounding DINO stays fp32: int8 moves its boxes by 80+ px (tiny model;
+            # query selection changes), even with only the Swin backbone in int8
+            precision="int8",
             # ViT-B encoder: 1024 px 17.7 CPU s, 640 3.7, 512 2.4, 384 1.05; decoder 0.05 s for a
             # box at 512 (0.48 s at 1024, mostly upsampling). Positional embeddings are
             # interpolated from the 1024 checkpoint; masks get coarser (32x32 embedding grid

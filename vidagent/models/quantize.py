@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 PRECISIONS: tuple[str, ...] = ("fp32", "int8")
-INT8_TAG = "int8q1"  # names cached int8 exports; bump when quantize_int8 changes what it writes
+INT8_TAG = "int8q2"  # names cached int8 exports; bump when what they hold changes
 
 
 def check_precision(precision: str) -> str:
