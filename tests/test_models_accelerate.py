@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from types import SimpleNamespace
 
 import models_tiny
 import numpy as np
@@ -281,3 +282,147 @@ def test_sam_int8_quantisation_failure_keeps_pytorch(sam_ckpt, own_home, monkeyp
         bad = dataclasses.replace(profile, segmenter=dataclasses.replace(
             profile.segmenter, precision="int4"))  # fmt: skip
         registry.load_segmenter(bad, offline=True)
+
+
+# OpenVINO reads the same ONNX files. Tolerances fixed before measuring (scripts/openvino_speed.py):
+# fp32 as ONNX Runtime above; bf16: SAM embedding within 2% of its largest magnitude, mask IoU
+# >= 0.98 each (Grounding DINO: boxes within 1 px and the same detections, which bf16 misses)
+BF16_EMB_REL, BF16_MASK_IOU = 2e-2, 0.98
+
+
+def _ov(profile, precision: str):
+    """``profile`` on OpenVINO in ``precision`` (detector and segmenter alike)."""
+    return dataclasses.replace(
+        profile,
+        detector=dataclasses.replace(profile.detector, runtime="openvino", precision=precision),
+        segmenter=dataclasses.replace(profile.segmenter, runtime="openvino", precision=precision),
+    )
+
+
+def _need_openvino(precision: str = "fp32"):
+    pytest.importorskip("openvino")
+    from vidagent.models.ort_session import openvino_bf16_supported
+
+    if precision == "bf16" and not openvino_bf16_supported():
+        pytest.skip("this CPU has no bf16 for OpenVINO")
+
+
+def test_gdino_openvino_matches_pytorch(gdino_dir):
+    """fp32 only: in bf16 the tiny model's detections change labels and boxes (scripts/
+    openvino_speed.py), so no profile runs Grounding DINO in bf16."""
+    from vidagent.models.ort_session import OpenVinoSession
+
+    _need_openvino()
+    det = registry.load_detector(_ov(_det_profile(str(gdino_dir), "openvino"), "fp32"),
+                                 offline=True)  # fmt: skip
+    assert isinstance(det.engine, OrtGroundingDino) and det.engine.runtime == "openvino"
+    image = random_image()
+    inputs = det.preprocess(image, "dog. red ball.")
+    with torch.inference_mode():
+        ref = det.model(**inputs)
+        ov = det.engine(**inputs)
+    (sess, _), = det.engine.sessions.values()
+    assert isinstance(sess, OpenVinoSession) and sess.precision == "fp32"
+    assert det.engine.ort_calls == 1 and not det.engine.failed
+    # the tolerances of ONNX Runtime (above)
+    np.testing.assert_allclose(_finite(ov.logits.numpy()), _finite(ref.logits.numpy()), atol=1e-4)
+    np.testing.assert_allclose(ov.pred_boxes.numpy(), ref.pred_boxes.numpy(), atol=1e-5)
+    fast = det.detect(image, ["dog", "red ball"], box_threshold=0.3, text_threshold=0.0)
+    det.engine = None
+    slow = det.detect(image, ["dog", "red ball"], box_threshold=0.3, text_threshold=0.0)
+    assert len(slow) > 3 and list(fast.labels) == list(slow.labels)
+    np.testing.assert_allclose(fast.boxes, slow.boxes, atol=1e-3)
+    np.testing.assert_allclose(fast.scores, slow.scores, atol=1e-4)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_sam_openvino_encoder_matches_pytorch(sam_ckpt, monkeypatch, precision):
+    from vidagent.models.ort_session import OpenVinoSession
+
+    _need_openvino(precision)
+    profile = _ov(_sam_profile(sam_ckpt, "openvino", monkeypatch), precision)
+    seg = registry.load_segmenter(profile, offline=True)
+    enc = seg.model.image_encoder
+    assert isinstance(enc, OrtSamImageEncoder) and isinstance(enc.session, OpenVinoSession)
+    assert enc.session.precision == precision
+    boxes = np.array([[10, 10, 90, 80], [60, 30, 150, 110], [40, 40, 120, 100],
+                      [0, 0, 159, 119]], np.float32)  # fmt: skip
+    for seed in range(2):
+        image = random_image(120, 160, seed=seed)
+        seg.model.image_encoder = enc
+        seg.set_image(image)
+        fast_emb = seg.predictor.features.clone()
+        fast, fast_q = seg.predict(boxes=boxes)
+        seg.model.image_encoder = enc.torch_encoder
+        seg.set_image(image)
+        slow_emb = seg.predictor.features
+        slow, slow_q = seg.predict(boxes=boxes)
+        diff = float((fast_emb - slow_emb).abs().max())
+        ious = [np.logical_and(a, b).sum() / max(1, np.logical_or(a, b).sum())
+                for a, b in zip(fast, slow)]  # fmt: skip
+        if precision == "fp32":
+            assert diff <= 1e-4 and min(ious) > 0.99, (diff, ious)
+        else:
+            assert 1e-4 < diff <= BF16_EMB_REL * float(slow_emb.abs().max()), diff  # bf16 ran
+            assert min(ious) >= BF16_MASK_IOU, ious
+    seg.model.image_encoder = enc
+    assert enc.ort_calls == 2
+
+
+def test_openvino_missing_or_failing_falls_back_to_onnxruntime(gdino_dir, sam_ckpt, monkeypatch,
+                                                               caplog):  # fmt: skip
+    from vidagent.models import accelerate, ort_session
+
+    # not installed: ONNX Runtime runs the engine
+    with pytest.MonkeyPatch.context() as mp, caplog.at_level(logging.WARNING):
+        mp.setattr(accelerate, "openvino_available", lambda: False)
+        det = registry.load_detector(_ov(_det_profile(str(gdino_dir), "openvino"), "bf16"),
+                                     offline=True)  # fmt: skip
+    assert "openvino is not installed" in caplog.text
+    assert det.engine.runtime == "onnxruntime"
+    det.detect(random_image(), ["dog"])
+    (sess, _), = det.engine.sessions.values()
+    assert ort_session.session_runtime(sess) == "onnxruntime" and det.engine.ort_calls == 1
+    registry.clear_cache()
+    caplog.clear()
+
+    # installed, but the graph does not compile: ONNX Runtime runs it
+    pytest.importorskip("openvino")
+
+    class Refuses:
+        def __init__(self, *a, **k):
+            raise RuntimeError("compile refused")
+
+    monkeypatch.setattr(ort_session, "OpenVinoSession", Refuses)
+    with caplog.at_level(logging.WARNING):
+        seg = registry.load_segmenter(_ov(_sam_profile(sam_ckpt, "openvino", monkeypatch), "fp32"),
+                                      offline=True)  # fmt: skip
+    enc = seg.model.image_encoder
+    assert isinstance(enc, OrtSamImageEncoder) and enc.runtime == "onnxruntime"
+    assert "OpenVINO could not compile" in caplog.text
+    seg.set_image(random_image())
+    assert enc.ort_calls == 1
+
+
+def test_openvino_run_failure_falls_back_to_pytorch(gdino_dir, monkeypatch, caplog):
+    pytest.importorskip("openvino")
+    det = registry.load_detector(_ov(_det_profile(str(gdino_dir), "openvino"), "fp32"),
+                                 offline=True)  # fmt: skip
+    image = random_image()
+    ok = det.detect(image, ["dog"], box_threshold=0.3, text_threshold=0.0)
+    (sess, _), = det.engine.sessions.values()
+
+    def broken(*a, **k):
+        raise RuntimeError("infer failed")
+
+    monkeypatch.setattr(sess, "request", SimpleNamespace(infer=broken))
+    with caplog.at_level(logging.WARNING):
+        again = det.detect(image, ["dog"], box_threshold=0.3, text_threshold=0.0)
+    assert det.engine.failed and "openvino failed" in caplog.text and "back to PyTorch" in caplog.text
+    assert list(again.labels) == list(ok.labels)
+    np.testing.assert_allclose(again.boxes, ok.boxes, atol=1e-3)
+
+
+def test_unknown_precision_is_refused(gdino_dir):
+    with pytest.raises(ValueError, match="unknown precision"):
+        registry.load_detector(_ov(_det_profile(str(gdino_dir), "openvino"), "fp8"), offline=True)

@@ -42,9 +42,13 @@ class DetectorSpec:
     text_threshold: float = 0.25  # ... and its phrase's best token probability exceeds this
     max_boxes: int = 20  # at most this many boxes per frame (highest scores first)
     nms_iou: float | None = 0.7  # per-phrase NMS IoU (None = no NMS; DINO emits near-duplicates)
-    # "torch" (eager PyTorch) or "onnxruntime" (CPU only, "hf" backend; exported once from the
-    # same weights, falls back to PyTorch when it cannot be used; see models/accelerate.py)
+    # "torch" (eager PyTorch), "onnxruntime" or "openvino" (CPU only, "hf" backend; exported once
+    # from the same weights, falls back to ONNX Runtime / PyTorch when it cannot be used; see
+    # models/accelerate.py)
     runtime: str = "torch"
+    # "fp32", or "bf16": OpenVINO computing in bfloat16 on CPUs with bf16 instructions (fp32 on
+    # the others and on the other runtimes); within the bf16 tolerances of the parity tests
+    precision: str = "fp32"
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,10 @@ class SegmenterSpec:
     # box prompts: SAM's single-mask output (False; a box is unambiguous: SAM's README and the
     # Grounded-SAM pipelines) or the best of its three masks by predicted IoU (True)
     box_multimask: bool = False
-    runtime: str = "torch"  # of the image encoder: "torch" or "onnxruntime" (as DetectorSpec)
-    # of the image encoder on ONNX Runtime: "fp32", or "int8" (dynamic quantisation of its
-    # MatMul/Gemm weights, models/quantize.py; ignored with runtime "torch")
+    # of the image encoder: "torch", "onnxruntime" or "openvino" (as DetectorSpec)
+    runtime: str = "torch"
+    # of the image encoder: "fp32", "bf16" (as DetectorSpec), or "int8" (ONNX Runtime: dynamic
+    # quantisation of its MatMul/Gemm weights, models/quantize.py; ignored with runtime "torch")
     precision: str = "fp32"
 
 

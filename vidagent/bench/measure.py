@@ -38,7 +38,8 @@ def use_profile_runtime(profile, detector: Detector, segmenter: Segmenter, frame
     from vidagent.models.export_cache import module_digest
 
     if profile.detector.runtime != "torch" and hasattr(detector, "model"):
-        accelerate_detector(detector, profile.detector.runtime, module_digest(detector.model))
+        accelerate_detector(detector, profile.detector.runtime, module_digest(detector.model),
+                            precision=profile.detector.precision)
         detector.detect(frame, ["ball", "box"])
     sam = getattr(segmenter, "model", None)
     if profile.segmenter.runtime != "torch" and hasattr(sam, "image_encoder"):

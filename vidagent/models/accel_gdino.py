@@ -1,5 +1,5 @@
 """transformers Grounding DINO: text features computed once per caption, and the image side on
-ONNX Runtime.
+ONNX Runtime or OpenVINO.
 
 :func:`cache_text_features` makes the model's BERT text backbone remember its last few outputs, so
 a video's keyframes (same caption every time) run BERT once. :class:`OrtGroundingDino` runs the
@@ -196,19 +196,27 @@ def pad_tokens(input_ids, attention_mask, token_type_ids, bucket: int, limit: in
 
 class OrtGroundingDino:
     """Callable like the model (keyword inputs of the processor) returning ``logits`` and
-    ``pred_boxes``; runs the ONNX graph of the shape, the PyTorch model if a run fails.
+    ``pred_boxes``; runs the ONNX graph of the shape (ONNX Runtime or OpenVINO), the PyTorch model
+    if a run fails.
 
     Args:
         model: the loaded ``GroundingDinoForObjectDetection`` (text side and fallback).
         weights: the weight files or folder it was loaded from (keys the export cache), or a
             digest of a model built in memory.
         bucket: caption tokens are padded to a multiple of this.
+        runtime: "onnxruntime" or "openvino" (which falls back to ONNX Runtime when it cannot
+            compile the graph; see ``ort_session.open_session``).
+        precision: "fp32", or "bf16" (OpenVINO on a CPU with bf16 only).
     """
 
-    def __init__(self, model, weights: list[Path] | str, bucket: int = TOKEN_BUCKET) -> None:
-        import onnxruntime  # noqa: F401  (fail here, at set-up, when it is missing)
+    def __init__(self, model, weights: list[Path] | str, bucket: int = TOKEN_BUCKET,
+                 runtime: str = "onnxruntime", precision: str = "fp32") -> None:  # fmt: skip
+        import importlib
 
+        importlib.import_module(runtime)  # fail here, at set-up, when it is missing
         cache_text_features(model)
+        self.runtime = runtime
+        self.precision = precision
         self.model = model
         self.bucket = int(bucket)
         self.max_text_len = int(model.config.max_text_len)
@@ -218,7 +226,7 @@ class OrtGroundingDino:
         self.ort_calls = 0
 
     def _session(self, inputs: dict[str, torch.Tensor]):
-        from vidagent.models.ort_session import make_session
+        from vidagent.models.ort_session import open_session
 
         h, w = inputs["pixel_values"].shape[-2:]
         t = inputs["input_ids"].shape[1]
@@ -226,7 +234,7 @@ class OrtGroundingDino:
         if shape not in self.sessions:
             name = f"gdino-{self.digest}-{shape[0]}x{shape[1]}-t{shape[2]}-{runtime_tag()}"
             path = cached_export(name, lambda p: export_image_side(self.model, inputs, p))
-            sess = make_session(path, torch.get_num_threads())
+            sess = open_session(path, self.runtime, torch.get_num_threads(), self.precision)
             self.sessions[shape] = (sess, {i.name for i in sess.get_inputs()})
         return self.sessions[shape]
 
@@ -237,8 +245,8 @@ class OrtGroundingDino:
                 return self._run(pixel_values, input_ids, attention_mask, token_type_ids,
                                  pixel_mask)  # fmt: skip
             except Exception as e:
-                log.warning("Grounding DINO: ONNX Runtime failed (%s: %s); back to PyTorch",
-                            type(e).__name__, e)
+                log.warning("Grounding DINO: %s failed (%s: %s); back to PyTorch",
+                            self.runtime, type(e).__name__, e)  # fmt: skip
                 self.failed = True
         return self.model(
             pixel_values=pixel_values,

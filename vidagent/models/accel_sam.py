@@ -1,4 +1,4 @@
-"""SAM's ViT image encoder on ONNX Runtime, exported from the loaded PyTorch encoder.
+"""SAM's ViT image encoder on ONNX Runtime or OpenVINO, exported from the loaded PyTorch encoder.
 
 :class:`OrtSamImageEncoder` stands in for ``sam.image_encoder``: same input (1, 3, S, S) float,
 same output (1, C, S/16, S/16), same ``img_size``; it keeps the PyTorch encoder and falls back to
@@ -45,19 +45,21 @@ def export_encoder(encoder: torch.nn.Module, size: int, path: Path) -> None:
 
 
 class OrtSamImageEncoder(torch.nn.Module):
-    """``sam.image_encoder`` run by ONNX Runtime.
+    """``sam.image_encoder`` run by ONNX Runtime or OpenVINO.
 
     Args:
         encoder: the loaded ``ImageEncoderViT`` (exported once, kept for the fallback).
         weights: the checkpoint file(s) it was loaded from (their hash keys the export cache), or
             a digest (``export_cache.module_digest``) of a model built in memory.
-        precision: "fp32" (the export as it is) or "int8" (its MatMul/Gemm weights in int8).
+        runtime: "onnxruntime" or "openvino" (which falls back to ONNX Runtime when it cannot
+            compile the graph; see ``ort_session.open_session``).
+        precision: "fp32", "bf16" (OpenVINO on a CPU with bf16 only) or "int8" (ONNX Runtime;
+            its MatMul/Gemm weights in int8).
     """
 
-    def __init__(
-        self, encoder: torch.nn.Module, weights: list[Path] | str, precision: str = "fp32"
-    ) -> None:
-        from vidagent.models.ort_session import make_session
+    def __init__(self, encoder: torch.nn.Module, weights: list[Path] | str,
+                 runtime: str = "onnxruntime", precision: str = "fp32") -> None:  # fmt: skip
+        from vidagent.models.ort_session import open_session, session_runtime
 
         super().__init__()
         self.precision = check_precision(precision)
@@ -72,8 +74,10 @@ class OrtSamImageEncoder(torch.nn.Module):
             path = cached_export(
                 f"{stem}-{INT8_TAG}-{runtime_tag()}", lambda p: quantize_int8(fp32, p, **SAM_INT8)
             )
+            runtime = "onnxruntime"  # the int8 file's operators are ONNX Runtime's
         self.path = path
-        self.session = make_session(path, torch.get_num_threads())
+        self.session = open_session(path, runtime, torch.get_num_threads(), precision)
+        self.runtime = session_runtime(self.session)
         self.ort_calls = 0
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -84,7 +88,7 @@ class OrtSamImageEncoder(torch.nn.Module):
                 self.ort_calls += 1
                 return torch.from_numpy(out).to(x.device)
             except Exception as e:
-                log.warning("SAM image encoder: ONNX Runtime failed (%s: %s); back to PyTorch",
-                            type(e).__name__, e)
+                log.warning("SAM image encoder: %s failed (%s: %s); back to PyTorch",
+                            self.runtime, type(e).__name__, e)  # fmt: skip
                 self.session = None
         return self.torch_encoder(x)

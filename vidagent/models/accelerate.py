@@ -1,13 +1,16 @@
-"""Choosing the runtime of the image models: eager PyTorch or ONNX Runtime.
+"""Choosing the runtime of the image models: eager PyTorch, ONNX Runtime or OpenVINO.
 
 ``accelerate_detector(detector, runtime, weights)`` and ``accelerate_segmenter(...)`` take a model
-built by the registry and, for ``runtime="onnxruntime"``, give it an ONNX Runtime engine exported
-from the same weights (Grounding DINO's image and fusion network; SAM's image encoder). Whatever
-fails -- onnxruntime not installed, an export the exporter refuses, a session that will not load,
-a run that raises -- leaves the model on PyTorch with one warning; results never depend on which
-runtime ran beyond float tolerance (see the parity tests). ``precision="int8"`` (ONNX Runtime
-only) runs the export with its matrix products' weights in int8 (``vidagent.models.quantize``):
-results then differ from PyTorch within the int8 parity tolerances of the tests, not float ones.
+built by the registry and, for ``runtime="onnxruntime"`` or ``"openvino"``, give it an engine
+exported from the same weights (Grounding DINO's image and fusion network; SAM's image encoder)
+as one ONNX file, which either runtime reads. Whatever fails -- the package not installed, an
+export the exporter refuses, a session that will not load, a run that raises -- leaves the model
+on PyTorch with one warning (OpenVINO missing or failing to compile: ONNX Runtime, when it is
+there). In fp32 results never depend on which runtime ran beyond float tolerance (see the parity
+tests). Other precisions trade that for speed, within the parity tolerances of their tests:
+``precision="bf16"`` (OpenVINO only, on CPUs with bf16 instructions; fp32 elsewhere) computes in
+bfloat16 (``scripts/openvino_speed.py``); ``precision="int8"`` (ONNX Runtime, SAM only) runs the
+export with its matrix products' weights in int8 (``vidagent.models.quantize``).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from vidagent.models.base import Detector, Segmenter
 
 log = logging.getLogger(__name__)
 
-Runtime = Literal["torch", "onnxruntime"]
-RUNTIMES: tuple[str, ...] = ("torch", "onnxruntime")
+Runtime = Literal["torch", "onnxruntime", "openvino"]
+RUNTIMES: tuple[str, ...] = ("torch", "onnxruntime", "openvino")
 
 
 def onnxruntime_available() -> bool:
@@ -33,37 +36,67 @@ def onnxruntime_available() -> bool:
     return True
 
 
-def _check(runtime: str) -> bool:
-    """True when ``runtime`` asks for ONNX Runtime and it can be used."""
-    if runtime not in RUNTIMES:
-        raise ValueError(f"unknown runtime {runtime!r}; one of {', '.join(RUNTIMES)}")
-    if runtime == "torch":
-        return False
-    if not onnxruntime_available():
-        log.warning("onnxruntime is not installed; the image models run on PyTorch")
+def openvino_available() -> bool:
+    try:
+        import onnx  # noqa: F401  (the exporter writes through it)
+        import openvino  # noqa: F401
+    except ImportError:
         return False
     return True
 
 
+def _check(runtime: str, precision: str = "fp32") -> str | None:
+    """The runtime that will run the engine for ``runtime`` ("onnxruntime" or "openvino"), or
+    None: PyTorch (asked for, or nothing else installed)."""
+    from vidagent.models.quantize import check_precision
+
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown runtime {runtime!r}; one of {', '.join(RUNTIMES)}")
+    check_precision(precision)
+    if precision == "bf16" and runtime != "openvino":
+        log.warning("precision bf16 needs runtime openvino; %s runs fp32", runtime)
+    if precision == "int8" and runtime == "torch":
+        log.warning("segmenter precision int8 needs runtime onnxruntime; PyTorch runs fp32")
+    if runtime == "torch":
+        return None
+    if runtime == "openvino":
+        if openvino_available():
+            return runtime
+        log.warning("openvino is not installed; ONNX Runtime runs the image models")
+    if not onnxruntime_available():
+        log.warning("onnxruntime is not installed; the image models run on PyTorch")
+        return None
+    return "onnxruntime"
+
+
 def accelerate_detector(
-    detector: Detector, runtime: str, weights: list[Path] | str, device: str = "cpu"
+    detector: Detector,
+    runtime: str,
+    weights: list[Path] | str,
+    device: str = "cpu",
+    precision: str = "fp32",
 ) -> Detector:
-    """``detector`` with its text features cached per caption and, for ``onnxruntime`` on CPU, an
-    ONNX Runtime engine (transformers Grounding DINO only; other detectors are returned as
-    they are)."""
+    """``detector`` with its text features cached per caption and, for ``onnxruntime`` or
+    ``openvino`` on CPU, an engine of that runtime in ``precision`` (transformers Grounding DINO
+    only; other detectors are returned as they are)."""
     from vidagent.models.accel_gdino import OrtGroundingDino, cache_text_features
     from vidagent.models.detector_hf import HFGroundingDino
 
     if not isinstance(detector, HFGroundingDino):
         return detector
     cache_text_features(detector.model)
-    if not _check(runtime) or device != "cpu":
+    use = _check(runtime, precision)
+    if precision == "int8":
+        log.warning("precision int8 is the segmenter's only; Grounding DINO runs fp32")
+        precision = "fp32"
+    if use is None or device != "cpu":
         return detector
     try:
-        detector.engine = OrtGroundingDino(detector.model, weights)
+        detector.engine = OrtGroundingDino(detector.model, weights, runtime=use,
+                                           precision=precision)  # fmt: skip
     except Exception as e:  # any export or session failure: stay on PyTorch
-        log.warning("Grounding DINO stays on PyTorch: ONNX Runtime set-up failed (%s: %s)",
-                    type(e).__name__, e)
+        log.warning("Grounding DINO stays on PyTorch: %s set-up failed (%s: %s)",
+                    use, type(e).__name__, e)  # fmt: skip
     return detector
 
 
@@ -74,24 +107,20 @@ def accelerate_segmenter(
     device: str = "cpu",
     precision: str = "fp32",
 ) -> Segmenter:
-    """``segmenter`` with, for ``onnxruntime`` on CPU, its image encoder run by ONNX Runtime in
-    ``precision`` ("fp32" or "int8"; segment_anything SAM only; other segmenters are returned as
-    they are). "int8" with ``runtime="torch"`` is ignored (PyTorch runs fp32) with a warning."""
+    """``segmenter`` with, for ``onnxruntime`` or ``openvino`` on CPU, its image encoder run by
+    that runtime in ``precision`` ("fp32", "bf16" or "int8"; segment_anything SAM only; other
+    segmenters are returned as they are)."""
     from vidagent.models.accel_sam import OrtSamImageEncoder
-    from vidagent.models.quantize import check_precision
     from vidagent.models.segmenter_sam import SamSegmenter
 
-    check_precision(precision)
-    if precision != "fp32" and runtime == "torch":
-        log.warning("segmenter precision %s needs runtime onnxruntime; PyTorch runs fp32",
-                    precision)
-    if not isinstance(segmenter, SamSegmenter) or not _check(runtime) or device != "cpu":
+    use = _check(runtime, precision)
+    if not isinstance(segmenter, SamSegmenter) or use is None or device != "cpu":
         return segmenter
     try:
         segmenter.model.image_encoder = OrtSamImageEncoder(
-            segmenter.model.image_encoder, weights, precision
+            segmenter.model.image_encoder, weights, runtime=use, precision=precision
         )
     except Exception as e:
-        log.warning("SAM image encoder stays on PyTorch: ONNX Runtime set-up failed (%s: %s)",
-                    type(e).__name__, e)
+        log.warning("SAM image encoder stays on PyTorch: %s set-up failed (%s: %s)",
+                    use, type(e).__name__, e)  # fmt: skip
     return segmenter

@@ -1,4 +1,4 @@
-"""On-disk cache of models exported for a faster CPU runtime (ONNX Runtime).
+"""On-disk cache of models exported for a faster CPU runtime (ONNX Runtime, OpenVINO).
 
 Exports live under ``VIDAGENT_HOME/exported`` (beside the weights, never inside the package), one
 folder per export, named by the model kind, the weights' content hash, the input shape and the
@@ -34,12 +34,18 @@ def export_root() -> Path:
 
 
 def runtime_tag() -> str:
-    """Versions an export depends on: torch (the exporter), onnxruntime, this format."""
-    import onnxruntime
+    """Versions an export depends on: torch (the exporter), onnxruntime (``none`` when it is not
+    installed: OpenVINO reads the file), this format."""
     import torch
 
+    try:
+        import onnxruntime
+
+        ort_v = onnxruntime.__version__
+    except ImportError:
+        ort_v = "none"
     torch_v = torch.__version__.split("+")[0]
-    return f"torch{torch_v}-ort{onnxruntime.__version__}-f{FORMAT}"
+    return f"torch{torch_v}-ort{ort_v}-f{FORMAT}"
 
 
 def weights_digest(paths: Iterable[str | Path]) -> str:

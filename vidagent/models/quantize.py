@@ -12,7 +12,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-PRECISIONS: tuple[str, ...] = ("fp32", "int8")
+# of the exported image models (models/accelerate.py): "bf16" is OpenVINO's, "int8" this module's
+PRECISIONS: tuple[str, ...] = ("fp32", "bf16", "int8")
 INT8_TAG = "int8q2"  # names cached int8 exports; bump when what they hold changes
 
 

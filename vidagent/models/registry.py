@@ -245,7 +245,7 @@ def _build_hf_detector(spec: DetectorSpec, name: str, offline: bool, device: str
         spec.model, offline=offline, what=f"detector weights ({spec.model})", profile=name
     )
     det = HFGroundingDino.from_pretrained(path, **_detector_kwargs(spec, device))
-    return accelerate_detector(det, spec.runtime, [path], device)
+    return accelerate_detector(det, spec.runtime, [path], device, spec.precision)
 
 
 def _build_groundingdino(spec: DetectorSpec, name: str, offline: bool, device: str) -> Detector:
