@@ -426,3 +426,19 @@ def test_openvino_run_failure_falls_back_to_pytorch(gdino_dir, monkeypatch, capl
 def test_unknown_precision_is_refused(gdino_dir):
     with pytest.raises(ValueError, match="unknown precision"):
         registry.load_detector(_ov(_det_profile(str(gdino_dir), "openvino"), "fp8"), offline=True)
+
+
+def test_sam_bf16_without_bf16_runs_int8_on_onnxruntime(sam_ckpt, monkeypatch, caplog):
+    """A CPU without bf16 instructions (or no OpenVINO): the encoder's int8 on ONNX Runtime, not a
+    slow fp32 OpenVINO."""
+    from vidagent.models import ort_session
+
+    monkeypatch.setattr(ort_session, "openvino_bf16_supported", lambda: False)
+    profile = _ov(_sam_profile(sam_ckpt, "openvino", monkeypatch), "bf16")
+    with caplog.at_level(logging.INFO):
+        seg = registry.load_segmenter(profile, offline=True)
+    enc = seg.model.image_encoder
+    assert isinstance(enc, OrtSamImageEncoder) and "no bf16" in caplog.text
+    assert enc.runtime == "onnxruntime" and enc.precision == "int8"
+    seg.set_image(random_image())
+    assert enc.ort_calls == 1

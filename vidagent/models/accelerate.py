@@ -109,13 +109,20 @@ def accelerate_segmenter(
 ) -> Segmenter:
     """``segmenter`` with, for ``onnxruntime`` or ``openvino`` on CPU, its image encoder run by
     that runtime in ``precision`` ("fp32", "bf16" or "int8"; segment_anything SAM only; other
-    segmenters are returned as they are)."""
+    segmenters are returned as they are).
+
+    "bf16" where OpenVINO cannot compute in bf16 (no bf16 instructions, or no OpenVINO) is "int8"
+    on ONNX Runtime: the encoder's other precision within tolerance (fp32 would be ~2x slower)."""
     from vidagent.models.accel_sam import OrtSamImageEncoder
+    from vidagent.models.ort_session import openvino_bf16_supported
     from vidagent.models.segmenter_sam import SamSegmenter
 
     use = _check(runtime, precision)
     if not isinstance(segmenter, SamSegmenter) or use is None or device != "cpu":
         return segmenter
+    if precision == "bf16" and not (use == "openvino" and openvino_bf16_supported()):
+        log.info("no bf16 for OpenVINO here: SAM's image encoder runs int8 on ONNX Runtime")
+        use, precision = "onnxruntime", "int8"
     try:
         segmenter.model.image_encoder = OrtSamImageEncoder(
             segmenter.model.image_encoder, weights, runtime=use, precision=precision
