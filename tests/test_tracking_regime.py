@@ -521,3 +521,30 @@ def test_dilated_detection_after_eroded_ones_is_not_made_worse():
     assert len(rows) == 8
     for t, given, out in rows:
         assert out >= given - 1e-9, (t, given, out)
+
+
+def test_object_seen_once_that_flow_carries_on_in_view_is_an_object():
+    """A large ball is detected on one round only: the rounds after miss it (dropped) while it
+    crosses the frame, and it is gone before a detection finds it again. A new track needs two
+    detections, so it was deleted and never shown, although flow carried its mask along with it.
+    Carried well away from where it was found and still looking like it, it is a moving
+    object; a false detection on the still background is not."""
+    ball = SceneObject(1, "ball", "pink", PALETTE["pink"][0], "circle", 25, (0, 0), (0, 0), 0,
+                       39, path=[(5, 170, -30), (29, 267, 270)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (260, 60), (280, 60), 0,
+                      39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=8, noise=3)
+    dets = _exact_detections(scene)
+    for k in (15, 20, 25):
+        dets[k] = dets[k][np.array([j for j, lab in enumerate(dets[k].labels) if lab != "ball"])]
+    false = np.zeros((240, 320), bool)
+    false[200:215, 20:35] = True  # a one-off false "ball" on the background
+    d = dets[20]
+    dets[20] = Detections(np.vstack([d.boxes, [[20, 200, 35, 215]]]).astype(np.float32),
+                          np.ones(len(d) + 1, np.float32), list(d.labels) + ["ball"],
+                          masks=np.concatenate([d.masks, false[None]]))
+    tracker = Tracker(TrackerConfig())
+    pred = track_scene(scene, tracker, dets)
+    ids = _covered(pred, scene.label_maps, 1, range(10, 25))
+    assert len(ids) == 15 and ids[10] > 0 and set(ids.values()) == {ids[10]}, ids
+    assert len(tracker.objects) == 2  # the ball and the box, not the false blob

@@ -690,6 +690,13 @@ class Tracker:
                         h = appearance(frame, track_masks[a], hsv)
                         if h is not None and similarity(t.hist, h) < cfg.match_min_similarity:
                             self._gone.add(t.tid)
+                    if t.state == TENTATIVE and t.tid not in self._gone and self._carried_away(
+                        t, frame, track_masks[a], hsv
+                    ):
+                        # missed, but flow carried its mask well away from where it was found
+                        # and it still has its colours there: a moving object (a false
+                        # detection's mask stays on the still background), not a false one
+                        self._confirm(t)
                     continue
                 if track_masks[a].sum() < 0.5 * t.area:
                     fading.add(t.tid)
@@ -756,6 +763,22 @@ class Tracker:
             self._tracks[tid].misses = cfg.max_misses + 1
         # the given masks as they are, overlaps to the mask a pixel lies deeper inside
         return paint_by_depth(labels, seeds), seeds
+
+    def _carried_away(
+        self, t: Track, frame: np.ndarray, carried: np.ndarray, hsv: np.ndarray
+    ) -> bool:
+        """True when a track's flow-carried mask lies at least its size (square root of its
+        area) from where it was last detected and still looks like it (re-identification
+        alike, by colour histogram or mean colour)."""
+        if t.anchor is None or np.count_nonzero(carried) < max(self.config.min_area,
+                                                               0.5 * t.area):
+            return False
+        c = _centroid(carried)
+        if np.hypot(c[0] - t.anchor[1], c[1] - t.anchor[2]) < np.sqrt(max(t.area, 1.0)):
+            return False
+        sim = max(similarity(t.hist, appearance(frame, carried, hsv)),
+                  color_similarity(t.color, mean_color(frame, carried)))
+        return sim >= self.config.reid_similarity
 
     def _prefer_on_course(
         self, live: list[Track], kept: list[np.ndarray], iou: np.ndarray
