@@ -548,3 +548,21 @@ def test_object_seen_once_that_flow_carries_on_in_view_is_an_object():
     ids = _covered(pred, scene.label_maps, 1, range(10, 25))
     assert len(ids) == 15 and ids[10] > 0 and set(ids.values()) == {ids[10]}, ids
     assert len(tracker.objects) == 2  # the ball and the box, not the false blob
+
+
+def test_small_object_passing_in_front_of_a_larger_one_between_detections_keeps_its_pixels():
+    """A small fast ball passes in front of a larger, slower bird between two detection rounds
+    (neither detection frame has them overlap). The bird's mask between the rounds covered
+    the ball, and the ball's id vanished from those frames. The pixels both masks claim go to
+    the one whose colour they have."""
+    bird = SceneObject(1, "bird", "pink", PALETTE["pink"][0], "ellipse", 26, (0, 0), (0, 0), 0,
+                       39, path=[(0, 200, 60), (39, 230, 200)])
+    ball = SceneObject(2, "ball", "orange", PALETTE["orange"][0], "circle", 10, (0, 0), (0, 0),
+                       0, 39, z=3, path=[(0, -130, 125), (39, 650, 150)])
+    scene = render([bird, ball], 320, 240, 40, fps=10, seed=9, noise=3)
+    gt = scene.label_maps
+    full = [(gt[k] == 1).sum() for k in (15, 17, 20)]
+    assert full[0] == full[2] > full[1] + 200  # whole on the detection frames, behind on 17
+    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
+    ids = _covered(pred, gt, 2, range(14, 21))
+    assert ids[15] > 0 and set(ids.values()) == {ids[15]}, ids

@@ -1106,6 +1106,7 @@ class Tracker:
                 cur.labels = blend_labels(cur.labels, back, w, self.config.min_area, drift)
                 self._interpolate_lost(cur, between, ends, w)
                 self._snap(cur, between, min(cur.index - last_anchor, t - cur.index))
+                self._claim_by_colour(cur, between, ends, w)
             else:
                 if not back.any():
                     break
@@ -1490,6 +1491,44 @@ class Tracker:
             if np.hypot(*shift) < 1.0 or sim < cfg.motion_similarity or sim < here + cfg.snap_margin:
                 continue
             cur.labels = _paint_shifted(cur.labels, tid, crop, (x0, y0), shift[0], shift[1])
+
+    def _claim_by_colour(self, cur: _Pending, between: dict, ends: dict, w: float) -> None:
+        """Between two anchors, a track that has far less of its mask than the two anchors'
+        masks interpolated give it, where another track holds those pixels (a small object
+        passing in front of a larger one: the larger one's mask, carried or interpolated, was
+        painted first and covers it), takes back the contested pixels that are nearer its mean
+        colour than the holder's (an object passing behind the other keeps the other's)."""
+        if cur.frame is None:
+            return
+        lab = None
+        for tid, (_t0, shape, (x0, y0)) in between.items():
+            t = self._tracks.get(tid)
+            end = ends[tid]
+            if t is None or t.color is None or not end.any():
+                continue
+            start = np.zeros_like(end)
+            ch, cw = shape.shape
+            start[y0 : y0 + ch, x0 : x0 + cw] = shape[: max(min(ch, end.shape[0] - y0), 0),
+                                                      : max(min(cw, end.shape[1] - x0), 0)]
+            m = interpolate_masks(start, end, w)
+            want = np.count_nonzero(m)
+            if want < self.config.min_area or np.count_nonzero(cur.labels == tid) >= 0.6 * want:
+                continue
+            held = cur.labels[m]
+            others = [int(o) for o in np.unique(held) if o and o != tid]
+            if not others:
+                continue
+            if lab is None:
+                lab = cv2.cvtColor(cur.frame, cv2.COLOR_RGB2LAB).astype(np.float32)
+            own = np.linalg.norm(lab - t.color.astype(np.float32), axis=-1)
+            out = cur.labels.copy()
+            for o in others:
+                other = self._tracks.get(o)
+                if other is None or other.color is None:
+                    continue
+                theirs = np.linalg.norm(lab - other.color.astype(np.float32), axis=-1)
+                out[m & (cur.labels == o) & (own < theirs)] = tid
+            cur.labels = out
 
     def _interpolate_lost(self, cur: _Pending, between: dict, ends: dict, w: float) -> None:
         """Where flow lost a track between two anchors that both have it (a small fast object
