@@ -56,9 +56,11 @@ def frame(h: int, w: int, seed: int = 0) -> np.ndarray:
 
 
 def _export_file(prefix: str) -> Path:
+    """The fp32 export whose name starts with ``prefix`` (not an int8 one made from it)."""
     from vidagent.models.export_cache import MODEL_FILE, export_root
 
-    (folder,) = [p for p in export_root().iterdir() if p.name.startswith(prefix) and p.is_dir()]
+    (folder,) = [p for p in export_root().iterdir()
+                 if p.name.startswith(prefix) and "-int8" not in p.name and p.is_dir()]
     return folder / MODEL_FILE
 
 
