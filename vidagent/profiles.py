@@ -121,11 +121,11 @@ PROFILES: dict[str, Profile] = {
         segmenter=SegmenterSpec(
             backend="segment_anything",
             model="vit_b",
-            # OpenVINO bf16, on CPUs whose instructions have it (avx512_bf16, AMX): full-size
-            # ViT-B 512 px interleaved with the int8 encoder below (A/B/B/A, 6 rounds, loaded 2
-            # cores): 3.22 against 3.65 s/call (1.17x), masks against PyTorch fp32 IoU mean 0.992,
-            # min 0.990 (int8: 0.982 / 0.975); 2.3x ONNX Runtime fp32 (scripts/openvino_speed.py).
-            # Elsewhere (accelerate_segmenter) the int8 encoder on ONNX Runtime:
+            # OpenVINO bf16 (precision="bf16") is not enough faster to replace it: against this
+            # int8 encoder, full-size ViT-B 512 px, interleaved, 1.17x under load (3.22 vs 3.65
+            # s/call) but 1.04x at load ~1.5 (0.89 vs 0.91); masks IoU against PyTorch fp32 mean
+            # 0.992, min 0.990 (int8: 0.982 / 0.975); scripts/openvino_speed.py
+            runtime="onnxruntime",
             # int8 encoder (MatMul/Gemm weights per channel in 7 bits, activations per call;
             # models/accel_sam.py): scripts/int8_speed.py, ViT-B 512 px, interleaved on the
             # loaded 2 cores: 12.3 -> 6.3-7.4 s/call (0.52-0.61x); masks of the same decoder
@@ -134,8 +134,7 @@ PROFILES: dict[str, Profile] = {
             # trained ViTs' activation outliers (which per-tensor int8 activations clip) are not
             # tested here. Grounding DINO stays fp32: int8 moves its boxes by 80+ px (tiny model;
             # query selection changes), even with only the Swin backbone in int8
-            runtime="openvino",
-            precision="bf16",
+            precision="int8",
             # ViT-B encoder: 1024 px 17.7 CPU s, 640 3.7, 512 2.4, 384 1.05; decoder 0.05 s for a
             # box at 512 (0.48 s at 1024, mostly upsampling). Positional embeddings are
             # interpolated from the 1024 checkpoint; masks get coarser (32x32 embedding grid
