@@ -232,6 +232,27 @@ def test_a_first_export_says_so_on_stderr(own_home, capsys):
 INT8_MASK_IOU_MEAN, INT8_MASK_IOU_MIN, INT8_PRED_IOU = 0.97, 0.90, 0.02
 
 
+def _engine_vs_pytorch(seg, enc, seed: int):
+    """One random image through ``seg`` with its encoder engine ``enc`` and with the PyTorch encoder
+    behind it, the same four boxes decoded by each: (engine embedding, PyTorch embedding, mask IoU
+    per box, max predicted-IoU difference). Leaves ``enc`` in place."""
+    boxes = np.array([[10, 10, 90, 80], [60, 30, 150, 110], [40, 40, 120, 100],
+                      [0, 0, 159, 119]], np.float32)  # fmt: skip
+    image = random_image(120, 160, seed=seed)
+    seg.model.image_encoder = enc
+    seg.set_image(image)
+    fast_emb = seg.predictor.features.clone()
+    fast, fast_q = seg.predict(boxes=boxes)
+    seg.model.image_encoder = enc.torch_encoder
+    seg.set_image(image)
+    slow_emb = seg.predictor.features.clone()
+    slow, slow_q = seg.predict(boxes=boxes)
+    seg.model.image_encoder = enc
+    ious = [np.logical_and(a, b).sum() / max(1, np.logical_or(a, b).sum())
+            for a, b in zip(fast, slow)]  # fmt: skip
+    return fast_emb, slow_emb, ious, float(np.abs(fast_q - slow_q).max())
+
+
 def test_sam_int8_encoder_holds_mask_parity_with_pytorch(sam_ckpt, monkeypatch):
     import onnx
 
@@ -243,23 +264,12 @@ def test_sam_int8_encoder_holds_mask_parity_with_pytorch(sam_ckpt, monkeypatch):
     assert "-int8q2-" in enc.path.parent.name and enc.path.parent.parent == export_root()
     ops = {n.op_type for n in onnx.load(str(enc.path)).graph.node}
     assert "DynamicQuantizeLinear" in ops and "MatMulInteger" in ops, ops
-    boxes = np.array([[10, 10, 90, 80], [60, 30, 150, 110], [40, 40, 120, 100],
-                      [0, 0, 159, 119]], np.float32)  # fmt: skip
     ious, dq, differs = [], [], False
     for seed in range(3):
-        image = random_image(120, 160, seed=seed)
-        seg.model.image_encoder = enc
-        seg.set_image(image)
-        fast_emb = seg.predictor.features.clone()
-        fast, fast_q = seg.predict(boxes=boxes)
-        seg.model.image_encoder = enc.torch_encoder
-        seg.set_image(image)
-        slow, slow_q = seg.predict(boxes=boxes)
-        differs |= not torch.allclose(fast_emb, seg.predictor.features, atol=1e-4)
-        dq.append(np.abs(fast_q - slow_q).max())
-        for a, b in zip(fast, slow):
-            ious.append(np.logical_and(a, b).sum() / max(1, np.logical_or(a, b).sum()))
-    seg.model.image_encoder = enc
+        fast_emb, slow_emb, seed_ious, q_diff = _engine_vs_pytorch(seg, enc, seed)
+        differs |= not torch.allclose(fast_emb, slow_emb, atol=1e-4)
+        dq.append(q_diff)
+        ious += seed_ious
     assert enc.ort_calls == 3
     assert differs  # int8 ran: not the fp32 embedding to float tolerance
     assert np.mean(ious) >= INT8_MASK_IOU_MEAN and min(ious) >= INT8_MASK_IOU_MIN, ious
@@ -345,27 +355,14 @@ def test_sam_openvino_encoder_matches_pytorch(sam_ckpt, monkeypatch, precision):
     enc = seg.model.image_encoder
     assert isinstance(enc, OrtSamImageEncoder) and isinstance(enc.session, OpenVinoSession)
     assert enc.session.precision == precision
-    boxes = np.array([[10, 10, 90, 80], [60, 30, 150, 110], [40, 40, 120, 100],
-                      [0, 0, 159, 119]], np.float32)  # fmt: skip
     for seed in range(2):
-        image = random_image(120, 160, seed=seed)
-        seg.model.image_encoder = enc
-        seg.set_image(image)
-        fast_emb = seg.predictor.features.clone()
-        fast, fast_q = seg.predict(boxes=boxes)
-        seg.model.image_encoder = enc.torch_encoder
-        seg.set_image(image)
-        slow_emb = seg.predictor.features
-        slow, slow_q = seg.predict(boxes=boxes)
+        fast_emb, slow_emb, ious, _ = _engine_vs_pytorch(seg, enc, seed)
         diff = float((fast_emb - slow_emb).abs().max())
-        ious = [np.logical_and(a, b).sum() / max(1, np.logical_or(a, b).sum())
-                for a, b in zip(fast, slow)]  # fmt: skip
         if precision == "fp32":
             assert diff <= 1e-4 and min(ious) > 0.99, (diff, ious)
         else:
             assert 1e-4 < diff <= BF16_EMB_REL * float(slow_emb.abs().max()), diff  # bf16 ran
             assert min(ious) >= BF16_MASK_IOU, ious
-    seg.model.image_encoder = enc
     assert enc.ort_calls == 2
 
 
