@@ -202,6 +202,17 @@ def _repaint(labels: np.ndarray, tid: int, mask: np.ndarray) -> np.ndarray:
     return out
 
 
+def _between(shape: np.ndarray, origin: tuple[int, int], end: np.ndarray, w: float) -> np.ndarray:
+    """Full-frame bool mask between the crop ``shape`` (top-left at ``origin``, cut to the frame)
+    and the full-frame mask ``end``, at weight ``w`` towards ``end`` (``interpolate_masks``)."""
+    start = np.zeros_like(end)
+    win = _shifted_window(shape, origin, 0.0, 0.0, end.shape)
+    if win is not None:
+        crop, (x0, y0, x1, y1) = win
+        start[y0:y1, x0:x1] = crop
+    return interpolate_masks(start, end, w)
+
+
 def _shifted_window(
     crop: np.ndarray, origin: tuple[int, int], dx: float, dy: float, shape: tuple[int, int]
 ) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
@@ -1506,11 +1517,7 @@ class Tracker:
             end = ends[tid]
             if t is None or t.color is None or not end.any():
                 continue
-            start = np.zeros_like(end)
-            ch, cw = shape.shape
-            start[y0 : y0 + ch, x0 : x0 + cw] = shape[: max(min(ch, end.shape[0] - y0), 0),
-                                                      : max(min(cw, end.shape[1] - x0), 0)]
-            m = interpolate_masks(start, end, w)
+            m = _between(shape, (x0, y0), end, w)
             want = np.count_nonzero(m)
             if want < self.config.min_area or np.count_nonzero(cur.labels == tid) >= 0.6 * want:
                 continue
@@ -1520,14 +1527,18 @@ class Tracker:
                 continue
             if lab is None:
                 lab = cv2.cvtColor(cur.frame, cv2.COLOR_RGB2LAB).astype(np.float32)
-            own = np.linalg.norm(lab - t.color.astype(np.float32), axis=-1)
-            out = cur.labels.copy()
+            # colour distances on the interpolated mask's pixels only (the rest are not claimed)
+            px = lab[m]
+            own = np.linalg.norm(px - t.color.astype(np.float32), axis=-1)
+            claimed = held.copy()
             for o in others:
                 other = self._tracks.get(o)
                 if other is None or other.color is None:
                     continue
-                theirs = np.linalg.norm(lab - other.color.astype(np.float32), axis=-1)
-                out[m & (cur.labels == o) & (own < theirs)] = tid
+                theirs = np.linalg.norm(px - other.color.astype(np.float32), axis=-1)
+                claimed[(held == o) & (own < theirs)] = tid
+            out = cur.labels.copy()
+            out[m] = claimed
             cur.labels = out
 
     def _interpolate_lost(self, cur: _Pending, between: dict, ends: dict, w: float) -> None:
@@ -1547,11 +1558,7 @@ class Tracker:
                 size = np.sqrt(max(self._tracks[tid].area, 1.0))
                 if d is None or np.hypot(*d) < cfg.interpolate_drift * size:
                     continue
-            start = np.zeros_like(end)
-            ch, cw = shape.shape
-            start[y0 : y0 + ch, x0 : x0 + cw] = shape
-            m = interpolate_masks(start, end, w)
-            cur.labels = _repaint(cur.labels, tid, m)
+            cur.labels = _repaint(cur.labels, tid, _between(shape, (x0, y0), end, w))
 
     def _final_ids(self, labels: np.ndarray) -> np.ndarray:
         """Internal track ids -> (H, W) uint8 object ids (0 for tracks that are no object)."""
