@@ -17,7 +17,7 @@ def occupied_box(a: np.ndarray) -> tuple[int, int, int, int] | None:
     rows = np.flatnonzero(a.any(axis=1))
     if not len(rows):
         return None
-    cols = np.flatnonzero(a.any(axis=0))
+    cols = np.flatnonzero(a[rows[0] : rows[-1] + 1].any(axis=0))
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 

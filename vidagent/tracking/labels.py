@@ -5,19 +5,15 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from vidagent.arrays import nonzero
+from vidagent.arrays import nonzero, occupied_box
 
 
 def _boxes_and_areas(masks: list[np.ndarray]):
     boxes, areas = [], []
     for m in masks:
-        rows = np.flatnonzero(m.any(axis=1))
-        if len(rows):
-            cols = np.flatnonzero(m[rows[0] : rows[-1] + 1].any(axis=0))
-            boxes.append((rows[0], rows[-1] + 1, cols[0], cols[-1] + 1))
-        else:
-            boxes.append(None)
-        areas.append(int(np.count_nonzero(m[rows[0] : rows[-1] + 1])) if len(rows) else 0)
+        box = occupied_box(m)
+        boxes.append(box)
+        areas.append(int(np.count_nonzero(m[box[0] : box[1]])) if box else 0)
     return boxes, np.array(areas, np.float64)
 
 
@@ -75,11 +71,11 @@ def box_mask(box: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def mask_box(mask: np.ndarray) -> np.ndarray | None:
     """XYXY float32 box (x2/y2 exclusive) of a bool mask, or None when empty."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if not len(rows):
+    box = occupied_box(mask)
+    if box is None:
         return None
-    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], np.float32)
+    y0, y1, x0, x1 = box
+    return np.array([x0, y0, x1, y1], np.float32)
 
 
 def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
