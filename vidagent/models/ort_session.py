@@ -50,7 +50,8 @@ class OpenVinoSession:
 
         if precision == "bf16" and not openvino_bf16_supported():
             log.info("this CPU has no bf16: OpenVINO runs %s in fp32", Path(path).parent.name)
-        if precision != "bf16" or not openvino_bf16_supported():
+            precision = "fp32"
+        if precision != "bf16":
             precision = "fp32"
         self.precision = precision
         config = {
@@ -60,11 +61,12 @@ class OpenVinoSession:
         if threads:
             config["INFERENCE_NUM_THREADS"] = int(threads)
         core = ov.Core()
-        self.compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
-        self.request = self.compiled.create_infer_request()
+        model = core.read_model(str(path))
         # an input tensor can carry several names (OpenVINO merges a graph input with the output
         # of a no-op on it): the ONNX input name is the one that is also in the file's inputs
-        onnx_names = {i.get_any_name(): i.get_names() for i in core.read_model(str(path)).inputs}
+        onnx_names = {i.get_any_name(): set(i.get_names()) for i in model.inputs}
+        self.compiled = core.compile_model(model, "CPU", config)
+        self.request = self.compiled.create_infer_request()
         self._names = []
         for port in self.compiled.inputs:
             names = port.get_names()
