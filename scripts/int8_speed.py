@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+
+from vidagent.bench.side_by_side import frame, interleaved, report
 
 SAM_VARIANTS = {
     "int8": {},
@@ -49,12 +48,6 @@ DINO_VARIANTS = {
 }
 
 
-def frame(h: int, w: int, seed: int = 0) -> np.ndarray:
-    from vidagent.testing.scenes import default_scene
-
-    return default_scene(num_frames=1, height=h, width=w, seed=seed).frames[0]
-
-
 def _export_file(prefix: str) -> Path:
     """The fp32 export whose name starts with ``prefix`` (not an int8 one made from it)."""
     from vidagent.models.export_cache import MODEL_FILE, export_root
@@ -62,18 +55,6 @@ def _export_file(prefix: str) -> Path:
     (folder,) = [p for p in export_root().iterdir()
                  if p.name.startswith(prefix) and "-int8" not in p.name and p.is_dir()]
     return folder / MODEL_FILE
-
-
-def _timed(fns: dict, rounds: int) -> dict:
-    """Median seconds per call of each of ``fns``, run in turn (A B C A B C ...)."""
-    times = {k: [] for k in fns}
-    for _ in range(rounds):
-        for k, f in fns.items():
-            t = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t)
-    return {k: {"median_s": round(statistics.median(v), 3), "runs_s": [round(x, 3) for x in v]}
-            for k, v in times.items()}
 
 
 def _variants(src: Path, table: dict, out: Path) -> dict:
@@ -165,7 +146,7 @@ def sam(size: str, rounds: int, tmp: Path) -> dict:
     def call(name):
         return lambda: run(name, images[0])
 
-    speed = _timed({name: call(name) for name in sessions}, rounds)
+    speed = interleaved({name: call(name) for name in sessions}, rounds)
     for name in sessions:
         info[name].update(speed[name])
     seg.model.image_encoder = torch_enc
@@ -283,7 +264,7 @@ def dino(size: str, rounds: int, tmp: Path) -> dict:
                            and (worst(rows, "score_max_diff") or 0) <= 0.02)
         info[name]["pass"] = bool(ok(at_thr) and ok(top))
 
-    speed = _timed({n: (lambda n=n: dets(n, images[0], None, None)) for n in sessions}, rounds)
+    speed = interleaved({n: (lambda n=n: dets(n, images[0], None, None)) for n in sessions}, rounds)
     for name in sessions:
         info[name].update(speed[name])
     engine.sessions[shape] = (sessions["fp32"], names)
@@ -312,11 +293,7 @@ def main() -> None:
             gc.collect()
         if args.only in (None, "dino"):
             res["dino"] = dino(args.size, args.rounds, Path(d))
-    if args.json:
-        print(json.dumps(res))
-        return
-    for k, v in res.items():
-        print(k, json.dumps(v, indent=1) if isinstance(v, dict) else v)
+    report(res, args.json)
 
 
 if __name__ == "__main__":

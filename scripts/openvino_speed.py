@@ -28,22 +28,15 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import statistics
-import time
 
 import numpy as np
+
+from vidagent.bench.side_by_side import frame, interleaved, report
 
 TOL = {
     "f32": {"box_px": 0.5, "emb_rel": 1e-3, "iou": 0.99},
     "bf16": {"box_px": 1.0, "emb_rel": 2e-2, "iou": 0.98},
 }
-
-
-def frame(h: int = 480, w: int = 854, seed: int = 0) -> np.ndarray:
-    from vidagent.testing.scenes import default_scene
-
-    return default_scene(num_frames=1, height=h, width=w, seed=seed).frames[0]
 
 
 def ov_compile(path, precision: str, threads: int):
@@ -64,16 +57,10 @@ def ort_runner(path, threads: int):
 
 
 def interleave(runners: dict, feed: dict, rounds: int) -> dict:
-    times: dict = {k: [] for k in runners}
-    for k, r in runners.items():  # one warm-up each
+    """``interleaved`` runs of each runner on ``feed``, after one warm-up call each."""
+    for r in runners.values():
         r(feed)
-    for _ in range(rounds):
-        for k, r in runners.items():
-            t = time.perf_counter()
-            r(feed)
-            times[k].append(time.perf_counter() - t)
-    return {k: {"median_s": round(statistics.median(v), 3), "runs_s": [round(x, 3) for x in v]}
-            for k, v in times.items()}
+    return interleaved({k: (lambda r=r: r(feed)) for k, r in runners.items()}, rounds)
 
 
 def _sig(x):
@@ -247,11 +234,7 @@ def main() -> None:
         gc.collect()
     if args.only in (None, "sam"):
         res["sam_vit_b"] = sam(args.rounds, threads)
-    if args.json:
-        print(json.dumps(res))
-        return
-    for k, v in res.items():
-        print(k, json.dumps(v, indent=1) if isinstance(v, dict) else v)
+    report(res, args.json)
 
 
 if __name__ == "__main__":

@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
 import statistics
 import time
 
 import numpy as np
 
-
-def frame(h: int = 480, w: int = 854, seed: int = 0) -> np.ndarray:
-    from vidagent.testing.scenes import default_scene
-
-    return default_scene(num_frames=1, height=h, width=w, seed=seed).frames[0]
+from vidagent.bench.side_by_side import frame, report
 
 
 def _finite(x: np.ndarray) -> np.ndarray:
@@ -144,11 +139,7 @@ def main() -> None:
         gc.collect()
     if args.only in (None, "sam"):
         res["sam_vit_b"] = sam(args.rounds)
-    if args.json:
-        print(json.dumps(res))
-        return
-    for k, v in res.items():
-        print(k, json.dumps(v, indent=1) if isinstance(v, dict) else v)
+    report(res, args.json)
 
 
 if __name__ == "__main__":
