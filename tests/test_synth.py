@@ -15,6 +15,7 @@ from vidagent.testing.scenes import (
     public_detections,
     render,
     save_tracks_folder,
+    shape_mask,
     small_fast_scene,
 )
 
@@ -85,6 +86,30 @@ def test_small_fast_kinds_show_their_difficulty():
     first = [int(ee.visible_frames(o.id).min()) for o in ee.objects]
     last = [int(ee.visible_frames(o.id).max()) for o in ee.objects]
     assert max(first) > 0 and min(last) < ee.num_frames - 1  # a late entry and an early exit
+
+
+# the fastest motion each kind is built with, in px a frame: crossings go edge to edge (<= 424 px
+# with the margins) in >= 12 frames, entries and exits edge to inside (<= 310 px) in >= 6,
+# objects behind the occluder cross (<= 390 px) in >= 16, reversals move 5-12 px a frame
+FASTEST_STEP = {"crossing": 35.4, "enter_exit": 51.7, "occluder": 24.5, "reversal": 12.0}
+
+
+@pytest.mark.parametrize("kind", SMALL_FAST_KINDS)
+def test_small_fast_objects_move_without_jumps(kind):
+    """No object jumps between frames: while it is wholly in the frame its centroid moves no
+    further a frame than its kind's fastest motion (+1.5 px for centres snapped to pixels)."""
+    for seed in range(5):
+        s = small_fast_scene(seed, kind)
+        for o in s.objects:
+            hw, hh = o.half_extent()
+            cs = {}
+            for t in range(s.num_frames):
+                cx, cy = o.center(t)
+                if hw <= cx <= s.width - hw and hh <= cy <= s.height - hh:
+                    ys, xs = np.nonzero(shape_mask(o, t, s.height, s.width))
+                    cs[t] = np.array([xs.mean(), ys.mean()])
+            steps = [np.hypot(*(cs[t] - cs[t - 1])) for t in cs if t - 1 in cs]
+            assert max(steps, default=0.0) <= FASTEST_STEP[kind] + 1.5, (seed, o.id, max(steps))
 
 
 def test_noisy_detections_shape_and_noise():

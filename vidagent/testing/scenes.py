@@ -523,8 +523,8 @@ def _small_fast_paths(kind: str, rng, n: int, sizes, w: int, h: int, T: int):
             vx, vy = speed * np.cos(ang), speed * np.sin(ang)
             t, path = 0.0, [(0.0, x, y)]
             while t < T:
-                leg = float(rng.uniform(4, 12))
-                t = min(t + leg, T)
+                leg = min(float(rng.uniform(4, 12)), T - t)  # the last leg cut short in time
+                t += leg  # and in distance alike: no jump on the last frames
                 x = float(np.clip(x + vx * leg, hw + 1, w - hw - 1))
                 y = float(np.clip(y + vy * leg, hh + 1, h - hh - 1))
                 path.append((t, x, y))
