@@ -31,7 +31,8 @@ import gc
 
 import numpy as np
 
-from vidagent.bench.side_by_side import frame, interleaved, report
+from vidagent.bench.side_by_side import (dino_parity, dino_reference, frame, interleaved, passing,
+                                         report, sigmoid)
 
 TOL = {
     "f32": {"box_px": 0.5, "emb_rel": 1e-3, "iou": 0.99},
@@ -63,106 +64,33 @@ def interleave(runners: dict, feed: dict, rounds: int) -> dict:
     return interleaved({k: (lambda r=r: r(feed)) for k, r in runners.items()}, rounds)
 
 
-def _sig(x):
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
-
-
-def _passing(logits: np.ndarray, box_t: float, text_t: float) -> set:
-    """(query, token) pairs a detection keeps: query's best token prob > box_t, tokens > text_t."""
-    p = _sig(np.where(np.isfinite(logits), logits, -1e4))[0]
-    out = set()
-    for q in np.nonzero(p.max(axis=1) > box_t)[0]:
-        out |= {(int(q), int(t)) for t in np.nonzero(p[q] > text_t)[0]}
-    return out
-
-
 def dino(rounds: int, threads: int) -> dict:
-    import torch
-
     from vidagent.bench import full_size_models
-    from vidagent.models.accel_gdino import (INPUTS, OrtGroundingDino, _ImageSide, pad_tokens,
-                                             text_inputs)
-    from vidagent.models.export_cache import module_digest, export_root
+    from vidagent.models.accel_gdino import OrtGroundingDino
+    from vidagent.models.export_cache import module_digest
 
     det = full_size_models().detector(384, 640)
     image = frame()
-    h, w = image.shape[:2]
     engine = OrtGroundingDino(det.model, module_digest(det.model))
-    inputs = det.preprocess(image, "ball. box.")
-    with torch.inference_mode():
-        engine(**inputs)  # exports on first use
-        ids, am, tt = pad_tokens(inputs["input_ids"], inputs["attention_mask"],
-                                 inputs["token_type_ids"], engine.bucket, engine.max_text_len)
-        feed_t = text_inputs(det.model, ids, am, tt)
-        feed_t["pixel_values"] = inputs["pixel_values"]
-        feed_t["pixel_mask"] = inputs["pixel_mask"]
-        # PyTorch on the exported graph's inputs (caption padded to the token bucket): the same
-        # 900 queries in the same order, so raw outputs compare query by query
-        ref_logits, ref_boxes = (t.numpy() for t in _ImageSide(det.model)(
-            *[feed_t[k] for k in INPUTS]))
-    feed = {k: np.ascontiguousarray(v.numpy()) for k, v in feed_t.items()}
-    hh, ww = inputs["pixel_values"].shape[-2:]
-    (path,) = [p / "model.onnx" for p in export_root().iterdir()
-               if p.name.startswith(f"gdino-{engine.digest}-{hh}x{ww}-t{ids.shape[1]}-")]
+    feed_t, ref_logits, ref_boxes = dino_reference(det, image, "ball. box.")
+    engine(**det.preprocess(image, "ball. box."))  # exports on first use
+    (path,) = engine.paths.values()
     runners = {"ort": ort_runner(path, threads)}
     for prec in ("f32", "bf16"):
         runners[f"ov_{prec}"] = ov_compile(path, prec, threads)
-    n = ref_logits.shape[1]
-    scale = np.array([w, h, w, h], np.float32)
-    ref_scores = _sig(np.where(np.isfinite(ref_logits), ref_logits, -1e4))[0].max(axis=1)
-    top20 = float(np.sort(ref_scores)[-20] - 1e-6)
-    out = {"input": [int(hh), int(ww)], "tokens": int(ids.shape[1]), "queries": int(n),
-           "torch_score_max": float(ref_scores.max()), "top20_threshold": top20,
-           "torch_pass_profile": len(_passing(ref_logits, 0.35, 0.25))}
-    d_ref = det.detect(image, ["ball", "box"])
+    ref_scores = sigmoid(ref_logits)[0].max(axis=1)
+    out = {"input": list(feed_t["pixel_values"].shape[-2:]),
+           "tokens": int(feed_t["input_ids"].shape[1]), "queries": int(ref_logits.shape[1]),
+           "torch_score_max": float(ref_scores.max()),
+           "top20_threshold": float(np.sort(ref_scores)[-20] - 1e-6),
+           "torch_pass_profile": len(passing(ref_logits, 0.35, 0.25))}
     for k, run in runners.items():
-        logits, boxes = run(feed)
-        px = float((np.abs(boxes - ref_boxes) * scale).max())
-        fin = np.isfinite(ref_logits) & np.isfinite(logits)
-        scores = _sig(np.where(np.isfinite(logits), logits, -1e4))[0].max(axis=1)
-        flips20 = np.nonzero((scores > top20) != (ref_scores > top20))[0]
-        det.engine = _Engine(run, engine, feed_t)
-        d = det.detect(image, ["ball", "box"])
-        det.engine = None
-        m = min(len(d), len(d_ref))
-        row = {
-            "box_max_px_diff": round(px, 4),
-            "logits_max_abs_diff": float(np.abs(logits[fin] - ref_logits[fin]).max()),
-            "score_max_abs_diff": float(np.abs(scores - ref_scores).max()),
-            "profile_pass_same": _passing(logits, 0.35, 0.25) == _passing(ref_logits, 0.35, 0.25),
-            "top20_flips": int(len(flips20)),
-            "detections": [len(d_ref), len(d)],
-            "detections_same_labels": list(d.labels) == list(d_ref.labels),
-            "detection_box_max_px_diff": (float(np.abs(d.boxes[:m] - d_ref.boxes[:m]).max())
-                                          if m else None),
-        }
         tol = TOL["bf16" if k.endswith("bf16") else "f32"]
-        dpx = row["detection_box_max_px_diff"]
-        row["parity"] = bool(px <= tol["box_px"] and row["profile_pass_same"]
-                             and row["top20_flips"] == 0 and row["detections_same_labels"]
-                             and len(d) == len(d_ref) and (dpx is None or dpx <= tol["box_px"]))
-        out[k] = row
+        out[k] = dino_parity(det, image, ["ball", "box"], run, feed_t, ref_logits, ref_boxes,
+                             tol["box_px"])  # fmt: skip
+    feed = {k: np.ascontiguousarray(v.numpy()) for k, v in feed_t.items()}
     out["speed"] = interleave(runners, feed, rounds)
     return out
-
-
-class _Engine:
-    """A runner standing in for the model inside ``detect`` (same caption's feed only)."""
-
-    def __init__(self, run, ort_engine, feed_t):
-        self.run, self.ort, self.feed_t = run, ort_engine, feed_t
-
-    def __call__(self, pixel_values, input_ids, attention_mask=None, token_type_ids=None,
-                 pixel_mask=None, **kw):
-        from types import SimpleNamespace
-
-        import torch
-
-        feed = dict(self.feed_t)
-        feed["pixel_values"], feed["pixel_mask"] = pixel_values, pixel_mask
-        logits, boxes = self.run({k: np.ascontiguousarray(v.numpy()) for k, v in feed.items()})
-        return SimpleNamespace(logits=torch.from_numpy(logits[:, :, : input_ids.shape[1]]),
-                               pred_boxes=torch.from_numpy(boxes))
 
 
 def sam(rounds: int, threads: int) -> dict:

@@ -112,6 +112,49 @@ def test_gdino_onnx_matches_pytorch_logits_boxes_and_detections(gdino_dir, home)
     assert calls == [] and engine2.ort_calls == 1
 
 
+def test_deformable_attention_export_form_equals_transformers():
+    """The exported form of multi-scale deformable attention (levels summed one by one, points
+    outer) gives transformers' values: unequal levels, points and heads > 1, batch 2, sampling
+    locations outside the map (zero padding)."""
+    from transformers.models.grounding_dino.modeling_grounding_dino import (
+        MultiScaleDeformableAttention,
+    )
+
+    shapes = [(9, 14), (5, 7), (3, 4)]
+    batch, heads, dim, points, queries = 2, 3, 8, 4, 37
+    g = torch.Generator().manual_seed(0)
+    value = torch.randn(batch, sum(h * w for h, w in shapes), heads, dim, generator=g)
+    loc = torch.rand(batch, queries, heads, len(shapes), points, 2, generator=g) * 1.6 - 0.3
+    weights = torch.softmax(torch.randn(batch, queries, heads, len(shapes) * points, generator=g),
+                            -1).view(batch, queries, heads, len(shapes), points)  # fmt: skip
+    ref = MultiScaleDeformableAttention()(value, None, shapes, None, loc, weights, 64)
+    out = accel_gdino.deformable_attention(value, None, shapes, None, loc, weights, 64)
+    assert out.shape == ref.shape == (batch, queries, heads * dim)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-6)
+
+
+def test_gdino_export_writes_the_deformable_attention_without_stacking_samples(gdino_dir, home):
+    """Every GridSample of the exported graph feeds a Mul (its level's weighted sum), none the
+    Unsqueeze + Concat of transformers' stacked samples; the model itself is left as it was."""
+    import onnx
+
+    det = registry.load_detector(_det_profile(str(gdino_dir), "onnxruntime"), offline=True)
+    det.detect(random_image(), ["dog"])
+    (path,) = det.engine.paths.values()
+    assert f"-g{accel_gdino.GRAPH}-" in path.parent.name
+    graph = onnx.load(str(path)).graph
+    users: dict = {}
+    for node in graph.node:
+        for name in node.input:
+            users.setdefault(name, []).append(node.op_type)
+    samplers = [n for n in graph.node if n.op_type == "GridSample"]
+    assert samplers  # levels x (1 encoder + 2 decoder layers)
+    assert all(users[n.output[0]] == ["Mul"] for n in samplers), [users[n.output[0]]
+                                                                  for n in samplers]
+    attns = [m for m in det.model.modules() if type(m).__name__ == "MultiScaleDeformableAttention"]
+    assert len(attns) == 3 and not any("forward" in m.__dict__ for m in attns)
+
+
 def test_gdino_text_features_are_computed_once_per_caption(gdino_dir):
     for runtime in ("torch", "onnxruntime"):
         registry.clear_cache()

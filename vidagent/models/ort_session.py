@@ -43,9 +43,11 @@ class OpenVinoSession:
         precision: "fp32", or "bf16" (``INFERENCE_PRECISION_HINT``; fp32 where the CPU has no
             bf16, see :func:`openvino_bf16_supported`).
         threads: inference threads (None: OpenVINO's choice).
+        extra: more properties of the compiled model (e.g. ``{"PERF_COUNT": True}``).
     """
 
-    def __init__(self, path: Path, threads: int | None = None, precision: str = "fp32") -> None:
+    def __init__(self, path: Path, threads: int | None = None, precision: str = "fp32",
+                 extra: dict | None = None) -> None:  # fmt: skip
         import openvino as ov
 
         if precision == "bf16" and not openvino_bf16_supported():
@@ -60,6 +62,7 @@ class OpenVinoSession:
         }
         if threads:
             config["INFERENCE_NUM_THREADS"] = int(threads)
+        config.update(extra or {})
         core = ov.Core()
         model = core.read_model(str(path))
         # an input tensor can carry several names (OpenVINO merges a graph input with the output
