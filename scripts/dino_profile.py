@@ -53,7 +53,7 @@ def op_profile(path, threads: int, feed: dict, calls: int = 2) -> dict:
     file at ``path`` compiled as the engine compiles it."""
     from vidagent.models.ort_session import OpenVinoSession
 
-    sess = OpenVinoSession(path, threads, "fp32", extra={"PERF_COUNT": True})
+    sess = OpenVinoSession(path, threads, "fp32", extra={"PERF_COUNT": True}, cache=False)
     stages: Counter = Counter()
     ops: Counter = Counter()
     for _ in range(calls):
@@ -71,10 +71,11 @@ def op_profile(path, threads: int, feed: dict, calls: int = 2) -> dict:
 
 
 def runner(path, threads: int):
-    """The engine's OpenVINO session of ``path`` as ``run(feed) -> (logits, pred_boxes)``."""
+    """The engine's OpenVINO session of ``path`` as ``run(feed) -> (logits, pred_boxes)``
+    (compiled here, not loaded from OpenVINO's cache: compile seconds compare)."""
     from vidagent.models.ort_session import OpenVinoSession
 
-    sess = OpenVinoSession(path, threads, "fp32")
+    sess = OpenVinoSession(path, threads, "fp32", cache=False)
     names = {i.name for i in sess.get_inputs()}
     return lambda feed: sess.run(None, {k: v for k, v in feed.items() if k in names})
 

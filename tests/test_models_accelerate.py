@@ -388,6 +388,37 @@ def test_gdino_openvino_matches_pytorch(gdino_dir):
     np.testing.assert_allclose(fast.scores, slow.scores, atol=1e-4)
 
 
+def test_openvino_keeps_its_compiled_model_beside_the_export(gdino_dir, own_home):
+    """OpenVINO's compiled model goes to a cache folder in the export's folder; a second session
+    of the file (a later run) loads it from there, with the same outputs; ``cache=False`` keeps
+    nothing."""
+    from vidagent.models.ort_session import OPENVINO_CACHE, OpenVinoSession
+
+    _need_openvino()
+    det = registry.load_detector(_ov(_det_profile(str(gdino_dir), "openvino"), "fp32"),
+                                 offline=True)  # fmt: skip
+    image = random_image()
+    first = det.detect(image, ["dog", "red ball"], box_threshold=0.3, text_threshold=0.0)
+    (path,) = det.engine.paths.values()
+    cache = path.parent / OPENVINO_CACHE
+    blobs = sorted(cache.glob("*.blob"))
+    assert len(blobs) == 1, list(cache.iterdir()) if cache.exists() else "no cache folder"
+    stamp = blobs[0].stat().st_mtime_ns
+    registry.clear_cache()
+    det = registry.load_detector(_ov(_det_profile(str(gdino_dir), "openvino"), "fp32"),
+                                 offline=True)  # fmt: skip
+    again = det.detect(image, ["dog", "red ball"], box_threshold=0.3, text_threshold=0.0)
+    assert det.engine.ort_calls == 1 and not det.engine.failed
+    assert sorted(cache.glob("*.blob")) == blobs and blobs[0].stat().st_mtime_ns == stamp
+    assert list(again.labels) == list(first.labels)
+    np.testing.assert_array_equal(again.boxes, first.boxes)
+    other = own_home / "copy" / "model.onnx"
+    other.parent.mkdir()
+    other.write_bytes(path.read_bytes())
+    OpenVinoSession(other, 1, cache=False)
+    assert list(other.parent.iterdir()) == [other]
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_sam_openvino_encoder_matches_pytorch(sam_ckpt, monkeypatch, precision):
     from vidagent.models.ort_session import OpenVinoSession

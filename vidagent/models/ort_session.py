@@ -12,6 +12,8 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+OPENVINO_CACHE = "openvino-cache"  # folder of OpenVINO's compiled models, beside the ONNX file
+
 
 def make_session(path: Path, threads: int | None = None):
     """An ONNX Runtime CPU session of ``path`` with every graph optimisation on."""
@@ -44,10 +46,12 @@ class OpenVinoSession:
             bf16, see :func:`openvino_bf16_supported`).
         threads: inference threads (None: OpenVINO's choice).
         extra: more properties of the compiled model (e.g. ``{"PERF_COUNT": True}``).
+        cache: keep the compiled model in ``OPENVINO_CACHE`` beside ``path`` (OpenVINO's
+            ``CACHE_DIR``), and load it from there when it is already compiled.
     """
 
     def __init__(self, path: Path, threads: int | None = None, precision: str = "fp32",
-                 extra: dict | None = None) -> None:  # fmt: skip
+                 extra: dict | None = None, cache: bool = True) -> None:  # fmt: skip
         import openvino as ov
 
         if precision == "bf16" and not openvino_bf16_supported():
@@ -62,6 +66,10 @@ class OpenVinoSession:
         }
         if threads:
             config["INFERENCE_NUM_THREADS"] = int(threads)
+        if cache:
+            # the compiled model kept beside the export: a later process loads it instead of
+            # compiling again (keyed by OpenVINO on the model, its properties and the CPU)
+            config["CACHE_DIR"] = str(Path(path).parent / OPENVINO_CACHE)
         config.update(extra or {})
         core = ov.Core()
         model = core.read_model(str(path))
