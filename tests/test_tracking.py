@@ -270,3 +270,38 @@ def test_motion_prior_is_a_translation():
     t = _translation_of(a, crop, (100, 50))
     assert np.allclose(t[:, :2], np.eye(2))
     assert np.allclose(t[:, 2], [0.2 * 104.5 + 3, 0.2 * 54.5 - 2], atol=1e-3)
+
+
+def test_interpolate_crops_sets_the_pixels_of_interpolate_masks():
+    from vidagent.tracking.labels import interpolate_crops, interpolate_masks
+
+    rng = np.random.default_rng(0)
+    h, w = 60, 80
+    # the midpoint of one square at two places is the square half way
+    a = np.zeros((h, w), bool)
+    b = np.zeros((h, w), bool)
+    a[10:20, 10:20] = True
+    b[30:40, 50:60] = True
+    mid = np.zeros((h, w), bool)
+    mid[20:30, 30:40] = True
+    assert np.array_equal(interpolate_masks(a, b, 0.5), mid)
+    for _ in range(60):
+        masks, crops = [], []
+        for _ in range(2):
+            m = np.zeros((h, w), bool)
+            y0, x0 = rng.integers(-5, h - 3), rng.integers(-5, w - 3)
+            hh, ww = rng.integers(2, 25, 2)
+            m[max(y0, 0) : y0 + hh, max(x0, 0) : x0 + ww] = True
+            m &= rng.random((h, w)) < 0.9
+            # a crop with empty margins (any crop holding the whole mask will do)
+            cy0, cx0 = max(int(y0) - int(rng.integers(0, 4)), 0), max(int(x0) - int(rng.integers(0, 4)), 0)
+            cy1, cx1 = min(int(y0 + hh) + 3, h), min(int(x0 + ww) + 2, w)
+            masks.append(m)
+            crops.append((m[cy0:cy1, cx0:cx1], (cx0, cy0)))
+        weight = float(rng.choice([0.0, 0.2, 0.5, 0.9, 1.0]))
+        drift = None if rng.random() < 0.5 else tuple(rng.uniform(-9, 9, 2))
+        want = interpolate_masks(masks[0], masks[1], weight, drift)
+        crop, (x1, y1) = interpolate_crops(*crops[0], *crops[1], (h, w), weight, drift)
+        got = np.zeros((h, w), bool)
+        got[y1 : y1 + crop.shape[0], x1 : x1 + crop.shape[1]] = crop
+        assert np.array_equal(got, want)

@@ -261,31 +261,64 @@ def interpolate_masks(
     apart, or vanish between them). The centroid is ``a``'s moved by ``weight`` x ``drift``
     when ``drift`` is given (``a`` carried forward from the last anchor, ``drift`` how far the
     forward-carried mask missed the next anchor: its error grows with time), else the
-    interpolation of the two centroids."""
+    interpolation of the two centroids. ``interpolate_crops`` on the masks' occupied boxes."""
     if not a.any() or weight >= 1.0:
         return b
     if not b.any() or weight <= 0.0:
         return a
-    ya, xa = nonzero(a)
-    yb, xb = nonzero(b)
+    ay0, ay1, ax0, ax1 = occupied_box(a)
+    by0, by1, bx0, bx1 = occupied_box(b)
+    crop, (x1, y1) = interpolate_crops(a[ay0:ay1, ax0:ax1], (ax0, ay0), b[by0:by1, bx0:bx1],
+                                       (bx0, by0), a.shape, weight, drift)
+    out = np.zeros(a.shape, a.dtype)
+    out[y1 : y1 + crop.shape[0], x1 : x1 + crop.shape[1]] = crop
+    return out
+
+
+def _window(crop: np.ndarray, origin: tuple[int, int], x1: int, y1: int, x2: int,
+            y2: int) -> np.ndarray:
+    """The frame's window [y1:y2, x1:x2] of bool mask ``crop`` (top-left at ``origin`` (x, y),
+    inside the frame): its pixels there, False elsewhere."""
+    out = np.zeros((y2 - y1, x2 - x1), bool)
+    ox, oy = origin
+    h, w = crop.shape
+    cx1, cy1, cx2, cy2 = max(ox, x1), max(oy, y1), min(ox + w, x2), min(oy + h, y2)
+    if cx2 > cx1 and cy2 > cy1:
+        out[cy1 - y1 : cy2 - y1, cx1 - x1 : cx2 - x1] = crop[cy1 - oy : cy2 - oy, cx1 - ox : cx2 - ox]
+    return out
+
+
+def interpolate_crops(
+    a: np.ndarray, a_origin: tuple[int, int], b: np.ndarray, b_origin: tuple[int, int],
+    shape: tuple[int, int], weight: float, drift: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """``interpolate_masks`` of two masks given as bool crops (top-left (x, y) ``a_origin``,
+    ``b_origin``, inside a frame of ``shape``), without whole-frame arrays: the mask between
+    them as a crop and its top-left (x, y); the same pixels ``interpolate_masks`` sets."""
+    if not a.any() or weight >= 1.0:
+        return b, b_origin
+    if not b.any() or weight <= 0.0:
+        return a, a_origin
+    ya, xa = np.nonzero(a)
+    yb, xb = np.nonzero(b)
+    ya, xa = ya + a_origin[1], xa + a_origin[0]
+    yb, xb = yb + b_origin[1], xb + b_origin[0]
     ca = np.array([xa.mean(), ya.mean()])
     cb = np.array([xb.mean(), yb.mean()])
     if drift is not None:
         c = ca + weight * np.asarray(drift, np.float64)
     else:
         c = (1.0 - weight) * ca + weight * cb
-    h, w = a.shape
+    h, w = shape
     pad = 4
     ra, rb = c - ca, c - cb  # how far each moves
     x1 = int(max(min(xa.min() + min(ra[0], 0), xb.min() + min(rb[0], 0)) - pad, 0))
     y1 = int(max(min(ya.min() + min(ra[1], 0), yb.min() + min(rb[1], 0)) - pad, 0))
     x2 = int(min(max(xa.max() + max(ra[0], 0), xb.max() + max(rb[0], 0)) + 1 + pad, w))
     y2 = int(min(max(ya.max() + max(ra[1], 0), yb.max() + max(rb[1], 0)) + 1 + pad, h))
-    sa = _translated(_signed_distance(a[y1:y2, x1:x2]), *(c - ca))
-    sb = _translated(_signed_distance(b[y1:y2, x1:x2]), *(c - cb))
-    out = np.zeros_like(a)
-    out[y1:y2, x1:x2] = _threshold_unbiased((1.0 - weight) * sa + weight * sb, y1, x1)
-    return out
+    sa = _translated(_signed_distance(_window(a, a_origin, x1, y1, x2, y2)), *(c - ca))
+    sb = _translated(_signed_distance(_window(b, b_origin, x1, y1, x2, y2)), *(c - cb))
+    return _threshold_unbiased((1.0 - weight) * sa + weight * sb, y1, x1), (x1, y1)
 
 
 def place_shape(

@@ -71,6 +71,7 @@ from vidagent.tracking.labels import (
     color_similarity,
     fuse_masks,
     fuse_shape,
+    interpolate_crops,
     interpolate_masks,
     mask_box,
     mask_iou_matrix,
@@ -88,6 +89,18 @@ log = logging.getLogger(__name__)
 
 TENTATIVE, CONFIRMED, LOST, DELETED = "tentative", "confirmed", "lost", "deleted"
 _MAX_INTERNAL = 65535  # internal ids live in uint16 label maps
+
+
+class _Memo(dict):
+    """A dict that makes a missing value with ``make(key)`` on its first look-up."""
+
+    def __init__(self, make) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, key):
+        value = self[key] = self._make(key)
+        return value
 
 
 @dataclass
@@ -202,15 +215,21 @@ def _repaint(labels: np.ndarray, tid: int, mask: np.ndarray) -> np.ndarray:
     return out
 
 
-def _between(shape: np.ndarray, origin: tuple[int, int], end: np.ndarray, w: float) -> np.ndarray:
-    """Full-frame bool mask between the crop ``shape`` (top-left at ``origin``, cut to the frame)
-    and the full-frame mask ``end``, at weight ``w`` towards ``end`` (``interpolate_masks``)."""
-    start = np.zeros_like(end)
+def _between(
+    shape: np.ndarray, origin: tuple[int, int], end: np.ndarray, w: float
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """The mask between the crop ``shape`` (top-left at ``origin``, cut to the frame) and the
+    full-frame mask ``end``, at weight ``w`` towards ``end`` (``interpolate_crops``), as a bool
+    crop and its top-left (x, y): no whole-frame arrays but ``end``'s occupied-box scan."""
+    box = occupied_box(end)
+    if box is None:
+        return np.zeros((0, 0), bool), (0, 0)
+    y0, y1, x0, x1 = box
     win = _shifted_window(shape, origin, 0.0, 0.0, end.shape)
-    if win is not None:
-        crop, (x0, y0, x1, y1) = win
-        start[y0:y1, x0:x1] = crop
-    return interpolate_masks(start, end, w)
+    if win is None:
+        return end[y0:y1, x0:x1], (x0, y0)
+    crop, (sx0, sy0, _, _) = win
+    return interpolate_crops(crop, (sx0, sy0), end[y0:y1, x0:x1], (x0, y0), end.shape, w)
 
 
 def _shifted_window(
@@ -1115,9 +1134,11 @@ class Tracker:
             if interpolating:
                 w = (cur.index - last_anchor) / float(t - last_anchor)
                 cur.labels = blend_labels(cur.labels, back, w, self.config.min_area, drift)
-                self._interpolate_lost(cur, between, ends, w)
+                # the anchors' interpolated masks of this frame, each made once for both steps
+                inter = _Memo(lambda tid, w=w: _between(*between[tid][1:], ends[tid], w))
+                self._interpolate_lost(cur, between, ends, inter)
                 self._snap(cur, between, min(cur.index - last_anchor, t - cur.index))
-                self._claim_by_colour(cur, between, ends, w)
+                self._claim_by_colour(cur, between, ends, inter)
             else:
                 if not back.any():
                     break
@@ -1503,32 +1524,33 @@ class Tracker:
                 continue
             cur.labels = _paint_shifted(cur.labels, tid, crop, (x0, y0), shift[0], shift[1])
 
-    def _claim_by_colour(self, cur: _Pending, between: dict, ends: dict, w: float) -> None:
+    def _claim_by_colour(self, cur: _Pending, between: dict, ends: dict, inter: _Memo) -> None:
         """Between two anchors, a track that has far less of its mask than the two anchors'
         masks interpolated give it, where another track holds those pixels (a small object
         passing in front of a larger one: the larger one's mask, carried or interpolated, was
         painted first and covers it), takes back the contested pixels that are nearer its mean
-        colour than the holder's (an object passing behind the other keeps the other's)."""
+        colour than the holder's (an object passing behind the other keeps the other's).
+        ``inter``: the interpolated mask crop and its top-left (x, y) by track id."""
         if cur.frame is None:
             return
         lab = None
-        for tid, (_t0, shape, (x0, y0)) in between.items():
+        for tid in between:
             t = self._tracks.get(tid)
-            end = ends[tid]
-            if t is None or t.color is None or not end.any():
+            if t is None or t.color is None or not ends[tid].any():
                 continue
-            m = _between(shape, (x0, y0), end, w)
+            m, (x0, y0) = inter[tid]
             want = np.count_nonzero(m)
             if want < self.config.min_area or np.count_nonzero(cur.labels == tid) >= 0.6 * want:
                 continue
-            held = cur.labels[m]
+            win = (slice(y0, y0 + m.shape[0]), slice(x0, x0 + m.shape[1]))
+            held = cur.labels[win][m]
             others = [int(o) for o in np.unique(held) if o and o != tid]
             if not others:
                 continue
             if lab is None:
                 lab = cv2.cvtColor(cur.frame, cv2.COLOR_RGB2LAB).astype(np.float32)
             # colour distances on the interpolated mask's pixels only (the rest are not claimed)
-            px = lab[m]
+            px = lab[win][m]
             own = np.linalg.norm(px - t.color.astype(np.float32), axis=-1)
             claimed = held.copy()
             for o in others:
@@ -1538,10 +1560,10 @@ class Tracker:
                 theirs = np.linalg.norm(px - other.color.astype(np.float32), axis=-1)
                 claimed[(held == o) & (own < theirs)] = tid
             out = cur.labels.copy()
-            out[m] = claimed
+            out[win][m] = claimed
             cur.labels = out
 
-    def _interpolate_lost(self, cur: _Pending, between: dict, ends: dict, w: float) -> None:
+    def _interpolate_lost(self, cur: _Pending, between: dict, ends: dict, inter: _Memo) -> None:
         """Where flow lost a track between two anchors that both have it (a small fast object
         outran its flow mask, or flow on the small textureless shape barely moved it: the
         mask carried forward missed the next anchor by more than ``interpolate_drift`` x the
@@ -1549,16 +1571,16 @@ class Tracker:
         interpolated position, onto pixels no other object holds. A track whose flow mask
         arrived (a turn between the anchors, which flow followed) keeps the flow blend."""
         cfg = self.config
-        for tid, (_t0, shape, (x0, y0)) in between.items():
-            end = ends[tid]
-            if not end.any():
+        for tid in between:
+            if not ends[tid].any():
                 continue
             if np.count_nonzero(cur.labels == tid) >= cfg.min_area:
                 d = self._drift.get(tid)
                 size = np.sqrt(max(self._tracks[tid].area, 1.0))
                 if d is None or np.hypot(*d) < cfg.interpolate_drift * size:
                     continue
-            cur.labels = _repaint(cur.labels, tid, _between(shape, (x0, y0), end, w))
+            m, origin = inter[tid]
+            cur.labels = _paint_shifted(cur.labels, tid, m, origin, 0.0, 0.0)
 
     def _final_ids(self, labels: np.ndarray) -> np.ndarray:
         """Internal track ids -> (H, W) uint8 object ids (0 for tracks that are no object)."""
