@@ -121,9 +121,11 @@ class Scene:
             return {}
         self.reported = True
         t = self.timings
-        out = {k: t[k] for k in ("load", "detect", "segment", "track", "memory") if k in t}
+        out = {k: t[k] for k in ("load", "detect", "segment", "ahead", "track", "memory") if k in t}
         if "track" not in out and "track_total" in t:
-            out["track"] = t["track_total"] - t.get("detect", 0.0) - t.get("segment", 0.0)
+            # model seconds computed ahead, while tracking went on, were no part of its time
+            out["track"] = (t["track_total"] - t.get("detect", 0.0) - t.get("segment", 0.0)
+                            + t.get("ahead", 0.0))
         return out
 
     # ------------------------------------------------------------------ questions

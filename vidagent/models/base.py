@@ -57,6 +57,22 @@ class Segmenter(ABC):
     def set_image(self, image: np.ndarray) -> None:
         """Compute and cache the embedding of ``image`` (HWC uint8 RGB)."""
 
+    # True where ``embed`` and ``set_embedding`` are implemented
+    can_embed: bool = False
+
+    def embed(self, image: np.ndarray) -> object:
+        """The embedding ``set_image(image)`` would cache, computed without setting it (so in
+        another thread while ``predict`` runs on the image set); ``set_embedding`` sets it.
+
+        Raises:
+            NotImplementedError: the segmenter has only ``set_image`` (``can_embed`` False).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no embed()")
+
+    def set_embedding(self, embedding: object) -> None:
+        """Make an ``embed`` result the image set, as ``set_image`` of its image does."""
+        raise NotImplementedError(f"{type(self).__name__} has no set_embedding()")
+
     @abstractmethod
     def predict(
         self,

@@ -65,16 +65,25 @@ class HFSamSegmenter(Segmenter):
     def is_image_set(self) -> bool:
         return self._embedding is not None
 
+    can_embed = True
+
     def set_image(self, image: np.ndarray) -> None:
         """Embed ``image`` (HWC uint8 RGB) once; later :meth:`predict` calls reuse it."""
+        self.set_embedding(self.embed(image))
+
+    def embed(self, image: np.ndarray) -> tuple:
+        """See :meth:`Segmenter.embed`: (image, embedding, sizes)."""
         import torch
 
         image = check_rgb_image(image)
         enc = self.processor(images=image, return_tensors="pt")
         with torch.inference_mode():
-            self._embedding = self.model.get_image_embeddings(enc["pixel_values"].to(self.device))
-        self._image = image
-        self._sizes = {k: enc[k] for k in ("original_sizes", "reshaped_input_sizes") if k in enc}
+            embedding = self.model.get_image_embeddings(enc["pixel_values"].to(self.device))
+        sizes = {k: enc[k] for k in ("original_sizes", "reshaped_input_sizes") if k in enc}
+        return image, embedding, sizes
+
+    def set_embedding(self, embedding: tuple) -> None:
+        self._image, self._embedding, self._sizes = embedding
 
     def reset_image(self) -> None:
         self._image, self._embedding, self._sizes = None, None, {}

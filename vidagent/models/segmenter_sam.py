@@ -208,15 +208,31 @@ class SamSegmenter(Segmenter):
     def is_image_set(self) -> bool:
         return self._state is not None
 
+    can_embed = True
+
     def set_image(self, image: np.ndarray) -> None:
         """Embed ``image`` (HWC uint8 RGB) once; later :meth:`predict` calls reuse it."""
+        self._state = self._embed(self.predictor, image)
+
+    def embed(self, image: np.ndarray) -> _ImageState:
+        """See :meth:`Segmenter.embed`: on a predictor of its own (``predict`` reads only the
+        state it is given)."""
+        from segment_anything import SamPredictor
+
+        return self._embed(SamPredictor(self.model), image)
+
+    def set_embedding(self, embedding: _ImageState) -> None:
+        self._state = embedding
+
+    @staticmethod
+    def _embed(predictor, image: np.ndarray) -> _ImageState:
         import torch
 
         image = check_rgb_image(image)
         with torch.inference_mode():
-            self.predictor.set_image(image, image_format="RGB")
-        p = self.predictor
-        self._state = _ImageState(p.features, tuple(p.original_size), tuple(p.input_size))
+            predictor.set_image(image, image_format="RGB")
+        p = predictor
+        return _ImageState(p.features, tuple(p.original_size), tuple(p.input_size))
 
     def reset_image(self) -> None:
         """Forget the cached embedding."""

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -94,9 +95,17 @@ class SyntheticSegmenter(_FrameLookup):
     def is_image_set(self) -> bool:
         return self._t is not None
 
+    can_embed = True
+
     def set_image(self, image: np.ndarray) -> None:
-        self._t = self.frame_of(image)
+        self.set_embedding(self.embed(image))
+
+    def embed(self, image: np.ndarray) -> int:
         self.embeddings += 1
+        return self.frame_of(image)
+
+    def set_embedding(self, embedding: int) -> None:
+        self._t = embedding
 
     def predict(self, boxes=None, points=None, point_labels=None, multimask=None):
         import cv2
@@ -147,6 +156,7 @@ class BoxClippedSegmenter(Segmenter):
 
     def __init__(self, inner: Segmenter) -> None:
         self.inner = inner
+        self._lock = threading.Lock()
         self.embeddings = 0
         self.embed_seconds = 0.0
         self.decodes = 0
@@ -157,10 +167,25 @@ class BoxClippedSegmenter(Segmenter):
         return self.inner.is_image_set
 
     def set_image(self, image: np.ndarray) -> None:
+        self._timed_embedding(self.inner.set_image, image)
+
+    @property
+    def can_embed(self) -> bool:
+        return self.inner.can_embed
+
+    def embed(self, image: np.ndarray) -> object:
+        return self._timed_embedding(self.inner.embed, image)
+
+    def set_embedding(self, embedding: object) -> None:
+        self.inner.set_embedding(embedding)
+
+    def _timed_embedding(self, fn, image):
         t0 = time.perf_counter()
-        self.inner.set_image(image)
-        self.embed_seconds += time.perf_counter() - t0
-        self.embeddings += 1
+        out = fn(image)
+        with self._lock:  # the tracker may embed a keyframe ahead in another thread
+            self.embed_seconds += time.perf_counter() - t0
+            self.embeddings += 1
+        return out
 
     def predict(self, boxes=None, points=None, point_labels=None, multimask=None):
         t0 = time.perf_counter()

@@ -58,6 +58,12 @@ class TrackerConfig:
     # frames read and their optical flow computed this many frames ahead in a worker thread
     # (on the core the tracking's single thread leaves idle; same results); 0: in the caller's
     prefetch: int = 8
+    # with prefetch on, where the schedule knows its keyframes in advance (the fixed one, the
+    # user's detection frames): their models (detector, segmenter image embedding) run in a
+    # worker thread as soon as the frame reader reaches them, while the tracker works on the
+    # frames before (same results; tracking/ahead.py), and frames are read up to this many
+    # frames ahead for it (memory: that many frames and their flow); 0: on the keyframe, in line
+    lookahead: int = 30
     max_objects: int = 255  # ids are 1..255 (8-bit label maps)
     box_threshold: float | None = None  # detector thresholds; None: the detector's own defaults
     text_threshold: float | None = None
@@ -84,6 +90,8 @@ class TrackerConfig:
             raise ValueError("TrackerConfig: detect_every and stride must be >= 1")
         if not 1 <= self.max_objects <= 255:
             raise ValueError("TrackerConfig: max_objects must be in 1..255")
+        if self.lookahead < 0 or self.prefetch < 0:
+            raise ValueError("TrackerConfig: lookahead and prefetch must be >= 0")
         if self.confirm_hits < 1:
             raise ValueError("TrackerConfig: confirm_hits must be >= 1")
         if self.reuse_box_iou is not None and not 0.0 < self.reuse_box_iou <= 1.0:

@@ -12,7 +12,7 @@ a label map backward in time with ``FlowPair.reversed()``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -163,7 +163,10 @@ class FlowWarper:
 
 
 def prefetch_flows(
-    frames: Iterable[tuple[int, np.ndarray]], warper: FlowWarper, depth: int = 8
+    frames: Iterable[tuple[int, np.ndarray]],
+    warper: FlowWarper,
+    depth: int = 8,
+    tap: Callable[[int, np.ndarray], None] | None = None,
 ) -> Iterator[tuple[int, np.ndarray, FlowPair | None]]:
     """``(index, frame, warper.push(frame))`` for each frame, in order, with the forward flow
     already computed.
@@ -173,11 +176,14 @@ def prefetch_flows(
     tracking leaves idle (OpenCV and the decoder release the GIL); results are the same as
     without it. Later flow computations of the pairs (the exact backward flow) run in the
     caller's thread on a DIS object of its own. An error of the worker is raised here; closing
-    this generator stops the worker.
+    this generator stops the worker. ``tap(index, frame)`` is called as each frame is read, up
+    to ``depth`` frames ahead (in the worker thread; without one, in the caller's).
     """
     if depth <= 0:
         for index, frame in frames:
             frame = np.asarray(frame)
+            if tap is not None:
+                tap(index, frame)
             yield index, frame, warper.push(frame)
         return
     import queue
@@ -201,6 +207,8 @@ def prefetch_flows(
         try:
             for index, frame in frames:
                 frame = np.asarray(frame)
+                if tap is not None:
+                    tap(index, frame)
                 pair = warper.push(frame)
                 if pair is not None:
                     pair._small("fwd")

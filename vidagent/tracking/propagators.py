@@ -22,6 +22,14 @@ from vidagent.models.base import Segmenter
 from vidagent.tracking.labels import fuse_masks, mask_box, paint
 
 
+def set_frame(segmenter: Segmenter, frame: np.ndarray, embedding: object = None) -> None:
+    """``segmenter.set_image(frame)``, or ``set_embedding`` of its ``embedding`` computed ahead."""
+    if embedding is None:
+        segmenter.set_image(frame)
+    else:
+        segmenter.set_embedding(embedding)
+
+
 class Propagator(ABC):
     """Per-video engine state; ``reset`` before a video, then ``step`` on each key frame."""
 
@@ -53,9 +61,11 @@ class Propagator(ABC):
     def remove(self, ids: list[int]) -> None:
         """Stop tracking ``ids`` (deleted or lost tracks)."""
 
-    def segmenter_image(self, segmenter: Segmenter, index: int, frame: np.ndarray) -> None:
-        """Set frame ``index`` on the tracker's ``segmenter`` (to segment its detections)."""
-        segmenter.set_image(frame)
+    def segmenter_image(self, segmenter: Segmenter, index: int, frame: np.ndarray,
+                        embedding: object = None) -> None:  # fmt: skip
+        """Set frame ``index`` on the tracker's ``segmenter`` (to segment its detections);
+        ``embedding``: ``segmenter.embed(frame)``, computed ahead (None: embed it now)."""
+        set_frame(segmenter, frame, embedding)
 
 
 class FlowOnlyPropagator(Propagator):
@@ -96,17 +106,18 @@ class SamFlowPropagator(Propagator):
     def reset(self, height: int, width: int) -> None:
         self.image_index = None
 
-    def set_image(self, index: int, frame: np.ndarray) -> None:
-        """Embed ``frame`` unless it is the one already set (detection and refinement share it)."""
+    def set_image(self, index: int, frame: np.ndarray, embedding: object = None) -> None:
+        """Embed ``frame`` unless it is the one already set (detection and refinement share it);
+        ``embedding``: its embedding computed ahead."""
         if self.image_index != index or not self.segmenter.is_image_set:
-            self.segmenter.set_image(frame)
+            set_frame(self.segmenter, frame, embedding)
             self.image_index = index
 
-    def segmenter_image(self, segmenter: Segmenter, index: int, frame: np.ndarray) -> None:
+    def segmenter_image(self, segmenter, index, frame, embedding=None):
         if segmenter is self.segmenter:
-            self.set_image(index, frame)  # the key frame's refinement re-uses the embedding
+            self.set_image(index, frame, embedding)  # the key frame's refinement re-uses it
         else:
-            segmenter.set_image(frame)
+            set_frame(segmenter, frame, embedding)
 
     def step(self, index, frame, labels, seeds):
         ids, boxes, flow_masks = [], [], []

@@ -91,6 +91,12 @@ class Schedule:
         """``labels``: the flow-moved label map (internal ids); ``tracks``: live id -> state."""
         raise NotImplementedError
 
+    def detects_at(self, index: int) -> bool | None:
+        """Whether the detector runs on frame ``index``, where that is known before the frames up
+        to it are tracked (the keyframe models can then be computed ahead); None: ``plan``
+        decides it from what tracking found."""
+        return None
+
     def observe(self, index: int, frame: np.ndarray, labels: np.ndarray, detected: bool,
                 refreshed: bool, hists: dict[int, np.ndarray | None]) -> None:  # fmt: skip
         """The frame's final label map; whether it was a detection / refresh frame; the
@@ -123,8 +129,11 @@ class FixedSchedule(Schedule):
         self.refresh_last = bool(refresh_last)
         self.decision_gap = self.detect_every
 
+    def detects_at(self, index: int) -> bool:
+        return index % self.detect_every == 0
+
     def plan(self, index, num_frames, frame, labels, tracks):
-        detect = index % self.detect_every == 0
+        detect = self.detects_at(index)
         refresh = index % self.stride == 0 or (self.refresh_last and index == num_frames - 1)
         return self._count(FramePlan(detect, refresh, "stride" if detect else ""))
 

@@ -53,6 +53,7 @@ from scipy.optimize import linear_sum_assignment
 
 from vidagent.arrays import nonzero, occupied_box
 from vidagent.models.base import Detector, Segmenter
+from vidagent.tracking.ahead import KeyframeAhead
 from vidagent.tracking.config import TrackerConfig
 from vidagent.tracking.flow import (
     FlowPair,
@@ -325,6 +326,7 @@ class Tracker:
         self.propagator = propagator or flow_propagator(segmenter, self.config)
         self._tracks: dict[int, Track] = {}
         self.objects: list[ObjectInfo] = []
+        self._ahead: KeyframeAhead | None = None
 
     # ------------------------------------------------------------------ public
 
@@ -382,7 +384,9 @@ class Tracker:
 
         When the stream is exhausted ``self.objects`` holds the confirmed objects (ids 1..255,
         label = phrase, sorted by id) and ``self.timings`` the seconds spent in detect, segment,
-        propagate (the video engine) and flow (optical flow, mask moving, interpolation).
+        propagate (the video engine) and flow (optical flow, mask moving, interpolation); with
+        keyframe models computed ahead (``lookahead``), ``ahead`` the part of detect and segment
+        that ran while the tracker worked on earlier frames (off its path).
         """
         cfg = self.config
         if detections is None and self.detector is None:
@@ -429,7 +433,8 @@ class Tracker:
         self._model_keys = model_keys
         # a velocity is measured between detections at most this many frames apart
         self._motion_gap = gap * (cfg.max_misses + 1)
-        for index, frame, flows in prefetch_flows(frames, warper, cfg.prefetch):
+        embed_ahead = self.segmenter is not None and self.segmenter.can_embed and not reuse
+        for index, frame, flows in self._read(frames, warper, phrases, detections, embed_ahead):
             if not started:
                 self.propagator.reset(frame.shape[0], frame.shape[1])
                 started = True
@@ -528,6 +533,69 @@ class Tracker:
 
     # ------------------------------------------------------------------ detection
 
+    def _read(
+        self,
+        frames: Iterable[tuple[int, np.ndarray]],
+        warper: FlowWarper,
+        phrases: list[str],
+        given: dict[int, Detections] | None,
+        embed: bool,
+    ) -> Iterator[tuple[int, np.ndarray, FlowPair | None]]:
+        """``prefetch_flows`` of ``frames``; with ``lookahead`` (and ``prefetch``) on and keyframes
+        known in advance, their models computed ahead as the reader reaches them
+        (``self._ahead``, which ``_detections_for`` takes them from)."""
+        cfg = self.config
+        if given is not None:
+            # the user's detections cost nothing to compute: ahead only for their embeddings
+            wanted = given.__contains__ if embed else None
+        elif self.schedule.detects_at(0) is not None:
+            wanted = self.schedule.detects_at
+        else:
+            wanted = None  # the schedule decides from what tracking finds
+        self._ahead = None
+        if wanted is None or cfg.lookahead <= 0 or cfg.prefetch <= 0:
+            yield from prefetch_flows(frames, warper, cfg.prefetch)
+            return
+        self._ahead = KeyframeAhead(
+            lambda index, frame: self._keyframe_models(index, frame, phrases, given, embed), wanted
+        )
+        try:
+            yield from prefetch_flows(frames, warper, max(cfg.prefetch, cfg.lookahead),
+                                      self._ahead.offer)  # fmt: skip
+        finally:
+            self._ahead.close()
+            # model seconds that ran while the tracker worked on earlier frames (in ``detect``
+            # and ``segment``, but not on the tracker's path)
+            self.timings["ahead"] = max(self._ahead.worked - self._ahead.waited, 0.0)
+
+    def _keyframe_models(
+        self,
+        index: int,
+        frame: np.ndarray,
+        phrases: list[str],
+        given: dict[int, Detections] | None,
+        embed: bool,
+    ) -> tuple[Detections, object, float, float]:
+        """Detection frame ``index``'s detections (the user's, of ``phrases``; else the
+        detector's) and, with ``embed``, when they need masks, the segmenter's embedding of the
+        frame; and the seconds of the detector and of the embedding."""
+        cfg = self.config
+        t0 = time.perf_counter()
+        if given is not None:
+            dets = given[index]
+            if phrases and len(dets):
+                keep = [k for k, lab in enumerate(dets.labels) if phrase_matches(lab, phrases)]
+                dets = dets[np.array(keep, dtype=int)]
+        else:
+            dets = self.detector.detect(
+                frame, phrases, cfg.box_threshold, cfg.text_threshold, cfg.max_boxes
+            )
+        t1 = time.perf_counter()
+        embedding = None
+        if embed and len(dets) and dets.masks is None:
+            embedding = self.segmenter.embed(frame)
+        return dets, embedding, (t1 - t0 if given is None else 0.0), time.perf_counter() - t1
+
     def _detections_for(
         self,
         index: int,
@@ -543,22 +611,14 @@ class Tracker:
         ``carried`` (the flow-carried label map; mask reuse on): detections that all match
         live tracks by box take their masks (``_reuse_masks``) and the segmenter does not run.
         """
-        cfg = self.config
-        if given is not None:
-            if index not in given:
-                return None
-            dets = given[index]
-            if phrases and len(dets):
-                keep = [k for k, lab in enumerate(dets.labels) if phrase_matches(lab, phrases)]
-                dets = dets[np.array(keep, dtype=int)]
-        else:
-            if not run_detector:
-                return None
-            t0 = time.perf_counter()
-            dets = self.detector.detect(
-                frame, phrases, cfg.box_threshold, cfg.text_threshold, cfg.max_boxes
-            )
-            self.timings["detect"] += time.perf_counter() - t0
+        if given is not None and index not in given or given is None and not run_detector:
+            return None
+        ahead, models = (False, None) if self._ahead is None else self._ahead.take(index)
+        if not ahead:
+            models = self._keyframe_models(index, frame, phrases, given, False)
+        dets, embedding, detect_s, embed_s = models
+        self.timings["detect"] += detect_s
+        self.timings["segment"] += embed_s
         h, w = frame.shape[:2]
         if len(dets) == 0:
             return Detections.empty((h, w))
@@ -576,7 +636,7 @@ class Tracker:
             masks = reused
         elif self.segmenter is not None:
             t0 = time.perf_counter()
-            self.propagator.segmenter_image(self.segmenter, index, frame)
+            self.propagator.segmenter_image(self.segmenter, index, frame, embedding)
             masks, _ = self.segmenter.predict(boxes=dets.boxes)  # the profile's box setting
             self.timings["segment"] += time.perf_counter() - t0
         else:
