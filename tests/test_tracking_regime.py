@@ -151,6 +151,28 @@ def test_object_leaving_after_its_last_detection_is_shown_going_out():
     assert len(ids) >= 3 and ids[10] > 0 and set(ids.values()) == {ids[10]}, ids
 
 
+def test_given_mask_under_min_area_of_a_leaving_object_is_shown():
+    """A fast ball is all but out of the frame on a detection frame (28 px in view; the given
+    mask, eroded, 12 px): masks under ``min_area`` were ignored, so the ball's track missed
+    that round and the frame showed nothing of it (output J 0, a frame without its id). A
+    user-given mask that continues a live track is kept however small."""
+    ball = SceneObject(1, "ball", "orange", PALETTE["orange"][0], "circle", 9, (0, 0), (0, 0),
+                       0, 39, path=[(0, 250, 120), (20, -6, 120), (39, -200, 120)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=5, noise=3)
+    dets = _exact_detections(scene)
+    (t, given, _), = [r for r in _given_and_output_j(scene.label_maps, scene, dets, 1)
+                      if r[0] == 20]
+    small = [int(m.sum()) for m in dets[20].masks if (scene.label_maps[20][m] == 1).any()]
+    assert 0 < small[0] < TrackerConfig().min_area, small
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    ids = _ids_under(pred, scene.label_maps, 1)
+    assert len(set(ids)) == 1 and ids[0] > 0, ids  # frame 20 under its id too
+    rows = {t: (g, o) for t, g, o in _given_and_output_j(pred, scene, dets, 1)}
+    assert rows[20][1] >= rows[20][0], rows[20]
+
+
 def test_object_seen_once_that_leaves_for_good_is_an_object():
     """A fast ball is detected on one round only (the round before is dropped) and is out of
     the frame by the next: a new track needs two detections, so the ball was never shown.

@@ -452,6 +452,9 @@ class Tracker:
             self._exits: set[int] = set()
             self._gone: set[int] = set()
             self._revived: set[int] = set()
+            # tracks matched on this frame to a user-given mask under ``min_area`` (``_associate``)
+            self._slivers: set[int] = set()
+            self._given_masks = False
             live_now = {
                 t.tid: t.state for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)
             }
@@ -628,6 +631,7 @@ class Tracker:
                     f"detections of frame {index} have masks of size {dets.masks.shape[1:]},"
                     f" the video is {(h, w)}"
                 )
+            self._given_masks = given is not None
             return dets
         reused = None if carried is None else self._reuse_masks(index, carried, dets)
         if reused is not None:
@@ -703,7 +707,12 @@ class Tracker:
         cfg = self.config
         live = [t for t in self._tracks.values() if t.state in (TENTATIVE, CONFIRMED)]
         det_masks = [m for m in dets.masks]
-        keep = [k for k, m in enumerate(det_masks) if m.sum() >= cfg.min_area]
+        # masks under ``min_area`` are the segmenter's noise, except the user's own: an object
+        # mostly hidden or mostly out of the frame, which may continue a live track (only:
+        # too little to start one or re-identify one by)
+        least = 1 if self._given_masks else cfg.min_area
+        keep = [k for k, m in enumerate(det_masks) if m.sum() >= least]
+        sliver = {k for k in keep if det_masks[k].sum() < cfg.min_area}
         track_masks = [labels == t.tid for t in live]
         kept = [det_masks[k] for k in keep]
         iou = match_scores(track_masks, kept)
@@ -751,6 +760,17 @@ class Tracker:
             log.debug("frame %d: track %d matched by its motion", index, t.tid)
         self._drift = {}
         for t, k, flow_mask in pairs:
+            if k in sliver:
+                # shown there and kept alive; too little of it for its shape, motion and
+                # colour models or to anchor the frames between on
+                seeds[t.tid] = det_masks[k]
+                self._slivers.add(t.tid)
+                t.hits += 1
+                t.misses = 0
+                t.last_seen = index
+                if t.state == TENTATIVE and t.hits >= cfg.confirm_hits:
+                    self._confirm(t)
+                continue
             seeds[t.tid] = self._fuse(t, flow_mask, det_masks[k])
             carried = track_masks[live.index(t)]
             if carried.any():
@@ -819,7 +839,7 @@ class Tracker:
             if t.tid in seeds:
                 occupied |= seeds[t.tid]
         for k in keep:
-            if k in matched_dets:
+            if k in matched_dets or k in sliver:
                 continue
             m = det_masks[k]
             area = m.sum()
@@ -1113,6 +1133,8 @@ class Tracker:
                 continue
             sl = slices.get(t.tid)
             area = 0 if sl is None else int(np.count_nonzero(labels[sl] == t.tid))
+            if t.tid in self._slivers and area:
+                continue  # the user's own small mask of it, here on this detection frame
             if t.state == TENTATIVE and (
                 (t.misses <= 1 and (area < cfg.min_area or t.tid in self._gone))
                 # seen once, then its mask (which flow kept on it) left the view: it did not
