@@ -419,6 +419,27 @@ def test_openvino_keeps_its_compiled_model_beside_the_export(gdino_dir, own_home
     assert list(other.parent.iterdir()) == [other]
 
 
+def test_openvino_compiles_without_a_cache_folder_it_cannot_make(tmp_path, caplog):
+    """A cache folder that cannot be created (here: a link into a file) costs the cache, not
+    OpenVINO: the session compiles without it, with a warning, and gives the same outputs."""
+    from vidagent.models import ort_session
+    from vidagent.models.ort_session import OpenVinoSession
+
+    _need_openvino()
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(4, 3)
+    path = tmp_path / "model.onnx"
+    torch.onnx.export(layer, torch.zeros(1, 4), str(path), input_names=["x"], dynamo=False)
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / ort_session.OPENVINO_CACHE).symlink_to(tmp_path / "a-file" / "cache")
+    with caplog.at_level("WARNING", logger=ort_session.log.name):
+        session = OpenVinoSession(path, 1)
+    assert "compiling without the cache" in caplog.text
+    x = np.arange(8, dtype=np.float32).reshape(2, 4)
+    (out,) = session.run(None, {"x": x[:1]})
+    np.testing.assert_allclose(out, layer(torch.from_numpy(x[:1])).detach().numpy(), atol=1e-5)
+
+
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
 def test_sam_openvino_encoder_matches_pytorch(sam_ckpt, monkeypatch, precision):
     from vidagent.models.ort_session import OpenVinoSession

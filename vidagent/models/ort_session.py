@@ -76,7 +76,17 @@ class OpenVinoSession:
         # an input tensor can carry several names (OpenVINO merges a graph input with the output
         # of a no-op on it): the ONNX input name is the one that is also in the file's inputs
         onnx_names = {i.get_any_name(): set(i.get_names()) for i in model.inputs}
-        self.compiled = core.compile_model(model, "CPU", config)
+        try:
+            self.compiled = core.compile_model(model, "CPU", config)
+        except RuntimeError as e:
+            if "CACHE_DIR" not in config:
+                raise
+            # a cache folder that cannot be made (read-only home, full disk): compile without it
+            # rather than leave the model to the slower ONNX Runtime
+            log.warning("OpenVINO cannot keep its compiled model in %s (%s); compiling without "
+                        "the cache", config["CACHE_DIR"], str(e).strip().splitlines()[-1])
+            del config["CACHE_DIR"]
+            self.compiled = core.compile_model(model, "CPU", config)
         self.request = self.compiled.create_infer_request()
         self._names = []
         for port in self.compiled.inputs:
