@@ -380,6 +380,24 @@ def test_object_speeding_up_as_it_leaves_is_followed_out():
     assert min(shown) >= 0.8, np.round(shown, 2)
 
 
+def test_object_darting_out_of_the_frame_after_its_last_detection_is_followed_out():
+    """A ball stands (all but) still through its last detection (frame 15), then darts off to
+    the left at 43 px a frame and is out of the frame by the next round. Its velocity from the
+    detections was ~0, so it did not take it out: its flow mask stayed behind on the
+    background and frames 17-19 showed the ball under no id (nor was it shown leaving). It is
+    followed by its colour from frame to frame, out of the frame, and shown leaving along
+    that path."""
+    ball = SceneObject(1, "ball", "orange", PALETTE["orange"][0], "circle", 10, (0, 0), (0, 0),
+                       0, 39, path=[(0, 150, 110), (16, 152, 108), (20, -20, 100),
+                                    (39, -200, 100)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=3, noise=3)
+    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
+    ids = _covered(pred, scene.label_maps, 1, range(10, 20))
+    assert len(ids) == 10 and ids[10] > 0 and set(ids.values()) == {ids[10]}, ids
+
+
 @pytest.mark.parametrize("seed", [1, 2])
 def test_object_whose_mask_vanishes_as_it_leaves_is_shown_leaving(seed):
     """Regime scene crossing, seeds 1 and 2 (development seeds, not held out): object 3 leaves

@@ -28,7 +28,8 @@ Per frame, in order:
 5. objects crossing the frame's edge between detections (small fast ones outrun their flow
    masks): a new track's first mask is carried back along its velocity to where it came in
    (over frames that look like it), and a track whose velocity took it out of the frame is
-   shown leaving along it; a new track seen once that the frames after show moving out of the
+   shown leaving along it (one set aside whose velocity kept it in view is followed by its
+   colour over the frames since its last detection: it may have sped up and left); a new track seen once that the frames after show moving out of the
    frame becomes an object; a track re-identified after being set aside is interpolated
    between its two detections; after the last detection frame, a flow mask that no longer
    looks like its object is replaced by the object's mask at its velocity or where its colours
@@ -406,6 +407,12 @@ class Tracker:
         # by which that motion took them out of the frame, while the frames since their last
         # detection are still buffered
         self._outrun: set[int] = set()
+        # objects set aside whose last motion kept them in view: followed by their colour over
+        # the frames since their last detection at each later anchor (they may have sped up
+        # and left: ``_follow_out``), while those frames are still buffered; the offsets of the
+        # ones found leaving, by frame
+        self._lagging: set[int] = set()
+        self._paths: dict[int, dict[int, np.ndarray]] = {}
         self.timings = {"detect": 0.0, "segment": 0.0, "propagate": 0.0, "flow": 0.0}
         warper = FlowWarper(cfg.flow_size, cfg.flow_finest_scale)
         self.schedule = make_schedule(cfg.schedule, cfg.detect_every, cfg.stride, cfg.min_area,
@@ -504,6 +511,18 @@ class Tracker:
                     elif _moved_out(t, index, frame.shape[:2]):
                         self._outrun.discard(tid)
                         self._exits.add(tid)
+                for tid in sorted(self._lagging):
+                    t = self._tracks[tid]
+                    if t.state != LOST or t.anchor[0] < buffer[0].index or tid in self._exits:
+                        self._lagging.discard(tid)
+                        continue
+                    path = self._follow_out(t, buffer)
+                    if path is not None:
+                        self._lagging.discard(tid)
+                        self._outrun.discard(tid)
+                        self._paths[tid] = path
+                        self._exits.add(tid)
+                        t.left = t.anchor[0]
                 if cfg.fill_back:
                     t0 = time.perf_counter()
                     self._fill_back(buffer, last_anchor, last_detection)
@@ -1158,6 +1177,8 @@ class Tracker:
                 removed.append(t.tid)
                 if not detection_frame and _moved_out(t, index, labels.shape):
                     self._vanished.add(t.tid)
+                elif t.tid not in self._exits and t.anchor is not None and t.shape is not None:
+                    self._lagging.add(t.tid)
             elif area >= cfg.min_area:
                 t.last_seen = index
         if removed:
@@ -1262,14 +1283,58 @@ class Tracker:
             a = t.anchor[0]
             reach = float(np.hypot(*t.velocity))
             d = np.zeros(2)
+            path = self._paths.pop(tid, None)
             for p in buffer:
                 if not a < p.index < index:
+                    continue
+                if path is not None:
+                    d = path[p.index]
+                    p.labels = _paint_shifted(p.labels, tid, t.shape, t.shape_origin, d[0], d[1])
                     continue
                 d = d + t.velocity
                 cand = _paint_shifted(p.labels, tid, t.shape, t.shape_origin, d[0], d[1])
                 if p.frame is not None and t.color is not None:
                     d, cand = self._closer_look(p, t, d, cand, reach)
                 p.labels = cand
+
+    def _follow_out(self, t: Track, buffer: deque[_Pending]) -> dict[int, np.ndarray] | None:
+        """Track ``t``, set aside while its motion kept it in view, followed frame by frame
+        since its last detection by where each frame has its colour in its shape
+        (``_find_shift``, within ``max_speed`` of where its motion over the frame before puts
+        it):
+        the offsets from its last mask by frame when that takes it (more than half) out of the
+        frame by this anchor (the last in ``buffer``), as an object speeding up as it leaves
+        (its velocity from the detections before lags, and flow on a small textureless shape
+        stays behind); None when it is not found on a frame where its motion keeps it wholly in
+        view, or is still in view."""
+        if t.velocity is None or t.color is None:
+            return None
+        a = t.anchor[0]
+        frames = [p for p in buffer if p.index > a]
+        if not frames or frames[0].index != a + 1 or any(p.frame is None for p in frames):
+            return None
+        shape = frames[0].labels.shape
+        box = _crop_box(t.shape, t.shape_origin)
+        reach = self.config.max_speed * max(shape)
+        v, d = np.asarray(t.velocity, float), np.zeros(2)
+        path: dict[int, np.ndarray] = {}
+        left = False
+        for p in frames:
+            guess = d + v
+            if left or _out_of_frame(box, guess[0], guess[1], shape, 0.5):
+                left = True  # on its way out: it goes on as it went
+                d = path[p.index] = guess
+                continue
+            found = self._find_shift(p, t.tid, t.shape, t.shape_origin, guess, reach)
+            if found is None:
+                if not _out_of_frame(box, guess[0], guess[1], shape, 0.99):
+                    return None
+                left = True  # not there, and its motion cuts it at the frame's edge
+                d = path[p.index] = guess
+                continue
+            v, d = found - d, found
+            path[p.index] = d
+        return path if left else None
 
     def _closer_look(
         self, p: _Pending, t: Track, d: np.ndarray, cand: np.ndarray, reach: float
