@@ -81,3 +81,34 @@ def test_schedule_settings_are_checked():
         ScheduleConfig.from_dict({"kind": "sometimes"})
     with pytest.raises(ValueError, match="min_gap"):
         ScheduleConfig.from_dict({"kind": "adaptive", "min_gap": 9, "max_gap": 3})
+
+
+def test_adaptive_detects_a_track_crossing_the_border():
+    # a ball leaving on the right: its mask touches the border from frame 30 (gone by 49); with
+    # edge_gap the detector runs as soon as edge_gap frames have passed since the last, not
+    # only once the flow mask's area has drifted (frame 36)
+    scene = render([_ball(x=100.0, y=60.0, end=(190.0, 60.0), leave=59)], 160, 120, 60,
+                   fps=30)  # fmt: skip
+    table = {"detect_every": 10, "schedule": {**ADAPTIVE, "max_gap": 60, "edge_gap": 0}}
+    _, frames, _, _ = _run(scene, table)
+    assert [f for f in frames if 28 <= f <= 32] == []
+    table["schedule"]["edge_gap"] = 6
+    _, frames, _, schedule = _run(scene, table)
+    assert [f for f in frames if 28 <= f <= 32] == [30]
+    assert schedule.reasons.get("track at the border") == 1
+
+
+def test_schedule_quality_scores_other_scene_families():
+    from vidagent.testing.scenes import alt_scene
+    from vidagent.testing.schedule_quality import score_schedule
+
+    made = []
+
+    def scene(**kw):
+        made.append(kw["seed"])
+        return alt_scene(**kw)
+
+    s = score_schedule("fixed", {"detect_every": 4, "stride": 4}, seeds=(5,), num_frames=8,
+                       height=64, width=96, scene=scene)  # fmt: skip
+    assert made == [5] and s.frames == 8 and s.detector_calls == 2
+    assert 0.0 < s.j <= 1.0

@@ -48,16 +48,19 @@ class ScheduleScore:
 
 
 def score_schedule(name: str, tracker_table: dict, seeds=(0, 1), num_frames: int = 150,
-                   height: int = 240, width: int = 320, fps: float = 30.0) -> ScheduleScore:  # fmt: skip
-    """Mean J of the tracker with ``tracker_table`` settings over ``default_scene`` seeds, with a
-    simulated detector (boxes jittered 2 px) and SAM (masks +-1..2 px)."""
+                   height: int = 240, width: int = 320, fps: float = 30.0,
+                   scene=default_scene) -> ScheduleScore:  # fmt: skip
+    """Mean J of the tracker with ``tracker_table`` settings over ``scene`` seeds (a scene
+    family of ``vidagent.testing.scenes``: ``default_scene``, ``alt_scene``), with a simulated
+    detector (boxes jittered 2 px) and SAM (masks +-1..2 px)."""
     from vidagent.tracking.config import TrackerConfig
     from vidagent.tracking.tracker import Tracker
 
     js, mjs, det_calls, emb, frames, reasons = [], [], 0, 0, 0, {}
+    make = scene
     for seed in seeds:
-        scene = default_scene(num_frames=num_frames, height=height, width=width, seed=seed,
-                              fps=fps)  # fmt: skip
+        scene = make(num_frames=num_frames, height=height, width=width, seed=seed,
+                     fps=fps)  # fmt: skip
         det = SyntheticDetector(scene, jitter=2.0, seed=seed)
         seg = SyntheticSegmenter(scene, radius=2, seed=seed)
         tracker = Tracker(TrackerConfig.from_dict(tracker_table), det, seg)

@@ -8,7 +8,8 @@ The tracker asks its schedule once per frame, after optical flow has moved the m
 - :class:`AdaptiveSchedule`: the detector runs when it can change the answer --
   a track losing confidence (its flow-carried mask shrank or grew away from the mask it had at its
   last fresh mask, or no longer looks like the object), image regions changing where no track is
-  (something may have come in), a new track waiting for the detection that confirms it, or
+  (something may have come in), a track whose mask touches the frame's border (coming in or
+  leaving: ``edge_gap``), a new track waiting for the detection that confirms it, or
   ``max_gap`` frames without one -- and never sooner than ``min_gap`` frames after the last.
   Between detections, SAM refreshes the masks when a track has drifted by ``refresh_drift``
   (cheaper than a detection; not sooner than ``min_refresh_gap`` frames after the track's last
@@ -47,6 +48,11 @@ class ScheduleConfig:
     change_level: int = 24  # grey levels a pixel must change by to count as changed
     change_share: float = 0.01  # share of the untracked image changed since the last detection
     change_size: int = 160  # width of the grey thumbnail the change is measured on
+    # a track whose mask touches the frame's border (coming in or leaving) gets a detection this
+    # many frames after the last (0: off). 300 frames at 30 fps, seeds 20-27, against 0 (and
+    # the fixed stride of 30: 80 calls, mean J 0.8865 / 0.8718): default_scene 67 -> 76 calls,
+    # mean J 0.8722 -> 0.8796; alt_scene 83 -> 97 calls, 0.8170 -> 0.8423
+    edge_gap: int = 15
 
     def __post_init__(self) -> None:
         if self.kind not in ("fixed", "adaptive"):
@@ -143,6 +149,14 @@ def _area(labels: np.ndarray) -> dict[int, int]:
     return {int(i): int(c) for i, c in zip(ids, counts) if i}
 
 
+def _at_border(labels: np.ndarray, tracks: dict[int, str]) -> bool:
+    """True when a live track's mask touches the frame's border."""
+    if not tracks:
+        return False
+    rim = np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])
+    return bool(np.isin(rim, list(tracks)).any())
+
+
 class AdaptiveSchedule(Schedule):
     """See the module docstring."""
 
@@ -209,6 +223,8 @@ class AdaptiveSchedule(Schedule):
             return self._count(FramePlan(True, True, "confirm new track"))
         if self._looks_lost(frame, labels, tracks):
             return self._count(FramePlan(True, True, "track appearance"))
+        if cfg.edge_gap and gap >= cfg.edge_gap and _at_border(labels, tracks):
+            return self._count(FramePlan(True, True, "track at the border"))
         if self._changed(frame, labels):
             return self._count(FramePlan(True, True, "untracked change"))
         return self._count(FramePlan(False, refresh, "refresh" if refresh else ""))
