@@ -606,3 +606,24 @@ def test_small_object_passing_in_front_of_a_larger_one_between_detections_keeps_
     pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
     ids = _covered(pred, gt, 2, range(14, 21))
     assert ids[15] > 0 and set(ids.values()) == {ids[15]}, ids
+
+
+@pytest.mark.parametrize("leave_x, out_at, in_at", [(150, 9, 14), (150, 9, 12), (40, 2, 6)])
+def test_look_alike_entering_on_the_other_side_after_one_left_gets_a_new_id(leave_x, out_at,
+                                                                              in_at):
+    """A green ball leaves over the left edge and a second green ball comes in on the right
+    a few frames later: the newcomer was re-identified as the one that left (same label, same
+    colour), though that one cannot have come back over the right edge, or left and come back
+    in as far as the newcomer is, in that time. Cases: the newcomer is found touching the right
+    edge; found well inside; the one that left was detected on a single round."""
+    gone = SceneObject(1, "ball", "green", PALETTE["green"][0], "circle", 9, (0, 0), (0, 0), 0,
+                       39, path=[(0, leave_x, 100), (out_at, -12, 100)])
+    late = SceneObject(2, "ball", "green", PALETTE["green"][0], "circle", 9, (0, 0), (0, 0), 0,
+                       39, path=[(0, 340, 140), (in_at, 332, 140), (39, 60, 150)])
+    box = SceneObject(3, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([gone, late, box], 320, 240, 40, fps=10, seed=5, noise=3)
+    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
+    first, second = _ids_under(pred, scene.label_maps, 1), _ids_under(pred, scene.label_maps, 2)
+    assert set(first) == {first[0]} and set(second) == {second[0]}, (first, second)
+    assert first[0] > 0 and second[0] > 0 and first[0] != second[0], (first, second)

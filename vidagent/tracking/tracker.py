@@ -15,7 +15,9 @@ Per frame, in order:
    detection), a running mean over the detections that agree with it, so the noise of
    successive detections averages out. An unmatched detection that is mostly covered by the
    matched detections' masks is a duplicate; any other is compared by appearance with the lost and fading tracks
-   of its label (re-identification, same id), else starts a tentative track. A confirmed
+   of its label that can be back there (one that left the view comes back over the side it
+   left by, no faster than it moved) (re-identification, same id), else starts a tentative
+   track. A confirmed
    track left unmatched whose flow mask shrank away or no longer has its colours is set aside
    as lost at once (no stale mask that could take another object's detection);
 3. on a key frame (every ``stride``-th frame and every detection frame) the propagator refines
@@ -285,6 +287,28 @@ def _moved_out(t: Track, index: int, shape: tuple[int, int]) -> bool:
     if t.velocity is None or t.box is None or t.anchor is None:
         return False
     return _out_of_frame(t.box, *(t.velocity * (index - t.anchor[0])), shape, 0.25)
+
+
+def _edge_sides(box: np.ndarray, shape: tuple[int, int]) -> set[str]:
+    """The frame sides (left, top, right, bottom) XYXY ``box`` reaches in a frame of
+    ``shape``."""
+    h, w = shape
+    return {s for s, out in zip(("left", "top", "right", "bottom"),
+                                (box[0] <= 0, box[1] <= 0, box[2] >= w, box[3] >= h)) if out}
+
+
+def _exit_sides(
+    t: Track, v: np.ndarray | None, index: int, shape: tuple[int, int]
+) -> set[str]:
+    """The frame sides track ``t`` left the view over: those velocity ``v`` took its last
+    detection's box out over by frame ``index`` (as ``_moved_out``); none for a track whose
+    motion kept it in view (lost behind something, or turned back at the edge)."""
+    if t.box is None or t.anchor is None or v is None:
+        return set()
+    shift = v * (index - t.anchor[0])
+    if not _out_of_frame(t.box, *shift, shape, 0.25):
+        return set()
+    return _edge_sides(t.box + np.tile(shift, 2), shape)
 
 
 def _entry_path(
@@ -866,7 +890,7 @@ class Tracker:
                 continue  # a second detection of something already tracked
             label = str(dets.labels[k])
             hist = det_hists[k]
-            t = self._reidentify(index, label, hist, det_colors[k], fading)
+            t = self._reidentify(index, label, hist, det_colors[k], fading, m)
             born = t is None
             if born:
                 t = self._new_track(index, label)
@@ -1078,15 +1102,20 @@ class Tracker:
         hist: np.ndarray | None,
         color: np.ndarray | None,
         fading: set[int],
+        mask: np.ndarray | None = None,
     ) -> Track | None:
         """The lost (or fading) track of ``label`` that looks most like a detection (colour
-        histogram or mean colour at least ``reid_similarity`` alike), revived."""
+        histogram or mean colour at least ``reid_similarity`` alike) and, when it left the
+        view, can have come back to the detection's ``mask`` by now (``_can_return``),
+        revived."""
         cfg = self.config
         best, best_sim = None, cfg.reid_similarity
         for t in self._tracks.values():
             if t.label != label or not (t.state == LOST or t.tid in fading):
                 continue
             if cfg.reid_max_gap is not None and index - t.last_seen > cfg.reid_max_gap:
+                continue
+            if mask is not None and not self._can_return(t, index, mask):
                 continue
             s = max(similarity(t.hist, hist), color_similarity(t.color, color))
             if s >= best_sim:
@@ -1107,6 +1136,31 @@ class Tracker:
                     self._confirm(best)
             log.debug("frame %d: re-identified object %d (%s)", index, best.object_id, label)
         return best
+
+    def _can_return(self, t: Track, index: int, mask: np.ndarray) -> bool:
+        """Whether track ``t``, if its motion took it out of the view (over the sides of
+        ``_exit_sides``), can be back at the detection ``mask`` by frame ``index``: not one
+        that comes in over another side (a look-alike entering elsewhere), and not one further
+        in from the side it left by than its speed takes it out and back in by then (give or
+        take twice its size). A track lost in view (behind something), or with no motion known,
+        can be anywhere its appearance says."""
+        box = mask_box(mask)
+        if box is None or t.velocity is None or (t.birth is not None and t.left is None):
+            return True  # no motion, or only a guess at one (``_resolve_singles``)
+        v = t.velocity
+        shape = mask.shape
+        sides = _exit_sides(t, v, index, shape)
+        if not sides:
+            return True
+        came_in = _edge_sides(box, shape)
+        if came_in and not came_in & sides:
+            return False
+        h, w = shape
+        c = _centroid(mask)
+        to_edge = {"left": lambda x, y: x, "right": lambda x, y: w - x,
+                   "top": lambda x, y: y, "bottom": lambda x, y: h - y}
+        way = min(to_edge[s](*t.anchor[1:]) + to_edge[s](*c) for s in sides)
+        return way <= 2.0 * np.sqrt(max(t.area, 1.0)) + np.hypot(*v) * (index - t.anchor[0])
 
     def _new_track(self, index: int, label: str) -> Track | None:
         if self._next_tid > _MAX_INTERNAL:
