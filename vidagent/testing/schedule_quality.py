@@ -57,19 +57,17 @@ def score_schedule(name: str, tracker_table: dict, seeds=(0, 1), num_frames: int
     from vidagent.tracking.tracker import Tracker
 
     js, mjs, det_calls, emb, frames, reasons = [], [], 0, 0, 0, {}
-    make = scene
     for seed in seeds:
-        scene = make(num_frames=num_frames, height=height, width=width, seed=seed,
-                     fps=fps)  # fmt: skip
-        det = SyntheticDetector(scene, jitter=2.0, seed=seed)
-        seg = SyntheticSegmenter(scene, radius=2, seed=seed)
+        sc = scene(num_frames=num_frames, height=height, width=width, seed=seed, fps=fps)
+        det = SyntheticDetector(sc, jitter=2.0, seed=seed)
+        seg = SyntheticSegmenter(sc, radius=2, seed=seed)
         tracker = Tracker(TrackerConfig.from_dict(tracker_table), det, seg)
-        pred = track_scene(scene, tracker)
-        js.append(tracking_scores(pred, scene.label_maps)["J"])
-        mjs.append(mask_j(pred, scene.label_maps))
+        pred = track_scene(sc, tracker)
+        js.append(tracking_scores(pred, sc.label_maps)["J"])
+        mjs.append(mask_j(pred, sc.label_maps))
         det_calls += len(det.frames_seen)
         emb += seg.embeddings
-        frames += scene.num_frames
+        frames += sc.num_frames
         for k, v in tracker.schedule.reasons.items():
             reasons[k] = reasons.get(k, 0) + v
     return ScheduleScore(name, float(np.mean(js)), det_calls, emb, frames, reasons,

@@ -526,27 +526,7 @@ class Tracker:
             buffer.append(_Pending(index, labels, flows, frame))
             # an anchor is a frame where new evidence came in: detections, or a model key frame
             if dets is not None or (is_key and model_keys):
-                self._exits |= {tid for tid in self._vanished if self._tracks[tid].state == LOST}
-                self._vanished.clear()
-                for tid in sorted(self._outrun):
-                    t = self._tracks[tid]
-                    if t.state != LOST or t.anchor[0] < buffer[0].index:
-                        self._outrun.discard(tid)  # re-identified, or its frames were emitted
-                    elif _moved_out(t, index, frame.shape[:2]):
-                        self._outrun.discard(tid)
-                        self._exits.add(tid)
-                for tid in sorted(self._lagging):
-                    t = self._tracks[tid]
-                    if t.state != LOST or t.anchor[0] < buffer[0].index or tid in self._exits:
-                        self._lagging.discard(tid)
-                        continue
-                    path = self._follow_out(t, buffer)
-                    if path is not None:
-                        self._lagging.discard(tid)
-                        self._outrun.discard(tid)
-                        self._paths[tid] = path
-                        self._exits.add(tid)
-                        t.left = t.anchor[0]
+                self._exits_at_anchor(index, buffer)
                 if cfg.fill_back:
                     t0 = time.perf_counter()
                     self._fill_back(buffer, last_anchor, last_detection)
@@ -576,6 +556,35 @@ class Tracker:
             for t in sorted(self._tracks.values(), key=lambda t: t.object_id)
             if t.object_id > 0
         ]
+
+    def _exits_at_anchor(self, index: int, buffer: deque[_Pending]) -> None:
+        """On anchor ``index`` (the last frame in ``buffer``): the tracks shown leaving
+        (``self._exits``) -- those whose mask vanished as their motion took them out of the
+        frame, those set aside in view whose motion has taken them out by now (``_outrun``), and
+        those set aside in view that their colour shows leaving faster (``_follow_out``) -- while
+        the frames since their last detection are still buffered."""
+        shape = buffer[-1].labels.shape
+        self._exits |= {tid for tid in self._vanished if self._tracks[tid].state == LOST}
+        self._vanished.clear()
+        for tid in sorted(self._outrun):
+            t = self._tracks[tid]
+            if t.state != LOST or t.anchor[0] < buffer[0].index:
+                self._outrun.discard(tid)  # re-identified, or its frames were emitted
+            elif _moved_out(t, index, shape):
+                self._outrun.discard(tid)
+                self._exits.add(tid)
+        for tid in sorted(self._lagging):
+            t = self._tracks[tid]
+            if t.state != LOST or t.anchor[0] < buffer[0].index or tid in self._exits:
+                self._lagging.discard(tid)
+                continue
+            path = self._follow_out(t, buffer)
+            if path is not None:
+                self._lagging.discard(tid)
+                self._outrun.discard(tid)
+                self._paths[tid] = path
+                self._exits.add(tid)
+                t.left = t.anchor[0]
 
     # ------------------------------------------------------------------ detection
 
@@ -657,7 +666,7 @@ class Tracker:
         ``carried`` (the flow-carried label map; mask reuse on): detections that all match
         live tracks by box take their masks (``_reuse_masks``) and the segmenter does not run.
         """
-        if given is not None and index not in given or given is None and not run_detector:
+        if (index not in given) if given is not None else not run_detector:
             return None
         ahead, models = (False, None) if self._ahead is None else self._ahead.take(index)
         if not ahead:
@@ -803,29 +812,24 @@ class Tracker:
             log.debug("frame %d: track %d matched by its motion", index, t.tid)
         self._drift = {}
         for t, k, flow_mask in pairs:
+            t.hits += 1
+            t.misses = 0
+            t.last_seen = index
             if k in sliver:
                 # shown there and kept alive; too little of it for its shape, motion and
                 # colour models or to anchor the frames between on
                 seeds[t.tid] = det_masks[k]
                 self._slivers.add(t.tid)
-                t.hits += 1
-                t.misses = 0
-                t.last_seen = index
-                if t.state == TENTATIVE and t.hits >= cfg.confirm_hits:
-                    self._confirm(t)
-                continue
-            seeds[t.tid] = self._fuse(t, flow_mask, det_masks[k])
-            carried = track_masks[live.index(t)]
-            if carried.any():
-                # how far the flow-carried mask missed the object: interpolation back to the
-                # last anchor corrects the carried masks by a growing share of it
-                self._drift[t.tid] = tuple(_centroid(seeds[t.tid]) - _centroid(carried))
-            t.hits += 1
-            t.misses = 0
-            t.last_seen = index
-            t.area = 0.5 * t.area + 0.5 * float(seeds[t.tid].sum())
-            self._update_hist(t, det_hists[k], det_colors[k])
-            self._remember(t, index, seeds[t.tid])
+            else:
+                seeds[t.tid] = self._fuse(t, flow_mask, det_masks[k])
+                carried = track_masks[live.index(t)]
+                if carried.any():
+                    # how far the flow-carried mask missed the object: interpolation back to
+                    # the last anchor corrects the carried masks by a growing share of it
+                    self._drift[t.tid] = tuple(_centroid(seeds[t.tid]) - _centroid(carried))
+                t.area = 0.5 * t.area + 0.5 * float(seeds[t.tid].sum())
+                self._update_hist(t, det_hists[k], det_colors[k])
+                self._remember(t, index, seeds[t.tid])
             if t.state == TENTATIVE and t.hits >= cfg.confirm_hits:
                 self._confirm(t)
         fading = set()
