@@ -627,3 +627,24 @@ def test_look_alike_entering_on_the_other_side_after_one_left_gets_a_new_id(leav
     first, second = _ids_under(pred, scene.label_maps, 1), _ids_under(pred, scene.label_maps, 2)
     assert set(first) == {first[0]} and set(second) == {second[0]}, (first, second)
     assert first[0] > 0 and second[0] > 0 and first[0] != second[0], (first, second)
+
+
+def test_slow_object_detected_once_whose_mask_flow_carries_on_is_an_object():
+    """A slow ball (2 px a frame) is found on one detection round only (the rounds before and
+    the two after it miss it), near the end of the video: the new track missed its last two
+    rounds and was never confirmed, so the ball had no id on any frame, though flow carried its
+    mask along with it (a false detection's mask stays on the still background). Half its size
+    moved, with its colours, is a moving object."""
+    ball = SceneObject(1, "ball", "orange", PALETTE["orange"][0], "circle", 13, (0, 0), (0, 0),
+                       0, 39, path=[(0, 160, 150), (39, 82, 150)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (260, 40), (250, 40),
+                      0, 39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=6, noise=3)
+    dets = _exact_detections(scene)
+    for f in dets:
+        if f != 25:
+            dets[f] = dets[f][np.array([k for k, lab in enumerate(dets[f].labels)
+                                        if lab != "ball"], dtype=int)]
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    ids = _covered(pred, scene.label_maps, 1, range(25, 40))
+    assert ids[25] > 0 and set(ids.values()) == {ids[25]}, ids
