@@ -319,6 +319,17 @@ def test_sam_int8_encoder_holds_mask_parity_with_pytorch(sam_ckpt, monkeypatch):
     assert max(dq) <= INT8_PRED_IOU, dq
 
 
+def test_onnxruntime_sessions_do_not_spin(sam_ckpt, monkeypatch):
+    # the cpu profile's SAM encoder session: its intra-op threads sleep between the graph's
+    # parallel sections instead of spinning (spinning burnt ~25% more CPU per call of the
+    # full-size int8 encoder on the loaded 2 cores, CPU the tracker's threads needed)
+    seg = registry.load_segmenter(_sam_profile(sam_ckpt, "onnxruntime", monkeypatch, "int8"),
+                                  offline=True)  # fmt: skip
+    opts = seg.model.image_encoder.session.get_session_options()
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert opts.intra_op_num_threads == torch.get_num_threads()
+
+
 def test_sam_int8_quantisation_failure_keeps_pytorch(sam_ckpt, own_home, monkeypatch, caplog):
     def refuse(*a, **k):
         raise RuntimeError("quantiser refused")

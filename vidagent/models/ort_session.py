@@ -13,10 +13,16 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 OPENVINO_CACHE = "openvino-cache"  # folder of OpenVINO's compiled models, beside the ONNX file
+# ONNX Runtime's intra-op threads sleep between a graph's parallel sections instead of spinning:
+# the engines run in the keyframe worker beside the tracker's threads on 2 cores, and a spinning
+# thread burns the CPU they need (full-size SAM ViT-B 512 int8 encoder, 2 threads, interleaved,
+# load ~12: 1.70 -> 1.27 CPU s per call, the same outputs bit for bit; scripts/engine_options.py)
+SPIN = False
 
 
 def make_session(path: Path, threads: int | None = None):
-    """An ONNX Runtime CPU session of ``path`` with every graph optimisation on."""
+    """An ONNX Runtime CPU session of ``path`` with every graph optimisation on (intra-op threads
+    spinning only where ``SPIN``)."""
     import onnxruntime as ort
 
     so = ort.SessionOptions()
@@ -24,6 +30,7 @@ def make_session(path: Path, threads: int | None = None):
     so.log_severity_level = 3  # errors only
     if threads:
         so.intra_op_num_threads = int(threads)
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if SPIN else "0")
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 
