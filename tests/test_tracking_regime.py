@@ -648,3 +648,24 @@ def test_slow_object_detected_once_whose_mask_flow_carries_on_is_an_object():
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     ids = _covered(pred, scene.label_maps, 1, range(25, 40))
     assert ids[25] > 0 and set(ids.values()) == {ids[25]}, ids
+
+
+def test_shaded_object_entering_is_shown_on_the_frame_it_is_half_in():
+    """A shaded car (its right side darker) enters at the left edge; its first two detection
+    rounds miss it, so its first mask is carried back along its motion to where it came in. On
+    the frame where only its darker front half is in view, that half's mean colour is far from
+    the whole car's, and the frame showed nothing of it; compared with the same half on its
+    first detection frame, it is the car."""
+    car = SceneObject(1, "car", "red", PALETTE["red"][0], "rect", 16, (0, 0), (0, 0), 0, 39,
+                      aspect=1.4, path=[(8, -30, 120), (39, -30 + 12.5 * 31, 120)])
+    box = SceneObject(2, "box", "gray", PALETTE["gray"][0], "rect", 12, (260, 200),
+                      (250, 200), 0, 39)
+    scene = render([car, box], 320, 240, 40, fps=10, seed=4, noise=3)
+    dets = _exact_detections(scene)
+    for f in (10, 15):
+        dets[f] = dets[f][np.array([k for k, lab in enumerate(dets[f].labels) if lab != "car"],
+                                   dtype=int)]
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    ids = _covered(pred, scene.label_maps, 1, range(0, 21))
+    assert min(ids) == 10, ids  # about half of it in view on frame 10, none before
+    assert ids[10] > 0 and set(ids.values()) == {ids[20]}, ids

@@ -1640,9 +1640,14 @@ class Tracker:
         frame has its colour within its size (``_find_shift``: the object sped up or slowed
         down, and its motion between its first detections is not the one it came in with),
         it is painted there, and the path's later frames are corrected by that offset and by
-        how it changed since the frame before."""
+        how it changed since the frame before. A placement that shows only part of the mask
+        (cut by the frame's edge, or partly behind another object) is compared with that part's
+        colour on the first detection frame too: a shaded object's part is lighter or darker
+        than its mean."""
         min_area = self.config.min_area
         reach = float(np.sqrt(max(np.count_nonzero(crop), 1)))
+        whole = int(np.count_nonzero(crop))
+        first = by_index.get(path[0][0] + 1) if path else None  # the first detection frame
         corr = np.zeros(2)  # where the frames showed it off the path
         bend = np.zeros(2)  # and how much farther off per frame
         for k, d0 in path:
@@ -1659,8 +1664,8 @@ class Tracker:
             if area < 0.5 * alone:
                 corr = corr + bend
                 continue  # mostly behind another object there: hidden, on its way
-            if p.frame is not None and area >= min_area and color_similarity(
-                t.color, mean_color(p.frame, m)
+            if p.frame is not None and area >= min_area and self._part_likeness(
+                t, p.frame, m, first, origin, d, area < whole
             ) < self.config.motion_similarity:
                 if area < 0.9 * alone:
                     corr = corr + bend
@@ -1681,6 +1686,31 @@ class Tracker:
             ):
                 continue  # flow painted it back there, and that looks more like it
             p.labels = moved
+
+    @staticmethod
+    def _part_likeness(
+        t: Track,
+        frame: np.ndarray,
+        m: np.ndarray,
+        first: _Pending | None,
+        origin: tuple[int, int],
+        d: np.ndarray,
+        part: bool,
+    ) -> float:
+        """``color_similarity`` of ``frame`` under ``m`` (track ``t``'s first mask, top-left at
+        ``origin``, moved by ``d``: ``_paint_shifted``) and ``t``'s mean colour; with ``part``
+        (``m`` is only part of the mask), the better of that and the similarity to the same
+        part of the object on the first detection frame ``first``."""
+        here = mean_color(frame, m)
+        sim = color_similarity(t.color, here)
+        if not part or first is None or first.frame is None:
+            return sim
+        sx = int(round(origin[0] + d[0])) - origin[0]
+        sy = int(round(origin[1] + d[1])) - origin[1]
+        ys, xs = np.nonzero(m)
+        ref = np.zeros(m.shape, bool)
+        ref[ys - sy, xs - sx] = True
+        return max(sim, color_similarity(mean_color(first.frame, ref), here))
 
     def _looks_less_like(
         self, t: Track, frame: np.ndarray, a: np.ndarray, b: np.ndarray
