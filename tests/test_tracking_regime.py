@@ -669,3 +669,22 @@ def test_shaded_object_entering_is_shown_on_the_frame_it_is_half_in():
     ids = _covered(pred, scene.label_maps, 1, range(0, 21))
     assert min(ids) == 10, ids  # about half of it in view on frame 10, none before
     assert ids[10] > 0 and set(ids.values()) == {ids[20]}, ids
+
+
+def test_leaving_object_missed_on_the_detection_frame_it_is_last_seen_on_is_shown_there():
+    """A fast ball leaves at the right edge; the detection round on which a fifth of it is
+    still in view misses it. Its motion from its last detections takes it (mostly) out of the
+    frame by then, so it is shown leaving on the frames before, but that frame showed nothing
+    of it: what its path leaves in view there is shown too."""
+    ball = SceneObject(1, "ball", "orange", PALETTE["orange"][0], "circle", 12, (0, 0),
+                       (0, 0), 0, 39, path=[(0, 257 - 14 * 25, 120), (39, 257 + 14 * 14, 120)])
+    box = SceneObject(2, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 40), (70, 40),
+                      0, 39)
+    scene = render([ball, box], 320, 240, 40, fps=10, seed=7, noise=3)
+    dets = _exact_detections(scene)
+    dets[30] = dets[30][np.array([k for k, lab in enumerate(dets[30].labels) if lab != "ball"],
+                                 dtype=int)]
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    ids = _covered(pred, scene.label_maps, 1, range(20, 40))
+    assert max(ids) == 30, ids  # a fifth of it in view on frame 30, none after
+    assert ids[30] > 0 and set(ids.values()) == {ids[25]}, ids

@@ -1320,7 +1320,8 @@ class Tracker:
         (where flow painted it back to the previous detection frame, only when that position
         looks more like it: the object emerging from behind something stays there). Leaving: a track whose motion took it out of the frame by this detection
         frame (``_associate`` set it aside) is shown leaving along it, from its last mask, on
-        the frames since its last detection. Only pixels no other track holds are painted."""
+        the frames since its last detection, this one included (what is left of it in view, cut
+        to the frame). Only pixels no other track holds are painted."""
         index = buffer[-1].index
         shape = buffer[-1].labels.shape
         by_index = {p.index: p for p in buffer}
@@ -1345,7 +1346,8 @@ class Tracker:
             d = np.zeros(2)
             path = self._paths.pop(tid, None)
             for p in buffer:
-                if not a < p.index < index:
+                # this frame too: not detected here, the part its path leaves in view is shown
+                if not a < p.index <= index:
                     continue
                 if path is not None:
                     d = path[p.index]
