@@ -281,6 +281,14 @@ def _out_of_frame(
     return bool(inside <= share * max((x1 - x0) * (y1 - y0), 1e-6))
 
 
+def _in_view(box: np.ndarray, dx: float, dy: float, shape: tuple[int, int]) -> float:
+    """The share of XYXY ``box`` moved by (dx, dy) that lies inside a frame of ``shape``."""
+    h, w = shape
+    x0, y0, x1, y1 = box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy
+    inside = max(min(x1, w) - max(x0, 0), 0) * max(min(y1, h) - max(y0, 0), 0)
+    return float(inside / max((x1 - x0) * (y1 - y0), 1e-6))
+
+
 def _moved_out(t: Track, index: int, shape: tuple[int, int]) -> bool:
     """True when track ``t``'s velocity took its last detection's box (mostly: at most a
     quarter left) out of a frame of ``shape`` by frame ``index``; False without a motion."""
@@ -1381,11 +1389,17 @@ class Tracker:
         v, d = np.asarray(t.velocity, float), np.zeros(2)
         path: dict[int, np.ndarray] = {}
         left = False
+        # a placement the frame's edge cuts is as alike wherever its part in view lies on the
+        # object, farther out too: searched only while no more of it is cut than of its last mask
+        whole = _in_view(box, 0.0, 0.0, shape)
         for p in frames:
             guess = d + v
             if left or _out_of_frame(box, guess[0], guess[1], shape, 0.5):
                 left = True  # on its way out: it goes on as it went
                 d = path[p.index] = guess
+                continue
+            if _in_view(box, guess[0], guess[1], shape) < whole:
+                d = path[p.index] = guess  # reaching the edge: it goes on as it went
                 continue
             found = self._find_shift(p, t.tid, t.shape, t.shape_origin, guess, reach)
             if found is None:
