@@ -711,3 +711,23 @@ def test_leaving_object_missed_on_the_detection_frame_it_is_last_seen_on_is_show
     ids = _covered(pred, scene.label_maps, 1, range(20, 40))
     assert max(ids) == 30, ids  # a fifth of it in view on frame 30, none after
     assert ids[30] > 0 and set(ids.values()) == {ids[25]}, ids
+
+
+@pytest.mark.parametrize("gone_size, late_size", [(7.9, 16), (16, 7.9)])
+def test_look_alike_of_another_size_entering_where_one_left_gets_a_new_id(gone_size, late_size):
+    """A yellow dog leaves over the top edge; a second yellow dog, three times its size (or a
+    third), comes in over the top edge a few frames later and is first detected wholly in
+    view: it was re-identified as the one that left (same label, colour, side, and it could
+    have been back by then; regime enter_exit seed 1007), and the first one's frames lost
+    their id. An object back from out of the view is about the size it left with."""
+    gone = SceneObject(1, "dog", "yellow", PALETTE["yellow"][0], "rect", gone_size, (0, 0),
+                       (0, 0), 0, 39, path=[(0, 76, 136), (7, 98, 137), (15, 176, -23)])
+    late = SceneObject(2, "dog", "yellow", PALETTE["yellow"][0], "circle", late_size, (0, 0),
+                       (0, 0), 0, 39, path=[(20, 255, -21), (33, 182, 97), (39, 208, 88)])
+    box = SceneObject(3, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([gone, late, box], 320, 240, 40, fps=10, seed=5, noise=3)
+    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
+    first, second = _ids_under(pred, scene.label_maps, 1), _ids_under(pred, scene.label_maps, 2)
+    assert set(first) == {first[0]} and set(second) == {second[0]}, (first, second)
+    assert first[0] > 0 and second[0] > 0 and first[0] != second[0], (first, second)

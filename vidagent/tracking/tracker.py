@@ -133,6 +133,7 @@ class Track:
     hist: np.ndarray | None = field(default=None, repr=False)
     color: np.ndarray | None = field(default=None, repr=False)  # mean Lab colour
     area: float = 0.0  # typical mask area (running mean at matched detections)
+    whole: float = 0.0  # the same over its masks clear of the frame's edge (0: none yet)
     fused: int = 1  # detections averaged into the mask since it was last replaced
     # motion model from the detection frames: (frame, x, y) centroid at the last one, and the
     # velocity (px/frame) between the last two (None until two are known)
@@ -1037,6 +1038,9 @@ class Tracker:
             t.velocity = None
         t.anchor = (index, float(c[0]), float(c[1]))
         t.box = box
+        if not _touches_edge(mask):
+            n = float(np.count_nonzero(crop))
+            t.whole = n if t.whole == 0 else 0.5 * t.whole + 0.5 * n
         if t.tid in self._keep_shape:
             # the model keeps its shape; it moves to the new centroid
             sy, sx = np.nonzero(t.shape)
@@ -1154,9 +1158,10 @@ class Tracker:
     def _can_return(self, t: Track, index: int, mask: np.ndarray) -> bool:
         """Whether track ``t``, if its motion took it out of the view (over the sides of
         ``_exit_sides``), can be back at the detection ``mask`` by frame ``index``: not one
-        that comes in over another side (a look-alike entering elsewhere), and not one further
+        that comes in over another side (a look-alike entering elsewhere), not one further
         in from the side it left by than its speed takes it out and back in by then (give or
-        take twice its size). A track lost in view (behind something), or with no motion known,
+        take twice its size), and not one more than twice its size in view (``whole``), or
+        wholly in view and half or less. A track lost in view (behind something), or with no motion known,
         can be anywhere its appearance says."""
         box = mask_box(mask)
         if box is None or t.velocity is None or (t.birth is not None and t.left is None):
@@ -1169,6 +1174,12 @@ class Tracker:
         came_in = _edge_sides(box, shape)
         if came_in and not came_in & sides:
             return False
+        if t.whole > 0:
+            # back from out of the view at twice its size or more (or, wholly in view, half or
+            # less): another object
+            n = float(np.count_nonzero(mask))
+            if n > 2.0 * t.whole or (not came_in and n < 0.5 * t.whole):
+                return False
         h, w = shape
         c = _centroid(mask)
         to_edge = {"left": lambda x, y: x, "right": lambda x, y: w - x,
