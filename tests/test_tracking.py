@@ -272,6 +272,77 @@ def test_motion_prior_is_a_translation():
     assert np.allclose(t[:, 2], [0.2 * 104.5 + 3, 0.2 * 54.5 - 2], atol=1e-3)
 
 
+def _interpolate_crops_whole_window(a, a_origin, b, b_origin, shape, weight, drift=None):
+    """``interpolate_crops`` as it was: both signed distances over the whole window."""
+    from vidagent.tracking.labels import (
+        _signed_distance,
+        _threshold_unbiased,
+        _translated,
+        _window,
+    )
+
+    ya, xa = np.nonzero(a)
+    yb, xb = np.nonzero(b)
+    ya, xa, yb, xb = ya + a_origin[1], xa + a_origin[0], yb + b_origin[1], xb + b_origin[0]
+    ca, cb = np.array([xa.mean(), ya.mean()]), np.array([xb.mean(), yb.mean()])
+    c = ca + weight * np.asarray(drift, np.float64) if drift is not None else (1.0 - weight) * ca + weight * cb
+    h, w = shape
+    ra, rb = c - ca, c - cb
+    x1 = int(max(min(xa.min() + min(ra[0], 0), xb.min() + min(rb[0], 0)) - 4, 0))
+    y1 = int(max(min(ya.min() + min(ra[1], 0), yb.min() + min(rb[1], 0)) - 4, 0))
+    x2 = int(min(max(xa.max() + max(ra[0], 0), xb.max() + max(rb[0], 0)) + 5, w))
+    y2 = int(min(max(ya.max() + max(ra[1], 0), yb.max() + max(rb[1], 0)) + 5, h))
+    sa = _translated(_signed_distance(_window(a, a_origin, x1, y1, x2, y2)), *(c - ca))
+    sb = _translated(_signed_distance(_window(b, b_origin, x1, y1, x2, y2)), *(c - cb))
+    return _threshold_unbiased((1.0 - weight) * sa + weight * sb, y1, x1), (x1, y1)
+
+
+def test_interpolate_crops_far_apart_same_pixels_as_whole_window_on_small_windows(monkeypatch):
+    """Masks far apart (a fast object between anchors): the distances are computed on windows
+    around each mask and where it lands, not the whole window between them; the pixels are
+    those of the whole-window computation, bit for bit (float ties included: solid rectangles
+    whose blended boundary runs exactly through pixels)."""
+    import cv2
+
+    from vidagent.tracking import labels as L
+
+    rng = np.random.default_rng(3)
+    h, w = 480, 854
+    areas: list[int] = []
+    real = cv2.distanceTransform
+
+    def counted(src, *args, **kwargs):
+        areas.append(src.size)
+        return real(src, *args, **kwargs)
+
+    for k in range(300):
+        crops = []
+        for _ in range(2):
+            hh, ww = (int(v) for v in rng.integers(1, 70, 2))
+            m = np.zeros((hh, ww), np.uint8)
+            if rng.random() < 0.3:
+                m[:] = 1
+            else:
+                cv2.ellipse(m, (ww // 2, hh // 2), (max(ww // 2, 1), max(hh // 2, 1)),
+                            float(rng.uniform(0, 180)), 0, 360, 1, -1)
+            x0, y0 = int(rng.integers(-ww // 2, w - ww // 2)), int(rng.integers(-hh // 2, h - hh // 2))
+            cx0, cy0 = max(x0, 0), max(y0, 0)
+            m = m[cy0 - y0 : min(y0 + hh, h) - y0, cx0 - x0 : min(x0 + ww, w) - x0].astype(bool)
+            crops.append((m, (cx0, cy0)))
+        if not crops[0][0].any() or not crops[1][0].any():
+            continue
+        weight = float(rng.choice([rng.uniform(0.01, 0.99), 0.5, 1 / 30, 29 / 30]))
+        drift = None if rng.random() < 0.5 else tuple(rng.uniform(-60, 60, 2))
+        want = _interpolate_crops_whole_window(*crops[0], *crops[1], (h, w), weight, drift)
+        areas.clear()
+        monkeypatch.setattr(L.cv2, "distanceTransform", counted)
+        got = L.interpolate_crops(*crops[0], *crops[1], (h, w), weight, drift)
+        monkeypatch.setattr(L.cv2, "distanceTransform", real)
+        assert got[1] == want[1] and np.array_equal(got[0], want[0]), k
+        if k == 0:  # far apart: each distance on much less than the whole window
+            assert len(areas) == 4 and max(areas) < want[0].size / 4, (areas, want[0].shape)
+
+
 def test_interpolate_crops_sets_the_pixels_of_interpolate_masks():
     from vidagent.tracking.labels import interpolate_crops, interpolate_masks
 

@@ -316,9 +316,61 @@ def interpolate_crops(
     y1 = int(max(min(ya.min() + min(ra[1], 0), yb.min() + min(rb[1], 0)) - pad, 0))
     x2 = int(min(max(xa.max() + max(ra[0], 0), xb.max() + max(rb[0], 0)) + 1 + pad, w))
     y2 = int(min(max(ya.max() + max(ra[1], 0), yb.max() + max(rb[1], 0)) + 1 + pad, h))
-    sa = _translated(_signed_distance(_window(a, a_origin, x1, y1, x2, y2)), *(c - ca))
-    sb = _translated(_signed_distance(_window(b, b_origin, x1, y1, x2, y2)), *(c - cb))
-    return _threshold_unbiased((1.0 - weight) * sa + weight * sb, y1, x1), (x1, y1)
+    # what can be set: each mask at its place after its move, 2 px around (bilinear reach);
+    # elsewhere both moved signed distances are below -0.955 (not the mask's own chamfer step)
+    win = (x1, y1, x2, y2)
+    da, db = c - ca, c - cb
+    ox1 = max(int(np.floor(min(xa.min() + da[0], xb.min() + db[0]))) - 2, x1)
+    oy1 = max(int(np.floor(min(ya.min() + da[1], yb.min() + db[1]))) - 2, y1)
+    ox2 = min(int(np.ceil(max(xa.max() + da[0], xb.max() + db[0]))) + 3, x2)
+    oy2 = min(int(np.ceil(max(ya.max() + da[1], yb.max() + db[1]))) + 3, y2)
+    out = np.zeros((y2 - y1, x2 - x1), bool)
+    if ox2 <= ox1 or oy2 <= oy1:
+        return out, (x1, y1)
+    near = (ox1, oy1, ox2, oy2)
+    sa = _translated(_signed_distance_near(a, a_origin, (xa, ya), win, near, da), *da)
+    sb = _translated(_signed_distance_near(b, b_origin, (xb, yb), win, near, db), *db)
+    ry, rx = slice(oy1 - y1, oy2 - y1), slice(ox1 - x1, ox2 - x1)
+    out[ry, rx] = _threshold_unbiased((1.0 - weight) * sa[ry, rx] + weight * sb[ry, rx], oy1, ox1)
+    return out, (x1, y1)
+
+
+def _signed_distance_near(
+    crop: np.ndarray, origin: tuple[int, int], pixels: tuple[np.ndarray, np.ndarray],
+    win: tuple[int, int, int, int], near: tuple[int, int, int, int], shift: np.ndarray,
+) -> np.ndarray:
+    """``_signed_distance`` of the frame's window ``win`` (x1, y1, x2, y2) of bool mask ``crop``
+    (top-left at ``origin``; ``pixels`` its (xs, ys) in the frame), exact where
+    ``_translated(..., *shift)`` reads it for the pixels of ``near`` (a rectangle in ``win``),
+    computed on a window around the mask and those pixels only: far apart masks of a fast
+    object make ``win`` ~20x larger than either. Elsewhere it holds -max(window side), below
+    any pixel's outside distance there, as ``_translated`` fills what comes in from outside.
+
+    The 3x3 chamfer distance of a pixel inside a rectangle that holds the whole mask (and its
+    1 px ring) is the same in any such rectangle (the cheapest paths are monotone, inside the
+    bounding box of their ends), and bilinear sampling reads 2x2 neighbours: the values
+    ``near`` gets are those of the whole window, bit for bit (tests/test_tracking.py)."""
+    x1, y1, x2, y2 = win
+    xs, ys = pixels
+    nx1, ny1, nx2, ny2 = near
+    # source pixels that pixels of ``near`` sample (2x2 neighbours, a pixel more either side),
+    # and the mask with its 1 px ring of background
+    sx1 = min(int(np.floor(nx1 - shift[0])) - 2, int(xs.min()) - 1)
+    sy1 = min(int(np.floor(ny1 - shift[1])) - 2, int(ys.min()) - 1)
+    sx2 = max(int(np.ceil(nx2 - shift[0])) + 3, int(xs.max()) + 2)
+    sy2 = max(int(np.ceil(ny2 - shift[1])) + 3, int(ys.max()) + 2)
+    sx1, sy1, sx2, sy2 = max(sx1, x1), max(sy1, y1), min(sx2, x2), min(sy2, y2)
+    # OpenCV's distanceTransform gives the same float values only for windows whose left edges
+    # are 4 columns apart (its vector loop; 1 ulp off otherwise, which flips pixels on ties):
+    # the window starts a multiple of 8 columns into ``win``
+    sx1 = x1 + (sx1 - x1) // 8 * 8
+    h, w = y2 - y1, x2 - x1
+    if (sx1, sy1, sx2, sy2) == win:
+        return _signed_distance(_window(crop, origin, x1, y1, x2, y2))
+    out = np.full((h, w), -float(max(h, w)), np.float32)
+    out[sy1 - y1 : sy2 - y1, sx1 - x1 : sx2 - x1] = _signed_distance(
+        _window(crop, origin, sx1, sy1, sx2, sy2))
+    return out
 
 
 def place_shape(
