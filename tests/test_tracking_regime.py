@@ -731,3 +731,23 @@ def test_look_alike_of_another_size_entering_where_one_left_gets_a_new_id(gone_s
     first, second = _ids_under(pred, scene.label_maps, 1), _ids_under(pred, scene.label_maps, 2)
     assert set(first) == {first[0]} and set(second) == {second[0]}, (first, second)
     assert first[0] > 0 and second[0] > 0 and first[0] != second[0], (first, second)
+
+
+def test_object_turning_back_while_hidden_keeps_its_id():
+    """A white bird flies right at 10 px a frame behind a larger white dog near the right
+    edge, turns back while hidden and comes out going left. Hidden on two detection rounds,
+    it was set aside; its velocity would have taken it out over the right edge by its return,
+    so its detection was taken for a look-alike that could not be it, and it got a new id.
+    Not seen leaving, and back on its own path: it turned in view."""
+    bird = SceneObject(1, "bird", "white", PALETTE["white"][0], "circle", 8, (0, 0), (0, 0), 0,
+                       39, z=1, path=[(0, 160, 120), (13, 290, 120), (39, 30, 120)])
+    dog = SceneObject(2, "dog", "white", PALETTE["white"][2], "rect", 20, (270, 120),
+                      (270, 120), 0, 39, z=2)
+    car = SceneObject(3, "car", "blue", PALETTE["blue"][0], "rect", 10, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([bird, dog, car], 320, 240, 40, fps=10, seed=4, noise=3)
+    gt = scene.label_maps
+    assert not (gt[10] == 1).any() and not (gt[15] == 1).any()  # hidden on both rounds
+    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
+    ids = _ids_under(pred, gt, 1)
+    assert ids[0] > 0 and set(ids) - {0} == {ids[0]}, ids

@@ -320,6 +320,28 @@ def _exit_sides(
     return _edge_sides(t.box + np.tile(shift, 2), shape)
 
 
+def _turned_back(t: Track, index: int, c: np.ndarray, shape: tuple[int, int]) -> bool:
+    """True when centroid ``c`` at frame ``index`` lies on track ``t``'s line of motion where
+    the object, had it turned back while in view (its box where it turned mostly inside the
+    frame), can be by then: within its size of the line, no farther along it either way than
+    its speed takes it since its last detection (an object going back and forth, hidden or
+    missed while it turned)."""
+    if t.velocity is None or t.anchor is None or t.box is None:
+        return False
+    speed = float(np.hypot(*t.velocity))
+    dt = index - t.anchor[0]
+    if speed <= 0 or dt <= 0:
+        return False
+    u = np.asarray(t.velocity, float) / speed
+    d = np.asarray(c, float) - np.array(t.anchor[1:])
+    along = float(d @ u)
+    size = np.sqrt(max(t.area, 1.0))
+    if abs(d[0] * u[1] - d[1] * u[0]) > size or abs(along) > speed * dt + size:
+        return False
+    turn = min(max((along / speed + dt) / 2.0, 0.0), float(dt))  # frames until it turned
+    return not _out_of_frame(t.box, *(t.velocity * turn), shape, 0.5)
+
+
 def _entry_path(
     box: np.ndarray, v: np.ndarray, b: int, most: int, shape: tuple[int, int]
 ) -> list[tuple[int, np.ndarray]]:
@@ -1161,8 +1183,11 @@ class Tracker:
         that comes in over another side (a look-alike entering elsewhere), not one further
         in from the side it left by than its speed takes it out and back in by then (give or
         take twice its size), and not one more than twice its size in view (``whole``), or
-        wholly in view and half or less. A track lost in view (behind something), or with no motion known,
-        can be anywhere its appearance says."""
+        wholly in view and half or less; of its size, not one further in unless it was not seen
+        leaving and the detection lies back along its path (``_turned_back``: it turned while
+        hidden or missed). A track lost
+        in view (behind something), or with no motion known, can be anywhere its appearance
+        says."""
         box = mask_box(mask)
         if box is None or t.velocity is None or (t.birth is not None and t.left is None):
             return True  # no motion, or only a guess at one (``_resolve_singles``)
@@ -1182,6 +1207,8 @@ class Tracker:
                 return False
         h, w = shape
         c = _centroid(mask)
+        if t.left is None and _turned_back(t, index, c, shape):
+            return True  # not seen leaving, and back along its path: it turned in view
         to_edge = {"left": lambda x, y: x, "right": lambda x, y: w - x,
                    "top": lambda x, y: y, "bottom": lambda x, y: h - y}
         way = min(to_edge[s](*t.anchor[1:]) + to_edge[s](*c) for s in sides)
