@@ -156,6 +156,9 @@ class Track:
 # a placement along the motion model at least this alike in colour is taken as it is; below,
 # a better one nearby is looked for (``Tracker._closer_look``)
 TAIL_ALIKE = 0.8
+# of the tracks whose flow masks overlap one detection about equally, one more alike in mean
+# colour than another by at least this much takes it (``Tracker._prefer_alike``)
+ALIKE_MARGIN = 0.15
 
 
 def _touches_edge(mask: np.ndarray) -> bool:
@@ -818,6 +821,7 @@ class Tracker:
                     # out from behind an occluder where this one's stale mask lingers)
                     iou[a, b] = 0.0
         self._prefer_on_course(live, kept, iou)
+        self._prefer_alike(live, keep, iou, det_colors)
         seeds: dict[int, np.ndarray] = {}
         matched_tracks: set[int] = set()
         matched_dets: set[int] = set()
@@ -997,6 +1001,34 @@ class Tracker:
             for b in cand:
                 if b != near:
                     row[b] *= 0.5
+
+    def _prefer_alike(
+        self,
+        live: list[Track],
+        keep: list[int],
+        iou: np.ndarray,
+        det_colors: dict[int, np.ndarray | None],
+    ) -> None:
+        """Where two or more tracks' flow-carried masks overlap a detection about equally (a
+        look-alike passing behind another: flow carries both masks onto the one in front),
+        only the track clearly the most alike in mean colour (by ``ALIKE_MARGIN``) keeps its
+        score; the others' drop to 0, to be matched by motion and colour instead. Overlap
+        alone would give the one in front to the track of the one behind, and the one behind
+        (a sliver of it showing) to the other."""
+        if not iou.size:
+            return
+        cfg = self.config
+        for b, k in enumerate(keep):
+            col = iou[:, b]
+            floor = max(cfg.match_iou, 0.7 * float(col.max()))
+            cand = [a for a in range(len(live)) if col[a] >= floor]
+            if len(cand) < 2:
+                continue
+            alike = {a: color_similarity(live[a].color, det_colors[k]) for a in cand}
+            best = max(cand, key=alike.__getitem__)
+            for a in cand:
+                if a != best and alike[a] < alike[best] - ALIKE_MARGIN:
+                    col[a] = 0.0
 
     def _fuse(self, t: Track, flow_mask: np.ndarray | None, det: np.ndarray) -> np.ndarray:
         """The mask of track ``t`` on a detection frame where detection mask ``det`` matched it.
