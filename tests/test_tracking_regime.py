@@ -765,3 +765,24 @@ def test_look_alike_passing_behind_another_on_a_detection_frame_keeps_its_id():
     for obj in (2, 3):
         ids = [i for i in _ids_under(pred, scene.label_maps, obj) if i]
         assert set(ids) == {ids[0]}, (obj, ids)
+
+
+def test_object_coming_out_from_behind_another_between_its_detections_is_shown_there():
+    """A fast ball passes behind a large box; the two rounds after it went behind miss it
+    (the first while it is half out again), so it is set aside and found again two rounds
+    later. The frames between show it on its way, but not the one where it is half out: its
+    colour there was measured over the whole interpolated mask, the box's pixels included.
+    Measured over the pixels it is shown on, it is the ball."""
+    box = SceneObject(1, "box", "purple", PALETTE["purple"][0], "rect", 28, (120, 120),
+                      (120, 120), 0, 39, z=2)
+    ball = SceneObject(2, "ball", "orange", PALETTE["orange"][0], "circle", 12, (0, 0), (0, 0),
+                       0, 39, z=1, path=[(0, 70 - 16 * 15, 120), (39, 70 + 16 * 24, 120)])
+    scene = render([box, ball], 320, 240, 40, fps=10, seed=8, noise=3)
+    dets = _exact_detections(scene)
+    for f in (20, 25):
+        dets[f] = dets[f][np.array([k for k, lab in enumerate(dets[f].labels) if lab != "ball"],
+                                   dtype=int)]
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    ids = _covered(pred, scene.label_maps, 2, range(15, 31))
+    assert 20 in ids and 100 < (scene.label_maps[20] == 2).sum() < 400, ids  # half out
+    assert ids[20] > 0 and set(ids.values()) == {ids[15]}, ids

@@ -1655,12 +1655,15 @@ class Tracker:
                 continue
             m = interpolate_masks(start, end, (p.index - a) / float(index - a))
             moved = _repaint(p.labels, tid, m)
+            # what it would be shown on: not the pixels another object holds (it may be coming
+            # out from behind that one)
+            shown = moved == tid
             if np.count_nonzero(p.labels == tid) >= min_area:
                 if p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels):
                     continue  # flow holds it there, and that looks more like it
             elif p.frame is not None and t.color is not None and (
-                np.count_nonzero(m) < min_area
-                or color_similarity(t.color, mean_color(p.frame, m))
+                np.count_nonzero(shown) < min_area
+                or color_similarity(t.color, mean_color(p.frame, shown))
                 < self.config.motion_similarity
             ):
                 continue  # nothing of it here, and not there either: hidden, or elsewhere
