@@ -133,6 +133,34 @@ def test_deformable_attention_export_form_equals_transformers():
     torch.testing.assert_close(out, ref, rtol=0, atol=1e-6)
 
 
+def test_fusion_attention_export_form_equals_transformers():
+    """The exported form of the text-image fusion (no image-token x 1024 projections) gives
+    transformers' outputs and attention weights: batch 2, padded caption tokens masked, a masked
+    image token."""
+    from transformers import GroundingDinoConfig
+    from transformers.models.grounding_dino.modeling_grounding_dino import (
+        GroundingDinoBiMultiHeadAttention,
+    )
+
+    torch.manual_seed(0)
+    cfg = GroundingDinoConfig(d_model=32, encoder_ffn_dim=64, encoder_attention_heads=4)
+    mod = GroundingDinoBiMultiHeadAttention(cfg).eval()
+    with torch.no_grad():
+        for p in mod.parameters():
+            p.add_(torch.randn_like(p) * 0.1)  # biases not zero
+    vision, text = torch.randn(2, 53, 32), torch.randn(2, 9, 32)
+    text_mask = torch.zeros(2, 9, dtype=torch.bool)
+    text_mask[0, 5:] = True
+    vision_mask = torch.zeros(2, 53, dtype=torch.bool)
+    vision_mask[1, 7] = True
+    with torch.no_grad():
+        ref = mod(vision, text, vision_mask, text_mask)
+        out = accel_gdino.fusion_attention(mod, vision, text, vision_mask, text_mask)
+    for a, b in zip([*ref[0], *ref[1]], [*out[0], *out[1]]):
+        assert a.shape == b.shape
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6)
+
+
 def test_gdino_export_writes_the_deformable_attention_without_stacking_samples(gdino_dir, home):
     """Every GridSample of the exported graph feeds a Mul (its level's weighted sum), none the
     Unsqueeze + Concat of transformers' stacked samples; the model itself is left as it was."""
@@ -153,6 +181,9 @@ def test_gdino_export_writes_the_deformable_attention_without_stacking_samples(g
                                                                   for n in samplers]
     attns = [m for m in det.model.modules() if type(m).__name__ == "MultiScaleDeformableAttention"]
     assert len(attns) == 3 and not any("forward" in m.__dict__ for m in attns)
+    fusions = [m for m in det.model.modules()
+               if type(m).__name__ == "GroundingDinoBiMultiHeadAttention"]  # fmt: skip
+    assert fusions and not any("forward" in m.__dict__ for m in fusions)
 
 
 def test_gdino_text_features_are_computed_once_per_caption(gdino_dir):
