@@ -836,10 +836,15 @@ class Tracker:
                     matched_dets.add(keep[c])
         # second stage: a detection no live track overlapped, and a track of its label that
         # could have moved there since its last detection (a small fast object outruns its flow
-        # mask between detection rounds) and looks like it
+        # mask between detection rounds) and looks like it; a track that flow holds where its
+        # motion puts it (``_held``: missed there) only to a detection over its flow mask
+        held = {
+            t.tid: track_masks[a] for a, t in enumerate(live)
+            if t.tid not in matched_tracks and self._held(t, index, track_masks[a], frame, hsv)
+        }  # fmt: skip
         for t, k in self._match_by_motion(
             index, frame.shape[:2], live, matched_tracks, keep, matched_dets, dets, det_hists,
-            det_colors,
+            det_colors, held,
         ):
             pairs.append((t, k, None))
             matched_tracks.add(t.tid)
@@ -969,6 +974,27 @@ class Tracker:
             return False
         c = _centroid(carried)
         if np.hypot(c[0] - t.anchor[1], c[1] - t.anchor[2]) < 0.5 * np.sqrt(max(t.area, 1.0)):
+            return False
+        sim = max(similarity(t.hist, appearance(frame, carried, hsv)),
+                  color_similarity(t.color, mean_color(frame, carried)))
+        return sim >= self.config.reid_similarity
+
+    def _held(
+        self, t: Track, index: int, carried: np.ndarray, frame: np.ndarray, hsv: np.ndarray
+    ) -> bool:
+        """True when track ``t``'s flow-carried mask on detection frame ``index`` still holds its
+        object: most of its size (half its ``area``), alike (re-identification alike, by colour
+        histogram or mean colour), and within its size (square root of its area) of where its
+        velocity puts it. A detection frame that missed it there (a dropped detection) does not
+        make a detection elsewhere its own: a large slow occluder missed once took a look-alike
+        coming out from behind it, whose track then took the occluder."""
+        if t.anchor is None or t.velocity is None:
+            return False
+        size = np.sqrt(max(t.area, 1.0))
+        if np.count_nonzero(carried) < max(self.config.min_area, 0.5 * t.area):
+            return False
+        ahead = np.array(t.anchor[1:]) + t.velocity * (index - t.anchor[0])
+        if np.hypot(*(_centroid(carried) - ahead)) > size:
             return False
         sim = max(similarity(t.hist, appearance(frame, carried, hsv)),
                   color_similarity(t.color, mean_color(frame, carried)))
@@ -1115,13 +1141,16 @@ class Tracker:
         dets: Detections,
         det_hists: dict[int, np.ndarray | None],
         det_colors: dict[int, np.ndarray | None],
+        held: dict[int, np.ndarray] | None = None,
     ) -> list[tuple[Track, int]]:
         """Second association stage (Hungarian): unmatched live tracks against unmatched
         detections of their label that look like them (colour histogram or, steadier for small
         objects, mean colour at least ``motion_similarity`` alike) and lie where they can have
         moved since their last detection: within ``max_speed`` (a share of the frame's longer
         side per frame) of where constant velocity or standing still puts them. Closer and more
-        alike scores higher."""
+        alike scores higher. A track in ``held`` (its flow-carried mask by id: ``_held``) only
+        to a detection a tenth of which lies on that mask: a detection elsewhere is another
+        object."""
         cfg = self.config
         tracks = [
             t
@@ -1150,6 +1179,10 @@ class Tracker:
             reach = 2.0 * np.sqrt(max(t.area, 1.0)) + speed * dt
             for b, k in enumerate(cand):
                 if dets.labels[k] != t.label:
+                    continue
+                if held and t.tid in held and np.count_nonzero(
+                    held[t.tid] & dets.masks[k]
+                ) < 0.1 * np.count_nonzero(dets.masks[k]):
                     continue
                 d = min(np.hypot(*(centers[k] - ahead)), np.hypot(*(centers[k] - last)))
                 if d > reach:
