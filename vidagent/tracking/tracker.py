@@ -517,6 +517,7 @@ class Tracker:
             self._exits: set[int] = set()
             self._gone: set[int] = set()
             self._revived: set[int] = set()
+            self._uncrossed: set[int] = set()
             # tracks matched on this frame to a user-given mask under ``min_area`` (``_associate``)
             self._slivers: set[int] = set()
             self._given_masks = False
@@ -850,6 +851,7 @@ class Tracker:
             matched_tracks.add(t.tid)
             matched_dets.add(k)
             log.debug("frame %d: track %d matched by its motion", index, t.tid)
+        pairs = self._uncross(index, pairs, dets, det_colors)
         self._drift = {}
         for t, k, flow_mask in pairs:
             t.hits += 1
@@ -960,6 +962,57 @@ class Tracker:
             self._tracks[tid].misses = cfg.max_misses + 1
         # the given masks as they are, overlaps to the mask a pixel lies deeper inside
         return paint_by_depth(labels, seeds), seeds
+
+    def _uncross(
+        self,
+        index: int,
+        pairs: list[tuple[Track, int, np.ndarray | None]],
+        dets: Detections,
+        det_colors: dict[int, np.ndarray | None],
+    ) -> list[tuple[Track, int, np.ndarray | None]]:
+        """Of two tracks of one label matched (by overlap or motion), where each one's motion puts it on
+        the other's detection and far from its own, the two detections are swapped: two
+        look-alikes crossed between detection rounds and flow carried each mask onto the
+        other object (flow on small textureless shapes follows whatever passes under them).
+        Only where both motions are recent (measured within ``_motion_gap``), each lands
+        within its size of the other's detection, at least three sizes from its own, and the
+        swapped detections are as alike in colour (``motion_similarity``). The swapped tracks'
+        frames since their previous detections are interpolated anew (``_extrapolate_edges``)."""
+        cfg = self.config
+
+        def ahead(t: Track) -> np.ndarray | None:
+            if t.velocity is None or t.anchor is None:
+                return None
+            dt = index - t.anchor[0]
+            if not 0 < dt <= self._motion_gap:
+                return None
+            return np.array(t.anchor[1:]) + t.velocity * dt
+
+        centers = {k: _centroid(dets.masks[k]) for _, k, _ in pairs}
+        pairs = list(pairs)
+        for i in range(len(pairs)):
+            for j in range(i + 1, len(pairs)):
+                (ta, ka, _), (tb, kb, _) = pairs[i], pairs[j]
+                if ta.label != tb.label:
+                    continue
+                pa, pb = ahead(ta), ahead(tb)
+                if pa is None or pb is None:
+                    continue
+                sa, sb = np.sqrt(max(ta.area, 1.0)), np.sqrt(max(tb.area, 1.0))
+                if (
+                    np.hypot(*(pa - centers[kb])) > sa
+                    or np.hypot(*(pb - centers[ka])) > sb
+                    or np.hypot(*(pa - centers[ka])) < 3 * sa
+                    or np.hypot(*(pb - centers[kb])) < 3 * sb
+                ):
+                    continue
+                if min(color_similarity(ta.color, det_colors[kb]),
+                       color_similarity(tb.color, det_colors[ka])) < cfg.motion_similarity:
+                    continue
+                pairs[i], pairs[j] = (ta, kb, None), (tb, ka, None)
+                self._uncrossed |= {ta.tid, tb.tid}
+                log.debug("frame %d: tracks %d and %d crossed", index, ta.tid, tb.tid)
+        return pairs
 
     def _carried_away(
         self, t: Track, frame: np.ndarray, carried: np.ndarray, hsv: np.ndarray
@@ -1448,6 +1501,7 @@ class Tracker:
             self._paint_entry(t, crop, origin, path, by_index)
         for tid in self._revived:
             self._bridge(tid, buffer)
+        self._recross(buffer)
         for tid in self._exits:
             t = self._tracks[tid]
             if t.state != LOST or t.shape is None or t.velocity is None or t.anchor is None:
@@ -1701,6 +1755,44 @@ class Tracker:
             ):
                 continue  # nothing of it here, and not there either: hidden, or elsewhere
             p.labels = moved
+
+    def _recross(self, buffer: deque[_Pending]) -> None:
+        """The tracks ``_uncross`` swapped at this detection frame (the last in ``buffer``):
+        on the frames since each one's previous detection, their flow masks (which followed
+        the other object) are cleared, and each is shown interpolated between its two
+        detections' masks."""
+        if not self._uncrossed:
+            return
+        index = buffer[-1].index
+        tids = sorted(self._uncrossed)
+        ends = {tid: buffer[-1].labels == tid for tid in tids}
+        starts = {}
+        for tid in tids:
+            prev = self._prev_anchor.get(tid)
+            if prev is None or not ends[tid].any():
+                continue
+            a, crop, (x0, y0) = prev
+            start = np.zeros_like(ends[tid])
+            win = _shifted_window(crop, (x0, y0), 0.0, 0.0, start.shape)
+            if win is None:
+                continue
+            sub, (wx0, wy0, wx1, wy1) = win
+            start[wy0:wy1, wx0:wx1] = sub
+            starts[tid] = (a, start)
+        if not starts:
+            return
+        first = min(a for a, _ in starts.values())
+        for p in buffer:
+            if not first < p.index < index:
+                continue
+            here = [tid for tid, (a, _) in starts.items() if a < p.index]
+            out = p.labels.copy()
+            out[np.isin(out, here)] = 0
+            for tid in here:
+                a, start = starts[tid]
+                m = interpolate_masks(start, ends[tid], (p.index - a) / float(index - a))
+                out[m & (out == 0)] = tid
+            p.labels = out
 
     def _finish_tails(self, buffer: deque[_Pending]) -> None:
         """The frames after the last detection frame, which no later anchor corrects: where a
