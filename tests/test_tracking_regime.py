@@ -833,3 +833,22 @@ def test_look_alikes_crossing_between_detection_rounds_keep_their_ids():
     for obj in (1, 2):
         ids = _ids_under(pred, gt, obj)
         assert len(set(ids)) == 1 and ids[0] > 0, (obj, ids)
+
+
+def test_object_set_aside_at_the_last_detection_round_is_followed_to_the_end():
+    """A black bird passes behind a brown ball's edge and speeds away from it; flow loses it
+    and the last detection round (35) drops it, so it is set aside there (regime reversal seed
+    1406, a tune seed, has this). No later detection re-identifies it: the video's last five
+    frames showed nothing of it. It is followed from its last mask by its colour."""
+    bird = SceneObject(1, "bird", "black", PALETTE["black"][0], "rect", 17, (0, 0), (0, 0), 0,
+                       39, aspect=1.2, path=[(0, 60, 160), (28, 76, 156), (39, 240, 50)])
+    ball = SceneObject(2, "ball", "brown", PALETTE["brown"][0], "rect", 18, (0, 0), (0, 0), 0,
+                       39, z=1, aspect=1.2, path=[(0, 190, 110), (39, 130, 140)])
+    scene = render([bird, ball], 320, 240, 40, fps=10, seed=1, noise=3)
+    dets = _exact_detections(scene)
+    gt = scene.label_maps
+    dets[35] = dets[35][np.array([k for k, m in enumerate(dets[35].masks)
+                                  if (gt[35][m] == 1).sum() < 0.5 * m.sum()])]
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    ids = _ids_under(pred, gt, 1)
+    assert len(set(ids)) == 1 and ids[0] > 0, ids

@@ -583,6 +583,7 @@ class Tracker:
             if t.state == TENTATIVE and t.misses == 0 and t.hits >= 1:
                 self._confirm(t)
         self._finish_tails(buffer)
+        self._finish_lost_tails(buffer)
         while buffer:
             p = buffer.popleft()
             yield p.index, p.frame, self._final_ids(p.labels)
@@ -1835,6 +1836,54 @@ class Tracker:
                     d = found
                     cand = _paint_shifted(p.labels, t.tid, t.shape, t.shape_origin, d[0], d[1])
                 p.labels, offset = cand, d
+
+    def _finish_lost_tails(self, buffer: deque[_Pending]) -> None:
+        """Objects set aside in view whose frames since their last detection are still
+        buffered at the end of the video, and that no later detection found (one dropped, or
+        the object half behind another there): no later anchor re-identifies them, and the
+        video's last frames showed nothing of them. Each is followed frame by frame from its
+        last detection's mask: where flow holds it and that looks like it, or where the frame
+        has its colour in its shape nearby (``_find_shift``, within ``max_speed`` of where its
+        motion over the frame before puts it); it stops at the first frame where neither
+        does (hidden, or gone). Not one seen leaving, or whose motion took it out of the
+        frame."""
+        if not buffer:
+            return
+        min_area = self.config.min_area
+        alike = self.config.motion_similarity
+        last = buffer[-1].index
+        shape = buffer[-1].labels.shape
+        reach = self.config.max_speed * max(shape)
+        for t in self._tracks.values():
+            if t.state != LOST or t.object_id == 0 or t.left is not None:
+                continue
+            if t.velocity is None or t.color is None or t.shape is None or t.anchor is None:
+                continue
+            a = t.anchor[0]
+            if a < buffer[0].index or _moved_out(t, last, shape):
+                continue
+            ys, xs = np.nonzero(t.shape)
+            c0 = np.array([xs.mean() + t.shape_origin[0], ys.mean() + t.shape_origin[1]])
+            offset, v = np.zeros(2), np.asarray(t.velocity, float)
+            for p in buffer:
+                if p.index <= a:
+                    continue
+                if p.frame is None:
+                    break
+                mf = p.labels == t.tid
+                sim = self._likeness(t, p.frame, mf)
+                if sim is not None and sim >= alike:
+                    d = _centroid(mf) - c0  # flow holds it
+                    v, offset = d - offset, d
+                    continue
+                found = self._find_shift(p, t.tid, t.shape, t.shape_origin, offset + v, reach)
+                if found is None:
+                    break
+                cand = _paint_shifted(p.labels, t.tid, t.shape, t.shape_origin, *found)
+                if np.count_nonzero(cand == t.tid) < min_area:
+                    break
+                p.labels = cand
+                v, offset = found - offset, found
 
     def _paint_entry(
         self,
