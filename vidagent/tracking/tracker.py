@@ -840,9 +840,15 @@ class Tracker:
         # could have moved there since its last detection (a small fast object outruns its flow
         # mask between detection rounds) and looks like it; a track that flow holds where its
         # motion puts it (``_held``: missed there) only to a detection over its flow mask
+        # (not where a quarter of its flow mask lies under a detection another track took by
+        # overlap: two look-alikes crossed, the other's track is on its object, ``_uncross``)
+        taken = np.zeros(frame.shape[:2], bool)
+        for k in matched_dets:
+            taken |= dets.masks[k]
         held = {
             t.tid: track_masks[a] for a, t in enumerate(live)
             if t.tid not in matched_tracks and self._held(t, index, track_masks[a], frame, hsv)
+            and np.count_nonzero(track_masks[a] & taken) < 0.25 * np.count_nonzero(track_masks[a])
         }  # fmt: skip
         for t, k in self._match_by_motion(
             index, frame.shape[:2], live, matched_tracks, keep, matched_dets, dets, det_hists,
