@@ -159,6 +159,9 @@ TAIL_ALIKE = 0.8
 # of the tracks whose flow masks overlap one detection about equally, one more alike in mean
 # colour than another by at least this much takes it (``Tracker._prefer_alike``)
 ALIKE_MARGIN = 0.15
+# a pixel another track holds is searched by ``Tracker._snap`` for an object whose mean colour
+# it is nearer than its holder's by at least this much (Lab distance)
+HELD_MARGIN = 10.0
 
 
 def _touches_edge(mask: np.ndarray) -> bool:
@@ -2025,10 +2028,44 @@ class Tracker:
                 lab = cv2.cvtColor(cur.frame, cv2.COLOR_RGB2LAB)
             crop = m[y0:y1, x0:x1]
             blocked = (cur.labels > 0) & ~m
+            # another object's pixels clearly nearer this one's colour than their holder's: a
+            # small object in front of a larger one, whose mask (carried or interpolated)
+            # covers it
+            mine = self._held_alike(cur.labels, lab, blocked, t.color)
+            blocked &= ~mine
             shift, sim, here = color_shift(lab, t.color, crop, (x0, y0), reach, blocked)
             if np.hypot(*shift) < 1.0 or sim < cfg.motion_similarity or sim < here + cfg.snap_margin:
                 continue
-            cur.labels = _paint_shifted(cur.labels, tid, crop, (x0, y0), shift[0], shift[1])
+            out = _paint_shifted(cur.labels, tid, crop, (x0, y0), shift[0], shift[1])
+            if mine.any():
+                win = _shifted_window(crop, (x0, y0), shift[0], shift[1], out.shape)
+                if win is not None:
+                    sub, (wx0, wy0, wx1, wy1) = win
+                    out[wy0:wy1, wx0:wx1][sub & mine[wy0:wy1, wx0:wx1]] = tid
+            cur.labels = out
+
+    def _held_alike(
+        self, labels: np.ndarray, lab: np.ndarray, held: np.ndarray, color: np.ndarray
+    ) -> np.ndarray:
+        """Of the ``held`` pixels (other tracks'), those whose colour in the CIELAB frame
+        ``lab`` is nearer ``color`` than their holder's mean colour by ``HELD_MARGIN`` (Lab
+        distance, lightness at half weight, as ``color_similarity``)."""
+        out = np.zeros(labels.shape, bool)
+        ys, xs = np.nonzero(held)
+        if not len(ys):
+            return out
+        lut = np.full((int(labels.max()) + 1, 3), np.nan, np.float32)
+        for o in np.unique(labels[ys, xs]):
+            other = self._tracks.get(int(o))
+            if other is not None and other.color is not None:
+                lut[int(o)] = other.color
+        px = lab[ys, xs].astype(np.float32)
+        w = np.array([0.5, 1.0, 1.0], np.float32)
+        own = np.linalg.norm((px - np.asarray(color, np.float32)) * w, axis=-1)
+        theirs = np.linalg.norm((px - lut[labels[ys, xs]]) * w, axis=-1)
+        near = own + HELD_MARGIN < theirs  # nan (holder without a colour): never
+        out[ys[near], xs[near]] = True
+        return out
 
     def _claim_by_colour(self, cur: _Pending, between: dict, ends: dict, inter: _Memo) -> None:
         """Between two anchors, a track that has far less of its mask than the two anchors'
