@@ -326,6 +326,11 @@ def _exit_sides(
     return _edge_sides(t.box + np.tile(shift, 2), shape)
 
 
+def _expected_at(t: Track, index: int) -> np.ndarray:
+    """Where track ``t``'s velocity puts its centre on frame ``index`` (x, y), from its anchor."""
+    return np.array(t.anchor[1:]) + t.velocity * (index - t.anchor[0])
+
+
 def _turned_back(t: Track, index: int, c: np.ndarray, shape: tuple[int, int]) -> bool:
     """True when centroid ``c`` at frame ``index`` lies on track ``t``'s line of motion where
     the object, had it turned back while in view (its box where it turned mostly inside the
@@ -993,10 +998,9 @@ class Tracker:
         def ahead(t: Track) -> np.ndarray | None:
             if t.velocity is None or t.anchor is None:
                 return None
-            dt = index - t.anchor[0]
-            if not 0 < dt <= self._motion_gap:
+            if not 0 < index - t.anchor[0] <= self._motion_gap:
                 return None
-            return np.array(t.anchor[1:]) + t.velocity * dt
+            return _expected_at(t, index)
 
         centers = {k: _centroid(dets.masks[k]) for _, k, _ in pairs}
         pairs = list(pairs)
@@ -1032,14 +1036,23 @@ class Tracker:
         alike, by colour histogram or mean colour): flow on a still background moves a mask by
         a pixel or two, and flow on a slow textureless object lags it (it carried a ball moving
         20 px over two rounds 15 px)."""
-        if t.anchor is None or np.count_nonzero(carried) < max(self.config.min_area,
-                                                               0.5 * t.area):
+        if t.anchor is None or not self._mostly_there(t, carried):
             return False
         c = _centroid(carried)
         if np.hypot(c[0] - t.anchor[1], c[1] - t.anchor[2]) < 0.5 * np.sqrt(max(t.area, 1.0)):
             return False
-        sim = max(similarity(t.hist, appearance(frame, carried, hsv)),
-                  color_similarity(t.color, mean_color(frame, carried)))
+        return self._looks_like(t, frame, carried, hsv)
+
+    def _mostly_there(self, t: Track, carried: np.ndarray) -> bool:
+        """Whether a flow-carried mask holds most of track ``t``'s size (half its ``area``)."""
+        return np.count_nonzero(carried) >= max(self.config.min_area, 0.5 * t.area)
+
+    def _looks_like(self, t: Track, frame: np.ndarray, mask: np.ndarray,
+                    hsv: np.ndarray) -> bool:  # fmt: skip
+        """Whether ``mask`` on ``frame`` looks like track ``t``: re-identification alike, by colour
+        histogram or mean colour."""
+        sim = max(similarity(t.hist, appearance(frame, mask, hsv)),
+                  color_similarity(t.color, mean_color(frame, mask)))
         return sim >= self.config.reid_similarity
 
     def _held(
@@ -1053,15 +1066,11 @@ class Tracker:
         coming out from behind it, whose track then took the occluder."""
         if t.anchor is None or t.velocity is None:
             return False
-        size = np.sqrt(max(t.area, 1.0))
-        if np.count_nonzero(carried) < max(self.config.min_area, 0.5 * t.area):
+        if not self._mostly_there(t, carried):
             return False
-        ahead = np.array(t.anchor[1:]) + t.velocity * (index - t.anchor[0])
-        if np.hypot(*(_centroid(carried) - ahead)) > size:
+        if np.hypot(*(_centroid(carried) - _expected_at(t, index))) > np.sqrt(max(t.area, 1.0)):
             return False
-        sim = max(similarity(t.hist, appearance(frame, carried, hsv)),
-                  color_similarity(t.color, mean_color(frame, carried)))
-        return sim >= self.config.reid_similarity
+        return self._looks_like(t, frame, carried, hsv)
 
     def _prefer_on_course(
         self, live: list[Track], kept: list[np.ndarray], iou: np.ndarray
