@@ -65,8 +65,7 @@ def test_object_found_once_before_it_leaves_keeps_its_id_when_it_returns():
                        39)
     scene = render([leaver, stay], 320, 240, 40, fps=10, seed=2, noise=3)
     dets = _exact_detections(scene)
-    first = dets[0]
-    dets[0] = first[np.array([k for k, lab in enumerate(first.labels) if lab != "ball"])]
+    dets[0] = _drop_label(dets[0], "ball")
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     gt = scene.label_maps
     ball_at = {t: np.bincount(pred[t][gt[t] == 1], minlength=256)[1:].argmax() + 1
@@ -107,6 +106,11 @@ def test_detection_frames_are_not_worse_than_the_given_masks(kind):
     assert q.j >= 0.85  # measured 0.93 (crossing), 0.90 (reversal)
 
 
+def _drop_label(dets, label: str):
+    """``dets`` without its detections of ``label`` (a round that missed those objects)."""
+    return dets[np.array([k for k, lab in enumerate(dets.labels) if lab != label], dtype=int)]
+
+
 def _covered(pred: np.ndarray, gt: np.ndarray, obj: int, frames) -> dict[int, int]:
     """Per frame of ``frames`` where ``obj`` shows >= 50 px, the id covering most of it."""
     out = {}
@@ -130,7 +134,7 @@ def test_object_entering_before_its_first_detection_is_shown_coming_in():
                       0, 39)
     scene = render([ball, box], 320, 240, 40, fps=10, seed=4, noise=3)
     dets = _exact_detections(scene)
-    dets[5] = dets[5][np.array([k for k, lab in enumerate(dets[5].labels) if lab != "ball"])]
+    dets[5] = _drop_label(dets[5], "ball")
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     before = _covered(pred, scene.label_maps, 1, range(0, 10))
     ball_id = _covered(pred, scene.label_maps, 1, [10])[10]
@@ -184,7 +188,7 @@ def test_object_seen_once_that_leaves_for_good_is_an_object():
                       0, 39)
     scene = render([ball, box], 320, 240, 40, fps=10, seed=6, noise=3)
     dets = _exact_detections(scene)
-    dets[5] = dets[5][np.array([k for k, lab in enumerate(dets[5].labels) if lab != "ball"])]
+    dets[5] = _drop_label(dets[5], "ball")
     false = np.zeros((240, 320), bool)
     false[150:165, 200:215] = True  # a one-off false "ball" on the background
     d = dets[20]
@@ -311,7 +315,7 @@ def test_object_set_aside_and_found_again_is_shown_between():
                       0, 39)
     scene = render([ball, box], 320, 240, 40, fps=10, seed=7, noise=3)
     dets = _exact_detections(scene)
-    dets[5] = dets[5][np.array([k for k, lab in enumerate(dets[5].labels) if lab != "ball"])]
+    dets[5] = _drop_label(dets[5], "ball")
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     gt = scene.label_maps
     ball_id = _covered(pred, gt, 1, [0])[0]
@@ -350,7 +354,7 @@ def test_object_in_view_before_its_first_detection_is_shown_there():
                        0, 39, z=1, path=[(0, 270, 118), (39, -470, 118)])
     scene = render([occ, ball], 320, 240, 40, fps=10, seed=5, noise=3)
     dets = _exact_detections(scene)
-    dets[0] = dets[0][np.array([k for k, lab in enumerate(dets[0].labels) if lab != "ball"])]
+    dets[0] = _drop_label(dets[0], "ball")
     gt = scene.label_maps
     assert not (gt[5] == 2).any() and "ball" in dets[10].labels  # hidden on 5, found on 10
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
@@ -411,7 +415,7 @@ def test_object_followed_out_over_the_edge_is_shown_where_it_is_cut():
                       39)
     scene = render([ball, box], 320, 240, 40, fps=10, seed=1, noise=3)
     dets = _exact_detections(scene)
-    dets[5] = dets[5][np.array([k for k, lab in enumerate(dets[5].labels) if lab != "ball"])]
+    dets[5] = _drop_label(dets[5], "ball")
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     gt = scene.label_maps
     ids = _ids_under(pred, gt, 1)
@@ -478,7 +482,7 @@ def test_object_seen_once_that_flow_follows_out_of_the_frame_is_an_object():
                       0, 39)
     scene = render([ball, box], 320, 240, 40, fps=10, seed=9, noise=3, texture=30.0)
     dets = _exact_detections(scene)
-    dets[5] = dets[5][np.array([k for k, lab in enumerate(dets[5].labels) if lab != "ball"])]
+    dets[5] = _drop_label(dets[5], "ball")
     tracker = Tracker(TrackerConfig())
     pred = track_scene(scene, tracker, dets)
     ids = _covered(pred, scene.label_maps, 1, range(0, 10))
@@ -553,7 +557,7 @@ def test_object_slowing_down_after_it_came_in_is_shown_coming_in():
                       39)
     scene = render([ball, box], 320, 240, 40, fps=10, seed=7, noise=3)
     dets = _exact_detections(scene)
-    dets[25] = dets[25][np.array([k for k, lab in enumerate(dets[25].labels) if lab != "ball"])]
+    dets[25] = _drop_label(dets[25], "ball")
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     ball_id = _covered(pred, scene.label_maps, 1, [30])[30]
     before = _covered(pred, scene.label_maps, 1, range(23, 30))
@@ -599,7 +603,7 @@ def test_object_seen_once_that_flow_carries_on_in_view_is_an_object():
     scene = render([ball, box], 320, 240, 40, fps=10, seed=8, noise=3)
     dets = _exact_detections(scene)
     for k in (15, 20, 25):
-        dets[k] = dets[k][np.array([j for j, lab in enumerate(dets[k].labels) if lab != "ball"])]
+        dets[k] = _drop_label(dets[k], "ball")
     false = np.zeros((240, 320), bool)
     false[200:215, 20:35] = True  # a one-off false "ball" on the background
     d = dets[20]
@@ -631,6 +635,18 @@ def test_small_object_passing_in_front_of_a_larger_one_between_detections_keeps_
     assert ids[15] > 0 and set(ids.values()) == {ids[15]}, ids
 
 
+def _assert_leaver_and_newcomer_keep_their_own_ids(gone, late):
+    """``gone`` (object 1) leaves, ``late`` (object 2) comes in, beside a still box: each keeps
+    one id of its own on all its frames."""
+    box = SceneObject(3, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
+                      0, 39)
+    scene = render([gone, late, box], 320, 240, 40, fps=10, seed=5, noise=3)
+    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
+    first, second = _ids_under(pred, scene.label_maps, 1), _ids_under(pred, scene.label_maps, 2)
+    assert set(first) == {first[0]} and set(second) == {second[0]}, (first, second)
+    assert first[0] > 0 and second[0] > 0 and first[0] != second[0], (first, second)
+
+
 @pytest.mark.parametrize("leave_x, out_at, in_at", [(150, 9, 14), (150, 9, 12), (40, 2, 6)])
 def test_look_alike_entering_on_the_other_side_after_one_left_gets_a_new_id(leave_x, out_at,
                                                                               in_at):
@@ -643,13 +659,7 @@ def test_look_alike_entering_on_the_other_side_after_one_left_gets_a_new_id(leav
                        39, path=[(0, leave_x, 100), (out_at, -12, 100)])
     late = SceneObject(2, "ball", "green", PALETTE["green"][0], "circle", 9, (0, 0), (0, 0), 0,
                        39, path=[(0, 340, 140), (in_at, 332, 140), (39, 60, 150)])
-    box = SceneObject(3, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
-                      0, 39)
-    scene = render([gone, late, box], 320, 240, 40, fps=10, seed=5, noise=3)
-    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
-    first, second = _ids_under(pred, scene.label_maps, 1), _ids_under(pred, scene.label_maps, 2)
-    assert set(first) == {first[0]} and set(second) == {second[0]}, (first, second)
-    assert first[0] > 0 and second[0] > 0 and first[0] != second[0], (first, second)
+    _assert_leaver_and_newcomer_keep_their_own_ids(gone, late)
 
 
 def test_slow_object_detected_once_whose_mask_flow_carries_on_is_an_object():
@@ -666,8 +676,7 @@ def test_slow_object_detected_once_whose_mask_flow_carries_on_is_an_object():
     dets = _exact_detections(scene)
     for f in dets:
         if f != 25:
-            dets[f] = dets[f][np.array([k for k, lab in enumerate(dets[f].labels)
-                                        if lab != "ball"], dtype=int)]
+            dets[f] = _drop_label(dets[f], "ball")
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     ids = _covered(pred, scene.label_maps, 1, range(25, 40))
     assert ids[25] > 0 and set(ids.values()) == {ids[25]}, ids
@@ -686,8 +695,7 @@ def test_shaded_object_entering_is_shown_on_the_frame_it_is_half_in():
     scene = render([car, box], 320, 240, 40, fps=10, seed=4, noise=3)
     dets = _exact_detections(scene)
     for f in (10, 15):
-        dets[f] = dets[f][np.array([k for k, lab in enumerate(dets[f].labels) if lab != "car"],
-                                   dtype=int)]
+        dets[f] = _drop_label(dets[f], "car")
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     ids = _covered(pred, scene.label_maps, 1, range(0, 21))
     assert min(ids) == 10, ids  # about half of it in view on frame 10, none before
@@ -705,8 +713,7 @@ def test_leaving_object_missed_on_the_detection_frame_it_is_last_seen_on_is_show
                       0, 39)
     scene = render([ball, box], 320, 240, 40, fps=10, seed=7, noise=3)
     dets = _exact_detections(scene)
-    dets[30] = dets[30][np.array([k for k, lab in enumerate(dets[30].labels) if lab != "ball"],
-                                 dtype=int)]
+    dets[30] = _drop_label(dets[30], "ball")
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     ids = _covered(pred, scene.label_maps, 1, range(20, 40))
     assert max(ids) == 30, ids  # a fifth of it in view on frame 30, none after
@@ -724,13 +731,7 @@ def test_look_alike_of_another_size_entering_where_one_left_gets_a_new_id(gone_s
                        (0, 0), 0, 39, path=[(0, 76, 136), (7, 98, 137), (15, 176, -23)])
     late = SceneObject(2, "dog", "yellow", PALETTE["yellow"][0], "circle", late_size, (0, 0),
                        (0, 0), 0, 39, path=[(20, 255, -21), (33, 182, 97), (39, 208, 88)])
-    box = SceneObject(3, "box", "blue", PALETTE["blue"][0], "rect", 12, (60, 200), (90, 200),
-                      0, 39)
-    scene = render([gone, late, box], 320, 240, 40, fps=10, seed=5, noise=3)
-    pred = track_scene(scene, Tracker(TrackerConfig()), _exact_detections(scene))
-    first, second = _ids_under(pred, scene.label_maps, 1), _ids_under(pred, scene.label_maps, 2)
-    assert set(first) == {first[0]} and set(second) == {second[0]}, (first, second)
-    assert first[0] > 0 and second[0] > 0 and first[0] != second[0], (first, second)
+    _assert_leaver_and_newcomer_keep_their_own_ids(gone, late)
 
 
 def test_object_turning_back_while_hidden_keeps_its_id():
@@ -780,8 +781,7 @@ def test_object_coming_out_from_behind_another_between_its_detections_is_shown_t
     scene = render([box, ball], 320, 240, 40, fps=10, seed=8, noise=3)
     dets = _exact_detections(scene)
     for f in (20, 25):
-        dets[f] = dets[f][np.array([k for k, lab in enumerate(dets[f].labels) if lab != "ball"],
-                                   dtype=int)]
+        dets[f] = _drop_label(dets[f], "ball")
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     ids = _covered(pred, scene.label_maps, 2, range(15, 31))
     assert 20 in ids and 100 < (scene.label_maps[20] == 2).sum() < 400, ids  # half out
