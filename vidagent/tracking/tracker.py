@@ -526,6 +526,9 @@ class Tracker:
             self._gone: set[int] = set()
             self._revived: set[int] = set()
             self._uncrossed: set[int] = set()
+            # tracks seen once confirmed on this frame as carried away (``_carried_away``):
+            # their first mask is carried back to where they came in (``_extrapolate_edges``)
+            self._carried_off: set[int] = set()
             # tracks matched on this frame to a user-given mask under ``min_area`` (``_associate``)
             self._slivers: set[int] = set()
             self._given_masks = False
@@ -904,13 +907,23 @@ class Tracker:
                         h = appearance(frame, track_masks[a], hsv)
                         if h is not None and similarity(t.hist, h) < cfg.match_min_similarity:
                             self._gone.add(t.tid)
-                    if t.state == TENTATIVE and t.tid not in self._gone and self._carried_away(
-                        t, frame, track_masks[a], hsv
-                    ):
+                    away = None
+                    if t.state == TENTATIVE and t.tid not in self._gone:
+                        away = self._carried_away(t, frame, track_masks[a], hsv, labels)
+                    if away is not None:
                         # missed, but flow carried its mask well away from where it was found
                         # and it still has its colours there: a moving object (a false
-                        # detection's mask stays on the still background), not a false one
+                        # detection's mask stays on the still background), not a false one;
+                        # seen once, its motion is where the frames after its detection show
+                        # it (``_search_velocity``), else from there to here: it is carried back
+                        # along it to where it came in, and followed out by it when set aside
                         self._confirm(t)
+                        if t.velocity is None:
+                            v = self._search_velocity(t.tid, {p.index: p for p in self._buffer})
+                            if v is None:
+                                v = (away - np.array(t.anchor[1:])) / (index - t.anchor[0])
+                            t.velocity = v
+                            self._carried_off.add(t.tid)
                     continue
                 if track_masks[a].sum() < 0.5 * t.area:
                     fading.add(t.tid)
@@ -1029,19 +1042,34 @@ class Tracker:
         return pairs
 
     def _carried_away(
-        self, t: Track, frame: np.ndarray, carried: np.ndarray, hsv: np.ndarray
-    ) -> bool:
-        """True when a track's flow-carried mask lies at least half its size (square root of
-        its area) from where it was last detected and still looks like it (re-identification
-        alike, by colour histogram or mean colour): flow on a still background moves a mask by
-        a pixel or two, and flow on a slow textureless object lags it (it carried a ball moving
-        20 px over two rounds 15 px)."""
-        if t.anchor is None or not self._mostly_there(t, carried):
-            return False
+        self, t: Track, frame: np.ndarray, carried: np.ndarray, hsv: np.ndarray,
+        labels: np.ndarray,
+    ) -> np.ndarray | None:
+        """Where (centroid x, y) a track's flow-carried mask lies, when at least half its size
+        (square root of its area) from where it was last detected and still looking like it
+        (re-identification alike, by colour histogram or mean colour), else None: flow on a
+        still background moves a mask by a pixel or two, and flow on a slow textureless object
+        lags it (it carried a ball moving 20 px over two rounds 15 px). A quarter of its area will do (not half, as for
+        ``_mostly_there``): flow wears a small fast object's mask down as it carries it (a bird
+        of 190 px moving 22 px a frame kept 92 px of it)."""
+        if t.anchor is None or np.count_nonzero(carried) < max(self.config.min_area,
+                                                               0.25 * t.area):
+            return None
         c = _centroid(carried)
         if np.hypot(c[0] - t.anchor[1], c[1] - t.anchor[2]) < 0.5 * np.sqrt(max(t.area, 1.0)):
-            return False
-        return self._looks_like(t, frame, carried, hsv)
+            return None
+        if self._looks_like(t, frame, carried, hsv):
+            return c
+        # flow lags a small fast object: its mask half on it, half on the background behind it
+        # (its colour within its size of the mask, on pixels no other track holds, is it)
+        x0, y0, x1, y1 = (int(v) for v in mask_box(carried))
+        crop = carried[y0:y1, x0:x1]
+        found = self._find_shift(_Pending(-1, labels, None, frame), t.tid, crop, (x0, y0),
+                                 np.zeros(2), np.sqrt(max(t.area, 1.0)))
+        if found is None:
+            return None
+        moved = _paint_shifted(np.zeros(labels.shape, np.uint16), 1, crop, (x0, y0), *found)
+        return c + found if self._looks_like(t, frame, moved == 1, hsv) else None
 
     def _mostly_there(self, t: Track, carried: np.ndarray) -> bool:
         """Whether a flow-carried mask holds most of track ``t``'s size (half its ``area``)."""
@@ -1511,7 +1539,7 @@ class Tracker:
         for t in self._tracks.values():
             if t.birth is None or t.velocity is None or t.anchor is None:
                 continue
-            if t.anchor[0] != index or t.birth[0] >= index:
+            if (t.anchor[0] != index and t.tid not in self._carried_off) or t.birth[0] >= index:
                 continue
             b, crop, origin = t.birth
             t.birth = None
