@@ -1694,7 +1694,7 @@ class Tracker:
         reach = self.config.max_speed * max(by_index[b].labels.shape)
         s1 = self._find_shift(by_index[b + 1], tid, crop, origin, np.zeros(2), reach)
         if s1 is None:
-            return None
+            return self._flow_velocity(tid, b, by_index)
         s2 = self._find_shift(by_index[b + 2], tid, crop, origin, 2 * s1, reach / 2)
         box = _crop_box(crop, origin)
         if s2 is None and _out_of_frame(box, *(2 * s1), by_index[b].labels.shape, 0.5):
@@ -1704,6 +1704,28 @@ class Tracker:
         if s2 is None or np.hypot(*(s2 - 2 * s1)) > max(3.0, 0.3 * np.hypot(*(2 * s1))):
             return None
         return (s1 + 2 * s2) / 5.0  # least squares through the detection's position
+
+    def _flow_velocity(
+        self, tid: int, b: int, by_index: dict[int, _Pending]
+    ) -> np.ndarray | None:
+        """Velocity (px/frame) of track ``tid`` seen once (on frame ``b``) from its flow masks on
+        the two frames after, when its colour is not found there (``_search_velocity``): an
+        object cut by the frame's edge as it leaves fast (more than half of its placement out
+        of the frame). Box sides clear of the edge give it (``_edge_aware_velocity``) when the
+        two frames agree on it, or the first alone when the second holds (almost) nothing of
+        it; None otherwise."""
+        shape = by_index[b].labels.shape
+        masks = [by_index[k].labels == tid for k in (b, b + 1, b + 2)]
+        if min(np.count_nonzero(masks[0]), np.count_nonzero(masks[1])) < self.config.min_area:
+            return None
+        c0, box0 = _centroid(masks[0]), mask_box(masks[0])
+        v1 = _edge_aware_velocity(box0, mask_box(masks[1]), _centroid(masks[1]) - c0, 1, shape)
+        if np.count_nonzero(masks[2]) < self.config.min_area:
+            return v1
+        v2 = _edge_aware_velocity(box0, mask_box(masks[2]), _centroid(masks[2]) - c0, 2, shape)
+        if np.hypot(*(2 * v2 - 2 * v1)) > max(3.0, 0.3 * np.hypot(*(2 * v1))):
+            return None
+        return (v1 + 4 * v2) / 5.0  # least squares through the detection's position
 
     def _find_shift(
         self,
