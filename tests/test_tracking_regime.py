@@ -902,3 +902,19 @@ def test_large_object_seen_once_as_it_leaves_fast_over_the_edge_is_an_object():
     pred = track_scene(scene, Tracker(TrackerConfig()), public_detections(scene, 1723))
     ids = _covered(pred, scene.label_maps, 2, range(8, 17))
     assert ids[15] > 0 and set(ids.values()) == {ids[15]}, ids
+
+
+def test_look_alike_set_aside_after_a_crossing_is_followed_where_its_motion_puts_it():
+    """Regime scene crossing, seed 1720 (a fresh development seed: neither dev nor held out):
+    a brown car and a brown person cross just after frame 25; flow carried the person's mask
+    onto the car, and the car, missed on frame 30, was set aside. Followed by its colour from
+    frame 25, the search (on the pixels no other track holds: not the car's, under the
+    person's mask) took the person 36 px away for it: the car had no pixels until it left
+    (8 frames) and its id covered the person on two. Where its motion puts it the frame has its
+    colour: it is there."""
+    scene = small_fast_scene(1720, "crossing")
+    pred = track_scene(scene, Tracker(TrackerConfig()), public_detections(scene, 1720))
+    for obj in (1, 4):
+        ids = _ids_under(pred, scene.label_maps, obj)
+        assert ids[0] > 0 and set(ids) == {ids[0]}, (obj, ids)
+

@@ -1580,7 +1580,11 @@ class Tracker:
         frame by this anchor (the last in ``buffer``), as an object speeding up as it leaves
         (its velocity from the detections before lags, and flow on a small textureless shape
         stays behind); None when it is not found on a frame where its motion keeps it wholly in
-        view, or is still in view."""
+        view, or is still in view. Where the frame has its colour (``TAIL_ALIKE``) on all the
+        pixels its motion puts it on, more so than where the search found it, it is there:
+        those pixels may be another track's (a look-alike crossing it took its flow mask
+        along), and the search (on the pixels no other track holds) took that look-alike for
+        it nearby."""
         if t.velocity is None or t.color is None:
             return None
         a = t.anchor[0]
@@ -1606,6 +1610,11 @@ class Tracker:
                 d = path[p.index] = guess  # reaching the edge: it goes on as it went
                 continue
             found = self._find_shift(p, t.tid, t.shape, t.shape_origin, guess, reach)
+            sim = self._likeness_at(t, p, guess)
+            if sim is not None and sim >= TAIL_ALIKE and (
+                found is None or (self._likeness_at(t, p, found) or 0.0) < sim
+            ):
+                found = guess  # where its motion puts it, the frame has its colour: there
             if found is None:
                 if not _out_of_frame(box, guess[0], guess[1], shape, 0.99):
                     return None
@@ -2052,6 +2061,12 @@ class Tracker:
         if sim is None:
             return True
         return sim < color_similarity(t.color, mean_color(frame, b == t.tid))
+
+    def _likeness_at(self, t: Track, p: _Pending, d: np.ndarray) -> float | None:
+        """``_likeness`` of track ``t`` and frame ``p`` under its shape moved by ``d`` from its
+        last mask, on all of that placement's pixels in the frame (another track's too)."""
+        there = _paint_shifted(np.zeros_like(p.labels), 1, t.shape, t.shape_origin, d[0], d[1])
+        return self._likeness(t, p.frame, there == 1)
 
     def _likeness(self, t: Track, frame: np.ndarray, mask: np.ndarray) -> float | None:
         """``color_similarity`` of track ``t``'s mean colour and ``frame``'s under the bool
