@@ -918,3 +918,15 @@ def test_look_alike_set_aside_after_a_crossing_is_followed_where_its_motion_puts
         ids = _ids_under(pred, scene.label_maps, obj)
         assert ids[0] > 0 and set(ids) == {ids[0]}, (obj, ids)
 
+
+def test_object_that_came_in_fast_and_stopped_before_its_first_detection_is_shown_coming_in():
+    """Regime scene enter_exit, seed 1740 (a fresh development seed: neither dev nor held out):
+    an orange dog comes in at the left edge at 32 px a frame from frame 22 and stops at frame
+    28; the round at 25 drops it, so it is first found standing at frame 30. Its path back
+    from its first two detections (2 px a frame) missed it on frame 27 by 24 px, farther than
+    its size (14 px) that the frames were searched within: nothing of it was shown on frames
+    22-27. Not found within its size, it is looked for within twice its size."""
+    scene = small_fast_scene(1740, "enter_exit")
+    pred = track_scene(scene, Tracker(TrackerConfig()), public_detections(scene, 1740))
+    ids = _ids_under(pred, scene.label_maps, 1)
+    assert ids[0] > 0 and set(ids) == {ids[0]}, ids

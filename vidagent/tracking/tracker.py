@@ -1978,9 +1978,11 @@ class Tracker:
         already, only when the new position looks more like it (an object emerging from
         behind something stays there). Where the path's place does not look like it but the
         frame has its colour within its size (``_find_shift``: the object sped up or slowed
-        down, and its motion between its first detections is not the one it came in with),
-        it is painted there, and the path's later frames are corrected by that offset and by
-        how it changed since the frame before. A placement that shows only part of the mask
+        down, and its motion between its first detections is not the one it came in with;
+        not found there, within twice its size: one that came in fast and stopped before its
+        first detections was 24 px off such a path on the frame before it stopped), it is
+        painted there, and the path's later frames are corrected by that offset and by how it
+        changed since the frame before. A placement that shows only part of the mask
         (cut by the frame's edge, or partly behind another object) is compared with that part's
         colour on the first detection frame too: a shaded object's part is lighter or darker
         than its mean."""
@@ -2011,6 +2013,10 @@ class Tracker:
                     corr = corr + bend
                     continue  # partly behind another object, and the rest not alike
                 found = self._find_shift(p, t.tid, crop, origin, d, reach)
+                if found is None:
+                    # farther off: it came in fast and slowed down before its first
+                    # detections (their motion is slower than the one it came in with)
+                    found = self._find_shift(p, t.tid, crop, origin, d, 2.0 * reach)
                 if found is None:
                     break  # not there (yet)
                 d = found
