@@ -872,6 +872,10 @@ class Tracker:
         pairs = self._uncross(index, pairs, dets, det_colors)
         self._drift = {}
         for t, k, flow_mask in pairs:
+            if t.misses > 0:
+                # missed on the rounds since its last detection: the frames since show it on its
+                # way where they hold less like it (``_bridge``), as for one set aside
+                self._revived.add(t.tid)
             t.hits += 1
             t.misses = 0
             t.last_seen = index
