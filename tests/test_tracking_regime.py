@@ -950,3 +950,24 @@ def test_object_missed_on_a_round_is_shown_on_its_way_when_matched_again():
     ids = _covered(pred, scene.label_maps, 2, range(5, 16))
     assert set(ids) >= {6, 7, 8, 12, 13, 14}, ids
     assert set(ids.values()) == {ids[5]} and ids[5] > 0, ids
+
+
+def test_object_missed_on_a_round_keeps_its_flow_mask_where_flow_followed_it():
+    """A white ball is missed on round 10 and found again on round 15 going behind a box (a
+    part of it detected there). Flow followed it on the frames between: matched again after the
+    missed round, those frames keep its flow mask, not masks interpolated from its last whole
+    detection to the part (which shrank it on frames it was still wholly in view)."""
+    box = SceneObject(1, "box", "purple", PALETTE["purple"][0], "rect", 28, (200, 120),
+                      (200, 120), 0, 24, z=2)
+    ball = SceneObject(2, "ball", "white", PALETTE["white"][0], "circle", 11, (0, 0), (0, 0), 0,
+                       24, z=1, path=[(0, 127, 122), (24, 199, 122)])
+    scene = render([box, ball], 320, 240, 25, fps=10, seed=6, noise=3)
+    gt = scene.label_maps
+    dets = _exact_detections(scene)
+    dets[10] = _drop_label(dets[10], "ball")
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    ids = _covered(pred, gt, 2, range(5, 11))
+    assert set(ids.values()) == {ids[5]} and ids[5] > 0, ids
+    for t in range(6, 11):
+        g, m = gt[t] == 2, pred[t] == ids[5]
+        assert (g & m).sum() >= 0.85 * (g | m).sum(), (t, (g & m).sum() / (g | m).sum())

@@ -525,6 +525,7 @@ class Tracker:
             self._exits: set[int] = set()
             self._gone: set[int] = set()
             self._revived: set[int] = set()
+            self._rematched: set[int] = set()
             self._uncrossed: set[int] = set()
             # tracks seen once confirmed on this frame as carried away (``_carried_away``):
             # their first mask is carried back to where they came in (``_extrapolate_edges``)
@@ -872,10 +873,13 @@ class Tracker:
         pairs = self._uncross(index, pairs, dets, det_colors)
         self._drift = {}
         for t, k, flow_mask in pairs:
-            if t.misses > 0:
-                # missed on the rounds since its last detection: the frames since show it on its
-                # way where they hold less like it (``_bridge``), as for one set aside
+            if t.misses > 0 and np.count_nonzero(det_masks[k]) >= 0.5 * t.area:
+                # missed on the rounds since its last detection: the frames since show it on
+                # its way where flow left it behind (``_bridge``), as for one set aside; not
+                # towards a detection of a part of it (half hidden or out of the frame there,
+                # it was not shrinking on its way)
                 self._revived.add(t.tid)
+                self._rematched.add(t.tid)
             t.hits += 1
             t.misses = 0
             t.last_seen = index
@@ -1800,7 +1804,8 @@ class Tracker:
         nothing of it and the frame there looks like the object by colour (where it does not,
         it was hidden or elsewhere). Not across a gap longer than the motion model's, nor
         one in which it was seen leaving the view: it was out of the frame meanwhile, and
-        came back by some other way."""
+        came back by some other way. A track matched again after rounds that missed it
+        (``_rematched``: kept live) keeps its flow mask where that overlaps the path by half."""
         prev = self._prev_anchor.get(tid)
         index = buffer[-1].index
         if prev is None or index - prev[0] > self._motion_gap:
@@ -1830,6 +1835,14 @@ class Tracker:
             if np.count_nonzero(p.labels == tid) >= min_area:
                 if p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels):
                     continue  # flow holds it there, and that looks more like it
+                if tid in self._rematched:
+                    # kept live on the rounds that missed it: its flow mask stays where it
+                    # overlaps its path by half (IoU): flow followed it (the interpolated masks
+                    # are only its detections' shapes)
+                    held = p.labels == tid
+                    path = moved == tid
+                    if np.count_nonzero(held & path) >= 0.5 * np.count_nonzero(held | path):
+                        continue
             elif p.frame is not None and t.color is not None and (
                 np.count_nonzero(shown) < min_area
                 or color_similarity(t.color, mean_color(p.frame, shown))
