@@ -1837,11 +1837,14 @@ class Tracker:
                     continue  # flow holds it there, and that looks more like it
                 if tid in self._rematched:
                     # kept live on the rounds that missed it: its flow mask stays where it
-                    # overlaps its path by half (IoU): flow followed it (the interpolated masks
-                    # are only its detections' shapes)
+                    # overlaps its path by half (IoU: flow followed it; the interpolated masks
+                    # are only its detections' shapes), or where the path looks no more like it
+                    # (neither like it: it did not move at an even pace)
                     held = p.labels == tid
                     path = moved == tid
-                    if np.count_nonzero(held & path) >= 0.5 * np.count_nonzero(held | path):
+                    if np.count_nonzero(held & path) >= 0.5 * np.count_nonzero(
+                        held | path
+                    ) or not self._likeness(t, p.frame, path) > self._likeness(t, p.frame, held):
                         continue
             elif p.frame is not None and t.color is not None and (
                 np.count_nonzero(shown) < min_area
