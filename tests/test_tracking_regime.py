@@ -988,3 +988,30 @@ def test_object_missed_on_a_round_as_it_starts_moving_is_not_shown_on_an_even_pa
     ids = _covered(pred, scene.label_maps, 1, range(5, 16))
     assert set(ids) >= {12, 13}, ids
     assert set(ids.values()) == {ids[5]} and ids[5] > 0, ids
+
+
+def test_object_found_again_takes_its_colour_back_from_a_mask_it_passed_in_front_of():
+    """A yellow car comes out from behind a purple one and passes in front of a brown person
+    (regime occluder seed 1702, a tune seed, has this); round 25 dropped it, and the person's
+    mask, carried whole, covered it on frame 23. Found again on round 30, the frames since its
+    last detection show it on its way also on the pixels another track holds that are clearly
+    nearer its colour than their holder's."""
+    occ = SceneObject(1, "car", "purple", (110, 30, 140), "ellipse", 26.2112, (0, 0), (0, 0), 0,
+                      39, z=5, aspect=0.92503,
+                      path=[(0, 183.898, 101.2996), (39, 179.2155, 110.4803)])
+    car = SceneObject(2, "car", "yellow", (255, 230, 60), "circle", 16.3037, (0, 0), (0, 0), 0,
+                      39, z=1,
+                      path=[(-3.41087, -18.3037, 114.4489), (21.00417, 338.3037, 128.7263)])
+    person = SceneObject(3, "person", "brown", (110, 70, 35), "circle", 17.2463, (0, 0), (0, 0),
+                         0, 39, z=2,
+                         path=[(11.0777, -19.2463, 101.5501), (42.70336, 339.2463, 124.7537)])
+    car2 = SceneObject(4, "car", "yellow", (250, 220, 30), "circle", 16.5614, (0, 0), (0, 0), 0,
+                       39, z=3, path=[(5.36762, 338.5614, 94.5263), (35.5797, -18.5614, 121.3693)])
+    ball = SceneObject(5, "ball", "green", (20, 140, 40), "ellipse", 10.5407, (0, 0), (0, 0), 0,
+                       39, z=4, aspect=0.632396,
+                       path=[(-4.80097, -12.5407, 156.69), (18.45372, 332.5407, 138.5045)])
+    scene = render([occ, car, person, car2, ball], 320, 240, 31, fps=10, seed=1702, noise=3)
+    dets = public_detections(scene, 1702)
+    pred = track_scene(scene, Tracker(TrackerConfig()), dets)
+    ids = _covered(pred, scene.label_maps, 4, [10, 15, 23, 25, 30])
+    assert set(ids.values()) == {ids[10]} and ids[10] > 0, ids

@@ -1805,7 +1805,10 @@ class Tracker:
         it was hidden or elsewhere). Not across a gap longer than the motion model's, nor
         one in which it was seen leaving the view: it was out of the frame meanwhile, and
         came back by some other way. A track matched again after rounds that missed it
-        (``_rematched``: kept live) keeps its flow mask where that overlaps the path by half."""
+        (``_rematched``: kept live) keeps its flow mask where that overlaps the path by half.
+        Where it is shown on its way, it also takes the pixels of its interpolated mask that
+        another track holds and that are clearly nearer its colour than their holder's
+        (``_held_alike``): it passed in front of that one."""
         prev = self._prev_anchor.get(tid)
         index = buffer[-1].index
         if prev is None or index - prev[0] > self._motion_gap:
@@ -1852,6 +1855,13 @@ class Tracker:
                 < self.config.motion_similarity
             ):
                 continue  # nothing of it here, and not there either: hidden, or elsewhere
+            if p.frame is not None and t.color is not None:
+                # another object's pixels on its way clearly nearer its colour than their
+                # holder's: it passed in front of that one, whose mask covered it
+                theirs = m & (moved > 0) & (moved != tid)
+                if theirs.any():
+                    lab = cv2.cvtColor(p.frame, cv2.COLOR_RGB2LAB)
+                    moved[self._held_alike(moved, lab, theirs, t.color)] = tid
             p.labels = moved
 
     def _recross(self, buffer: deque[_Pending]) -> None:
