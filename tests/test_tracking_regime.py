@@ -1015,3 +1015,26 @@ def test_object_found_again_takes_its_colour_back_from_a_mask_it_passed_in_front
     pred = track_scene(scene, Tracker(TrackerConfig()), dets)
     ids = _covered(pred, scene.label_maps, 4, [10, 15, 23, 25, 30])
     assert set(ids.values()) == {ids[10]} and ids[10] > 0, ids
+
+
+def test_rematched_track_keeps_its_flow_mask_unless_its_path_looks_more_like_it():
+    """``_keeps_flow_mask`` (a track matched again after missed rounds, on a frame between): its
+    flow mask stays where its interpolated path shows too few pixels to tell (a None likeness
+    once raised TypeError there) or looks no more like it; the path wins where it is more alike."""
+    from vidagent.tracking.labels import mean_color
+    from vidagent.tracking.tracker import Track
+
+    frame = np.full((60, 80, 3), 128, np.uint8)
+    frame[:, 40:] = (200, 30, 30)  # red right half, grey left half
+    tracker = Tracker(TrackerConfig())
+    grey, red = np.zeros((60, 80), bool), np.zeros((60, 80), bool)
+    grey[10:30, 5:25] = True
+    red[10:30, 50:70] = True
+    sliver = np.zeros((60, 80), bool)
+    sliver[40, 50:52] = True
+    t = Track(1, "ball")
+    t.color = mean_color(frame, grey)
+    assert tracker._keeps_flow_mask(t, frame, grey, sliver)  # too little of the path to tell
+    assert tracker._keeps_flow_mask(t, frame, grey, red)  # the path is less like it
+    assert not tracker._keeps_flow_mask(t, frame, red, grey)  # the path is more like it
+    assert tracker._keeps_flow_mask(t, frame, red, red)  # they overlap

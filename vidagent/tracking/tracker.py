@@ -1839,15 +1839,8 @@ class Tracker:
                 if p.frame is None or self._looks_less_like(t, p.frame, moved, p.labels):
                     continue  # flow holds it there, and that looks more like it
                 if tid in self._rematched:
-                    # kept live on the rounds that missed it: its flow mask stays where it
-                    # overlaps its path by half (IoU: flow followed it; the interpolated masks
-                    # are only its detections' shapes), or where the path looks no more like it
-                    # (neither like it: it did not move at an even pace)
-                    held = p.labels == tid
-                    path = moved == tid
-                    if np.count_nonzero(held & path) >= 0.5 * np.count_nonzero(
-                        held | path
-                    ) or not self._likeness(t, p.frame, path) > self._likeness(t, p.frame, held):
+                    # kept live on the rounds that missed it: its flow mask may stay
+                    if self._keeps_flow_mask(t, p.frame, p.labels == tid, moved == tid):
                         continue
             elif p.frame is not None and t.color is not None and (
                 np.count_nonzero(shown) < min_area
@@ -2103,6 +2096,18 @@ class Tracker:
         last mask, on all of that placement's pixels in the frame (another track's too)."""
         there = _paint_shifted(np.zeros_like(p.labels), 1, t.shape, t.shape_origin, d[0], d[1])
         return self._likeness(t, p.frame, there == 1)
+
+    def _keeps_flow_mask(self, t: Track, frame: np.ndarray, held: np.ndarray,
+                         path: np.ndarray) -> bool:  # fmt: skip
+        """Whether a track matched again after missed rounds keeps its flow mask ``held`` on a
+        frame between rather than its interpolated ``path`` (bool masks): where they overlap by
+        half (IoU: flow followed it; the interpolated masks are only its detections' shapes), or
+        where the path looks no more like it by mean colour (neither does: it did not move at an
+        even pace), or shows too little of it to tell (under ``min_area``)."""
+        if np.count_nonzero(held & path) >= 0.5 * np.count_nonzero(held | path):
+            return True
+        on_path, on_held = self._likeness(t, frame, path), self._likeness(t, frame, held)
+        return on_path is None or (on_held is not None and on_path <= on_held)
 
     def _likeness(self, t: Track, frame: np.ndarray, mask: np.ndarray) -> float | None:
         """``color_similarity`` of track ``t``'s mean colour and ``frame``'s under the bool
