@@ -217,6 +217,18 @@ def _paint_shifted(
     return out
 
 
+def _placed(crop: np.ndarray, origin: tuple[int, int], dx: float, dy: float,
+            shape: tuple[int, int]) -> np.ndarray:  # fmt: skip
+    """Full-frame bool mask (``shape``) of the mask ``crop`` (top-left at ``origin``) moved by
+    (dx, dy), cut to the frame."""
+    out = np.zeros(shape, bool)
+    win = _shifted_window(crop, origin, dx, dy, shape)
+    if win is not None:
+        sub, (x0, y0, x1, y1) = win
+        out[y0:y1, x0:x1] = sub
+    return out
+
+
 def _repaint(labels: np.ndarray, tid: int, mask: np.ndarray) -> np.ndarray:
     """``labels`` with track ``tid``'s pixels replaced by the full-frame bool ``mask``, on
     pixels no other track holds (``_paint_shifted`` for a mask already in place)."""
@@ -1057,11 +1069,10 @@ class Tracker:
         (square root of its area) from where it was last detected and still looking like it
         (re-identification alike, by colour histogram or mean colour), else None: flow on a
         still background moves a mask by a pixel or two, and flow on a slow textureless object
-        lags it (it carried a ball moving 20 px over two rounds 15 px). A quarter of its area will do (not half, as for
-        ``_mostly_there``): flow wears a small fast object's mask down as it carries it (a bird
+        lags it (it carried a ball moving 20 px over two rounds 15 px). A quarter of its area
+        will do (not half, as for ``_held``): flow wears a small fast object's mask down as it carries it (a bird
         of 190 px moving 22 px a frame kept 92 px of it)."""
-        if t.anchor is None or np.count_nonzero(carried) < max(self.config.min_area,
-                                                               0.25 * t.area):
+        if t.anchor is None or not self._mostly_there(t, carried, share=0.25):
             return None
         c = _centroid(carried)
         if np.hypot(c[0] - t.anchor[1], c[1] - t.anchor[2]) < 0.5 * np.sqrt(max(t.area, 1.0)):
@@ -1076,12 +1087,13 @@ class Tracker:
                                  np.zeros(2), np.sqrt(max(t.area, 1.0)))
         if found is None:
             return None
-        moved = _paint_shifted(np.zeros(labels.shape, np.uint16), 1, crop, (x0, y0), *found)
-        return c + found if self._looks_like(t, frame, moved == 1, hsv) else None
+        moved = _placed(crop, (x0, y0), *found, labels.shape)
+        return c + found if self._looks_like(t, frame, moved, hsv) else None
 
-    def _mostly_there(self, t: Track, carried: np.ndarray) -> bool:
-        """Whether a flow-carried mask holds most of track ``t``'s size (half its ``area``)."""
-        return np.count_nonzero(carried) >= max(self.config.min_area, 0.5 * t.area)
+    def _mostly_there(self, t: Track, carried: np.ndarray, share: float = 0.5) -> bool:
+        """Whether a flow-carried mask holds most of track ``t``'s size (``share`` of its
+        ``area``, at least ``min_area``)."""
+        return np.count_nonzero(carried) >= max(self.config.min_area, share * t.area)
 
     def _looks_like(self, t: Track, frame: np.ndarray, mask: np.ndarray,
                     hsv: np.ndarray) -> bool:  # fmt: skip
@@ -1872,14 +1884,10 @@ class Tracker:
             prev = self._prev_anchor.get(tid)
             if prev is None or not ends[tid].any():
                 continue
-            a, crop, (x0, y0) = prev
-            start = np.zeros_like(ends[tid])
-            win = _shifted_window(crop, (x0, y0), 0.0, 0.0, start.shape)
-            if win is None:
-                continue
-            sub, (wx0, wy0, wx1, wy1) = win
-            start[wy0:wy1, wx0:wx1] = sub
-            starts[tid] = (a, start)
+            a, crop, origin = prev
+            start = _placed(crop, origin, 0.0, 0.0, ends[tid].shape)
+            if start.any():
+                starts[tid] = (a, start)
         if not starts:
             return
         first = min(a for a, _ in starts.values())
@@ -2094,8 +2102,8 @@ class Tracker:
     def _likeness_at(self, t: Track, p: _Pending, d: np.ndarray) -> float | None:
         """``_likeness`` of track ``t`` and frame ``p`` under its shape moved by ``d`` from its
         last mask, on all of that placement's pixels in the frame (another track's too)."""
-        there = _paint_shifted(np.zeros_like(p.labels), 1, t.shape, t.shape_origin, d[0], d[1])
-        return self._likeness(t, p.frame, there == 1)
+        there = _placed(t.shape, t.shape_origin, d[0], d[1], p.labels.shape)
+        return self._likeness(t, p.frame, there)
 
     def _keeps_flow_mask(self, t: Track, frame: np.ndarray, held: np.ndarray,
                          path: np.ndarray) -> bool:  # fmt: skip
