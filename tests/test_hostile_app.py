@@ -240,7 +240,10 @@ def test_injection_text_is_just_a_question(served, tmp_path, text):
 def test_sessions_stay_inside_their_folders(served):
     demo = served["demo"]
     root = Path(demo.vidagent_sessions.root).resolve()
-    for s in demo.vidagent_sessions._by_id.values():
+    # a snapshot under the registry's lock: the server's threads may still add or sweep one
+    with demo.vidagent_sessions._lock:
+        sessions = list(demo.vidagent_sessions._by_id.values())
+    for s in sessions:
         assert s.dir.resolve().parent == root
         for p in s.dir.rglob("*"):
             assert p.resolve().is_relative_to(s.dir.resolve()) or p.is_symlink() is False
