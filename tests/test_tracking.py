@@ -89,6 +89,38 @@ def test_noisy_detections_every_5_frames():
     assert np.mean(ids) >= 0.97  # measured 0.99, 0.99
 
 
+def test_object_slices_handed_on_are_those_of_the_label_map(monkeypatch):
+    """The tracker hands each label map's object slices, once made (``_bookkeeping``; a map
+    carried back and blended in ``_fill_back``), to the next ``propagate_labels`` instead of
+    a second whole-frame pass: they must be exactly ``object_slices`` of the map handed over
+    (no map written in place in between), and most steps get them."""
+    from vidagent.tracking import tracker as tracker_mod
+    from vidagent.tracking.flow import object_slices
+
+    given = {"propagate": 0, "propagate_of": 0, "blend": 0}
+    propagate, blend = tracker_mod.propagate_labels, tracker_mod.blend_labels
+
+    def checked_propagate(labels, flows, motion=None, seed=0, slices=None):
+        given["propagate_of"] += 1
+        if slices is not None:
+            given["propagate"] += 1
+            assert slices == object_slices(labels)
+        return propagate(labels, flows, motion, seed, slices=slices)
+
+    def checked_blend(forward, backward, weight, min_area=0, drift=None, backward_slices=None):
+        if backward_slices is not None:
+            given["blend"] += 1
+            assert backward_slices == object_slices(backward)
+        return blend(forward, backward, weight, min_area, drift, backward_slices=backward_slices)
+
+    monkeypatch.setattr(tracker_mod, "propagate_labels", checked_propagate)
+    monkeypatch.setattr(tracker_mod, "blend_labels", checked_blend)
+    v = default_scene(num_frames=40, seed=0)
+    pred, _ = _run(Tracker(TrackerConfig()), v, noisy_detections(v, every=5, seed=0))
+    assert given["blend"] > 0
+    assert given["propagate"] >= 0.8 * given["propagate_of"]
+
+
 def test_one_false_detection_never_becomes_an_object():
     v = default_scene(num_frames=30, seed=0)
     h, w = v.label_maps.shape[1:]

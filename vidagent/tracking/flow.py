@@ -332,7 +332,11 @@ def _move(mask: np.ndarray, origin: tuple[int, int], a: np.ndarray, shape: tuple
 
 
 def propagate_labels(
-    labels: np.ndarray, flows: FlowPair, motion: dict | None = None, seed: int = 0
+    labels: np.ndarray,
+    flows: FlowPair,
+    motion: dict | None = None,
+    seed: int = 0,
+    slices: dict[int, tuple[slice, slice]] | None = None,
 ) -> np.ndarray:
     """Label map (H, W) of the current frame from ``labels`` of the previous one; same dtype.
 
@@ -341,11 +345,13 @@ def propagate_labels(
     object seen through or in front of a larger one is usually the smaller). ``motion``
     (id -> 2x3 transform), when given, supplies each object's last transform for masks too
     thin to measure and is updated with the transforms used. Work is done on each object's
-    bounding box; flow is sampled at the small resolution it was computed at.
+    bounding box; flow is sampled at the small resolution it was computed at. ``slices``:
+    ``object_slices(labels)``, when the caller has them (a whole-frame pass saved).
     """
     h, w = labels.shape
     out = np.zeros_like(labels)
-    slices = object_slices(labels)
+    if slices is None:
+        slices = object_slices(labels)
     if not slices:
         return out
     rng = np.random.default_rng(seed)

@@ -459,14 +459,17 @@ def blend_labels(
     weight: float,
     min_area: int = 0,
     drift: dict[int, tuple[float, float]] | None = None,
+    backward_slices: dict[int, tuple[slice, slice]] | None = None,
 ) -> np.ndarray:
     """Interpolate two label maps of one frame: each id's mask is between its two masks
     (``interpolate_masks``, ``weight`` on ``backward``, ``drift`` by id); an id in only one map
     keeps that mask (moved by ``weight`` x its drift, when it is the forward one and has one).
-    Overlaps go to the smaller object, except where both maps agree on an id."""
+    Overlaps go to the smaller object, except where both maps agree on an id.
+    ``backward_slices``: ``object_slices(backward)``, when the caller has them."""
     from vidagent.tracking.flow import object_slices
 
-    sf, sb = object_slices(forward), object_slices(backward)
+    sf = object_slices(forward)
+    sb = object_slices(backward) if backward_slices is None else backward_slices
     h, w = forward.shape
     pieces = []
     for i in sorted(set(sf) | set(sb)):

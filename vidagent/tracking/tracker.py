@@ -508,6 +508,10 @@ class Tracker:
             keys = sorted(detections)
             gap = int(max(np.diff(keys).max(), 1)) if len(keys) > 1 else 1
         window = min(max(gap * rounds, cfg.stride) + 1, max(cfg.max_delay, 1))
+        # (label map, its object_slices) of the last _bookkeeping: label maps are not written
+        # in place once made (each change makes a copy), so those slices hold while it is the
+        # same array
+        self._known_slices: tuple[np.ndarray | None, dict] = (None, {})
         buffer: deque[_Pending] = deque()
         self._buffer = buffer  # the frames before the current one (``_prefer_on_course``)
         labels: np.ndarray | None = None
@@ -527,7 +531,8 @@ class Tracker:
             if labels is None or flows is None:
                 labels = np.zeros(frame.shape[:2], np.uint16)
             else:
-                labels = propagate_labels(labels, flows, self._motion)
+                labels = propagate_labels(labels, flows, self._motion,
+                                          slices=self._slices_of(labels))
                 flows.compact()
             self.timings["flow"] += time.perf_counter() - t0
             self._born: set[int] = set()
@@ -1478,7 +1483,16 @@ class Tracker:
             self.propagator.remove(removed)
             for tid in removed:
                 self._motion.pop(tid, None)
+            gone = set(removed)  # their pixels went, the others' stayed
+            slices = {i: sl for i, sl in slices.items() if i not in gone}
+        self._known_slices = (labels, slices)
         return labels
+
+    def _slices_of(self, labels: np.ndarray) -> dict[int, tuple[slice, slice]] | None:
+        """``object_slices(labels)`` when ``labels`` is the label map the last
+        ``_bookkeeping`` returned (it made them), else None."""
+        known, slices = self._known_slices
+        return slices if known is labels else None
 
     def _fill_back(
         self, buffer: deque[_Pending], last_anchor: int | None, last_detection: int | None
@@ -1511,6 +1525,8 @@ class Tracker:
         ends = {tid: back == tid for tid in between}
         interpolating = last_anchor is not None
         motion: dict[int, np.ndarray] = {}
+        # object_slices(back) when known (blend_labels took them), for the next step back
+        back_slices: dict[int, tuple[slice, slice]] | None = None
         for k in range(len(buffer) - 2, -1, -1):
             pair = buffer[k + 1].flows
             if pair is None:
@@ -1523,11 +1539,17 @@ class Tracker:
                 if not len(born):
                     break
                 back = np.where(np.isin(back, born), back, 0).astype(back.dtype)
-            back = propagate_labels(back, pair.reversed(), motion)
+                if back_slices is not None:  # the other ids' pixels went, theirs stayed
+                    kept = set(born.tolist())
+                    back_slices = {i: sl for i, sl in back_slices.items() if i in kept}
+            back = propagate_labels(back, pair.reversed(), motion, slices=back_slices)
+            back_slices = None
             pair.compact()
             if interpolating:
                 w = (cur.index - last_anchor) / float(t - last_anchor)
-                cur.labels = blend_labels(cur.labels, back, w, self.config.min_area, drift)
+                back_slices = object_slices(back)
+                cur.labels = blend_labels(cur.labels, back, w, self.config.min_area, drift,
+                                          backward_slices=back_slices)
                 # the anchors' interpolated masks of this frame, each made once for both steps
                 inter = _Memo(lambda tid, w=w: _between(*between[tid][1:], ends[tid], w))
                 self._interpolate_lost(cur, between, ends, inter)
