@@ -90,35 +90,62 @@ def test_noisy_detections_every_5_frames():
 
 
 def test_object_slices_handed_on_are_those_of_the_label_map(monkeypatch):
-    """The tracker hands each label map's object slices, once made (``_bookkeeping``; a map
-    carried back and blended in ``_fill_back``), to the next ``propagate_labels`` instead of
-    a second whole-frame pass: they must be exactly ``object_slices`` of the map handed over
-    (no map written in place in between), and most steps get them."""
+    """The tracker hands each label map's object slices, once made (by ``propagate_labels``
+    from the objects' moved boxes, by ``_bookkeeping``), to the next ``_bookkeeping``,
+    ``propagate_labels`` and ``blend_labels`` instead of another whole-frame pass: they must be
+    exactly ``object_slices`` of the map handed over, in its order (no map written in place in
+    between), and most steps get them."""
     from vidagent.tracking import tracker as tracker_mod
     from vidagent.tracking.flow import object_slices
 
-    given = {"propagate": 0, "propagate_of": 0, "blend": 0}
+    def same(slices, labels):
+        return list(slices.items()) == list(object_slices(labels).items())
+
+    n = {"propagate": 0, "propagate_given": 0, "made": 0, "blend": 0, "backward_given": 0,
+         "forward_given": 0, "known": 0}
     propagate, blend = tracker_mod.propagate_labels, tracker_mod.blend_labels
+    slices_of = Tracker._slices_of
 
-    def checked_propagate(labels, flows, motion=None, seed=0, slices=None):
-        given["propagate_of"] += 1
+    def checked_propagate(labels, flows, motion=None, seed=0, slices=None, out_slices=None):
+        n["propagate"] += 1
         if slices is not None:
-            given["propagate"] += 1
-            assert slices == object_slices(labels)
-        return propagate(labels, flows, motion, seed, slices=slices)
+            n["propagate_given"] += 1
+            assert same(slices, labels)
+        out = propagate(labels, flows, motion, seed, slices=slices, out_slices=out_slices)
+        if out_slices is not None:
+            n["made"] += 1
+            assert same(out_slices, out)
+        return out
 
-    def checked_blend(forward, backward, weight, min_area=0, drift=None, backward_slices=None):
+    def checked_blend(forward, backward, weight, min_area=0, drift=None, forward_slices=None,
+                      backward_slices=None):
+        n["blend"] += 1
+        if forward_slices is not None:
+            n["forward_given"] += 1
+            assert same(forward_slices, forward)
         if backward_slices is not None:
-            given["blend"] += 1
-            assert backward_slices == object_slices(backward)
-        return blend(forward, backward, weight, min_area, drift, backward_slices=backward_slices)
+            n["backward_given"] += 1
+            assert same(backward_slices, backward)
+        return blend(forward, backward, weight, min_area, drift, forward_slices=forward_slices,
+                     backward_slices=backward_slices)
+
+    def checked_slices_of(self, labels):
+        slices = slices_of(self, labels)
+        if slices is not None:
+            n["known"] += 1
+            assert same(slices, labels)
+        return slices
 
     monkeypatch.setattr(tracker_mod, "propagate_labels", checked_propagate)
     monkeypatch.setattr(tracker_mod, "blend_labels", checked_blend)
+    monkeypatch.setattr(Tracker, "_slices_of", checked_slices_of)
     v = default_scene(num_frames=40, seed=0)
-    pred, _ = _run(Tracker(TrackerConfig()), v, noisy_detections(v, every=5, seed=0))
-    assert given["blend"] > 0
-    assert given["propagate"] >= 0.8 * given["propagate_of"]
+    _run(Tracker(TrackerConfig()), v, noisy_detections(v, every=5, seed=0))
+    assert n["made"] == n["propagate"] > 0
+    assert n["propagate_given"] >= 0.8 * n["propagate"]
+    assert n["backward_given"] == n["blend"] > 0
+    assert n["forward_given"] >= 0.5 * n["blend"]
+    assert n["known"] >= n["propagate"]
 
 
 def test_one_false_detection_never_becomes_an_object():

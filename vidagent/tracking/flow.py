@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator
 import cv2
 import numpy as np
 
+from vidagent.arrays import occupied_box
+
 
 class FlowPair:
     """Flow between two consecutive frames A (earlier) and B (later).
@@ -337,6 +339,7 @@ def propagate_labels(
     motion: dict | None = None,
     seed: int = 0,
     slices: dict[int, tuple[slice, slice]] | None = None,
+    out_slices: dict[int, tuple[slice, slice]] | None = None,
 ) -> np.ndarray:
     """Label map (H, W) of the current frame from ``labels`` of the previous one; same dtype.
 
@@ -347,6 +350,8 @@ def propagate_labels(
     thin to measure and is updated with the transforms used. Work is done on each object's
     bounding box; flow is sampled at the small resolution it was computed at. ``slices``:
     ``object_slices(labels)``, when the caller has them (a whole-frame pass saved).
+    ``out_slices``, a dict, is filled with ``object_slices`` of the map returned, found in each
+    object's moved box (all its pixels are there) instead of the whole frame.
     """
     h, w = labels.shape
     out = np.zeros_like(labels)
@@ -385,4 +390,9 @@ def propagate_labels(
             if len(idx):
                 keep = mm[ys[idx] - y0, xs[idx] - x0]
                 out[ys[idx][keep], xs[idx][keep]] = i
+    if out_slices is not None:
+        for i, mm, (x0, y0), _ in sorted(moved, key=lambda x: x[0]):
+            box = occupied_box(out[y0 : y0 + mm.shape[0], x0 : x0 + mm.shape[1]] == i)
+            if box is not None:
+                out_slices[i] = (slice(y0 + box[0], y0 + box[1]), slice(x0 + box[2], x0 + box[3]))
     return out

@@ -459,16 +459,18 @@ def blend_labels(
     weight: float,
     min_area: int = 0,
     drift: dict[int, tuple[float, float]] | None = None,
+    forward_slices: dict[int, tuple[slice, slice]] | None = None,
     backward_slices: dict[int, tuple[slice, slice]] | None = None,
 ) -> np.ndarray:
     """Interpolate two label maps of one frame: each id's mask is between its two masks
     (``interpolate_masks``, ``weight`` on ``backward``, ``drift`` by id); an id in only one map
     keeps that mask (moved by ``weight`` x its drift, when it is the forward one and has one).
     Overlaps go to the smaller object, except where both maps agree on an id.
-    ``backward_slices``: ``object_slices(backward)``, when the caller has them."""
+    ``forward_slices``, ``backward_slices``: ``object_slices`` of the two maps, when the caller
+    has them."""
     from vidagent.tracking.flow import object_slices
 
-    sf = object_slices(forward)
+    sf = object_slices(forward) if forward_slices is None else forward_slices
     sb = object_slices(backward) if backward_slices is None else backward_slices
     h, w = forward.shape
     pieces = []

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -508,10 +508,12 @@ class Tracker:
             keys = sorted(detections)
             gap = int(max(np.diff(keys).max(), 1)) if len(keys) > 1 else 1
         window = min(max(gap * rounds, cfg.stride) + 1, max(cfg.max_delay, 1))
-        # (label map, its object_slices) of the last _bookkeeping: label maps are not written
-        # in place once made (each change makes a copy), so those slices hold while it is the
-        # same array
-        self._known_slices: tuple[np.ndarray | None, dict] = (None, {})
+        # id(label map) -> (label map, its object_slices), of the maps propagate_labels made and
+        # _bookkeeping returned lately (those of the buffered frames): label maps are not
+        # written in place once made (each change makes a copy), so those slices hold while a
+        # frame keeps that array
+        self._known_slices: OrderedDict[int, tuple[np.ndarray, dict]] = OrderedDict()
+        self._known_cap = window + 4
         buffer: deque[_Pending] = deque()
         self._buffer = buffer  # the frames before the current one (``_prefer_on_course``)
         labels: np.ndarray | None = None
@@ -531,8 +533,10 @@ class Tracker:
             if labels is None or flows is None:
                 labels = np.zeros(frame.shape[:2], np.uint16)
             else:
+                made: dict[int, tuple[slice, slice]] = {}
                 labels = propagate_labels(labels, flows, self._motion,
-                                          slices=self._slices_of(labels))
+                                          slices=self._slices_of(labels), out_slices=made)
+                self._remember_slices(labels, made)
                 flows.compact()
             self.timings["flow"] += time.perf_counter() - t0
             self._born: set[int] = set()
@@ -1441,7 +1445,9 @@ class Tracker:
         self, index: int, frame: np.ndarray, labels: np.ndarray, detection_frame: bool
     ) -> np.ndarray:
         cfg = self.config
-        slices = object_slices(labels)
+        slices = self._slices_of(labels)
+        if slices is None:
+            slices = object_slices(labels)
         removed = []
         for t in self._tracks.values():
             if t.state not in (TENTATIVE, CONFIRMED):
@@ -1485,14 +1491,21 @@ class Tracker:
                 self._motion.pop(tid, None)
             gone = set(removed)  # their pixels went, the others' stayed
             slices = {i: sl for i, sl in slices.items() if i not in gone}
-        self._known_slices = (labels, slices)
+        self._remember_slices(labels, slices)
         return labels
 
+    def _remember_slices(self, labels: np.ndarray, slices: dict[int, tuple[slice, slice]]) -> None:
+        known = self._known_slices
+        known[id(labels)] = (labels, slices)  # holds the array: its id is not reused
+        known.move_to_end(id(labels))
+        while len(known) > self._known_cap:
+            known.popitem(last=False)
+
     def _slices_of(self, labels: np.ndarray) -> dict[int, tuple[slice, slice]] | None:
-        """``object_slices(labels)`` when ``labels`` is the label map the last
-        ``_bookkeeping`` returned (it made them), else None."""
-        known, slices = self._known_slices
-        return slices if known is labels else None
+        """``object_slices(labels)`` when ``labels`` is a label map made lately
+        (``propagate_labels`` in ``stream``, ``_bookkeeping``) and kept, else None."""
+        known = self._known_slices.get(id(labels))
+        return known[1] if known is not None and known[0] is labels else None
 
     def _fill_back(
         self, buffer: deque[_Pending], last_anchor: int | None, last_detection: int | None
@@ -1525,7 +1538,7 @@ class Tracker:
         ends = {tid: back == tid for tid in between}
         interpolating = last_anchor is not None
         motion: dict[int, np.ndarray] = {}
-        # object_slices(back) when known (blend_labels took them), for the next step back
+        # object_slices(back), for the next step back (propagate_labels makes them)
         back_slices: dict[int, tuple[slice, slice]] | None = None
         for k in range(len(buffer) - 2, -1, -1):
             pair = buffer[k + 1].flows
@@ -1542,13 +1555,15 @@ class Tracker:
                 if back_slices is not None:  # the other ids' pixels went, theirs stayed
                     kept = set(born.tolist())
                     back_slices = {i: sl for i, sl in back_slices.items() if i in kept}
-            back = propagate_labels(back, pair.reversed(), motion, slices=back_slices)
-            back_slices = None
+            made: dict[int, tuple[slice, slice]] = {}
+            back = propagate_labels(back, pair.reversed(), motion, slices=back_slices,
+                                    out_slices=made)
+            back_slices = made
             pair.compact()
             if interpolating:
                 w = (cur.index - last_anchor) / float(t - last_anchor)
-                back_slices = object_slices(back)
                 cur.labels = blend_labels(cur.labels, back, w, self.config.min_area, drift,
+                                          forward_slices=self._slices_of(cur.labels),
                                           backward_slices=back_slices)
                 # the anchors' interpolated masks of this frame, each made once for both steps
                 inter = _Memo(lambda tid, w=w: _between(*between[tid][1:], ends[tid], w))
@@ -1556,7 +1571,7 @@ class Tracker:
                 self._snap(cur, between, min(cur.index - last_anchor, t - cur.index))
                 self._claim_by_colour(cur, between, ends, inter)
             else:
-                if not back.any():
+                if not back_slices:  # nothing left of the map carried back
                     break
                 free = (cur.labels == 0) & (back > 0)
                 cur.labels = cur.labels.copy()
