@@ -1079,8 +1079,8 @@ class Tracker:
         (re-identification alike, by colour histogram or mean colour), else None: flow on a
         still background moves a mask by a pixel or two, and flow on a slow textureless object
         lags it (it carried a ball moving 20 px over two rounds 15 px). A quarter of its area
-        will do (not half, as for ``_held``): flow wears a small fast object's mask down as it carries it (a bird
-        of 190 px moving 22 px a frame kept 92 px of it)."""
+        will do (not ``_mostly_there``'s usual half): flow wears a small fast object's mask
+        down as it carries it (a bird of 190 px moving 22 px a frame kept 92 px of it)."""
         if t.anchor is None or not self._mostly_there(t, carried, share=0.25):
             return None
         c = _centroid(carried)
