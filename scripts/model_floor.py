@@ -70,10 +70,9 @@ def models_alone(calls: list[tuple], det, seg) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     from vidagent.bench.clip import make_clip
-    from vidagent.bench.measure import time_vidagent, use_profile_runtime
+    from vidagent.bench.measure import profile_models, time_vidagent
     from vidagent.bench.models import full_size_models
     from vidagent.bench.settings import resolve_profile
-    from vidagent.testing.doubles import BoxClippedSegmenter, TopKDetector
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=2)
@@ -93,20 +92,17 @@ def main(argv: list[str] | None = None) -> int:
             va = time_vidagent(clip, profile, models, 3)
             ends.append(va["seconds"])
             if det is None:  # the same models, built and accelerated as time_vidagent does
-                frame = next(a[0] for k, a, _ in rec.calls if k == "detect")
-                inner_det = models.detector(profile.detector.short_side, profile.detector.max_side)
-                inner_seg = models.segmenter(profile.segmenter.model, profile.segmenter.input_size)
-                use_profile_runtime(profile, inner_det, inner_seg, frame)
-                det, seg = TopKDetector(inner_det, 3), BoxClippedSegmenter(inner_seg)
+                det, seg = profile_models(clip, profile, models, 3)
             rec.on = False
             alone = models_alone(rec.calls, det, seg)
             alones.append(alone["seconds"])
-            counts = {k: sum(1 for c in rec.calls if c[0] == k) for k in ("detect", "embed", "decode")}
+            kinds = ("detect", "embed", "decode")
+            counts = {k: sum(1 for c in rec.calls if c[0] == k) for k in kinds}
             print(json.dumps({"round": r, "vidagent_s": round(va["seconds"], 2),
                               "vidagent_cpu_s": round(va["cpu_s"], 1),
                               "models_alone_s": round(alone["seconds"], 2),
                               "models_alone_cpu_s": round(alone["cpu_s"], 1),
-                              "alone_stages": {k: alone[k] for k in ("detect", "embed", "decode")},
+                              "alone_stages": {k: alone[k] for k in kinds},
                               "calls": counts, "load": round(os.getloadavg()[0], 2)}), flush=True)
     e, a = statistics.median(ends), statistics.median(alones)
     print(json.dumps({"vidagent_s_median": round(e, 2), "models_alone_s_median": round(a, 2),

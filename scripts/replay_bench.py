@@ -164,18 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="vidagent-replay-clip-") as d:
         clip = make_clip(Path(d) / "clip.mp4", args.seconds, 30.0, 854, 480)
         if args.mode == "record":
-            from vidagent.bench.measure import _first_frame, use_profile_runtime
+            from vidagent.bench.measure import profile_models
             from vidagent.bench.models import full_size_models
-            from vidagent.testing.doubles import BoxClippedSegmenter, TopKDetector
 
             models = full_size_models()
-            inner_det = models.detector(profile.detector.short_side, profile.detector.max_side)
-            inner_seg = models.segmenter(profile.segmenter.model, profile.segmenter.input_size)
-            use_profile_runtime(profile, inner_det, inner_seg, _first_frame(clip))
+            top_k, clipped = profile_models(clip, profile, models, 3)
             dets: dict = {}
             masks: dict = {}
-            det = RecordingDetector(TopKDetector(inner_det, 3), dets)
-            seg = RecordingSegmenter(BoxClippedSegmenter(inner_seg), masks)
+            det = RecordingDetector(top_k, dets)
+            seg = RecordingSegmenter(clipped, masks)
             row = _ask(clip, profile, det, seg, models.parser())
             with open(args.store, "wb") as f:
                 pickle.dump({"detections": dets, "masks": masks}, f)

@@ -65,6 +65,17 @@ def schedule_summary(tracker, detector_calls: int, sam_calls: int) -> dict:
     }
 
 
+def profile_models(clip: Path, profile, models: BenchModels,
+                   objects: int) -> tuple[TopKDetector, BoxClippedSegmenter]:  # fmt: skip
+    """The bench's detector and segmenter for ``profile``: ``models``' random-weight ones at the
+    profile's sizes, on its runtime (``use_profile_runtime``, warmed up on ``clip``'s first
+    frame), in the timing doubles (top ``objects`` boxes; masks clipped to their boxes)."""
+    inner_det = models.detector(profile.detector.short_side, profile.detector.max_side)
+    inner_seg = models.segmenter(profile.segmenter.model, profile.segmenter.input_size)
+    use_profile_runtime(profile, inner_det, inner_seg, _first_frame(clip))
+    return TopKDetector(inner_det, objects), BoxClippedSegmenter(inner_seg)
+
+
 def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dict:
     """``Agent.ask`` end to end with injected random-weight models, then a cached second
     question. Model construction is not timed (a real run loads weights instead)."""
@@ -79,11 +90,7 @@ def time_vidagent(clip: Path, profile, models: BenchModels, objects: int) -> dic
             return tracker
 
     t0 = time.perf_counter()
-    inner_det = models.detector(profile.detector.short_side, profile.detector.max_side)
-    inner_seg = models.segmenter(profile.segmenter.model, profile.segmenter.input_size)
-    use_profile_runtime(profile, inner_det, inner_seg, _first_frame(clip))
-    det = TopKDetector(inner_det, objects)
-    seg = BoxClippedSegmenter(inner_seg)
+    det, seg = profile_models(clip, profile, models, objects)
     parser = models.parser()
     build_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="vidagent-bench-") as work:
